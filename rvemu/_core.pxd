@@ -1,0 +1,114 @@
+# The C state of the emulated machine: harts, TLBs, decoded-instruction cache, RAM.
+#
+# Owned by _core.pyx (and the .pxi files it includes).  Everything here is plain C data so the
+# interpreter never touches a Python object per instruction.
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t, uintptr_t
+
+cdef enum:
+    TLB_SIZE = 256              # entries per direct-mapped TLB (fetch, load, store)
+    SLOTS_PER_PAGE = 2048       # decoded-instruction slots per 4 KiB page (one per halfword)
+    PRIV_U = 0
+    PRIV_S = 1
+    PRIV_M = 3
+    # memory access kinds
+    ACC_FETCH = 0
+    ACC_LOAD = 1
+    ACC_STORE = 2               # stores and AMOs
+    # per-RAM-page flags (Mach.page_flags)
+    PF_CODE = 1                 # the page's decoded slots may be in use: stores must invalidate
+    PF_WATCH = 2                # stores are reported to the host (HTIF tohost)
+    # status codes of memory helpers: 0 = done, > 0 = exception cause + 1, EVENT = done, and the
+    # host must look (HTIF store, MMIO access)
+    ST_OK = 0
+    ST_EVENT = -1
+    # why run_hart returned
+    RUN_BUDGET = 0              # executed the whole budget
+    RUN_WFI = 1                 # the hart is waiting for an interrupt
+    RUN_EVENT = 2               # the host must look (HTIF, device, breakpoint)
+    RUN_ERROR = 3               # a Python device raised; Core.error holds it
+
+
+# One pre-decoded instruction.  op == OP_INVALID (0) marks an empty slot.
+ctypedef struct Insn:
+    uint16_t op
+    uint8_t rd                  # 32 = x0 (the sink register)
+    uint8_t rs1
+    uint8_t rs2
+    uint8_t len                 # 2 or 4
+    uint16_t pad
+    int32_t imm                 # immediate, shift amount or CSR number
+    uint32_t raw                # the instruction bits (for mtval on illegal instruction)
+
+
+# A TLB entry maps one virtual page straight to host memory: host = addend + vaddr.
+ctypedef struct TlbEntry:
+    uint64_t tag                # virtual page base; TLB_EMPTY never matches
+    uintptr_t addend
+    Insn *code                  # fetch TLB: the page's decoded slots
+    uint64_t ppn                # physical page number - ram_base page (RAM page index)
+
+
+ctypedef struct Tlb:
+    TlbEntry fetch[TLB_SIZE]
+    TlbEntry load[TLB_SIZE]
+    TlbEntry store[TLB_SIZE]
+
+
+ctypedef struct Mach
+
+
+ctypedef struct Hart:
+    uint64_t x[33]              # x[32] absorbs writes to x0
+    uint64_t pc
+    int priv
+    int wfi                     # waiting for an interrupt
+    uint64_t hartid
+    # retired instructions (minstret); mcycle counts the same
+    uint64_t instret
+    uint64_t cycle_delta        # mcycle = instret + cycle_delta
+    uint64_t instret_delta      # minstret = instret + instret_delta
+    # time: this hart's clock in instructions = vclock; time = vclock / Mach.ipt
+    uint64_t vclock
+    # machine-level CSRs
+    uint64_t mstatus, medeleg, mideleg, mie, mip, mtvec, mcounteren, menvcfg
+    uint64_t mscratch, mepc, mcause, mtval, mcountinhibit
+    uint64_t mip_hw             # interrupt lines driven by devices (MEIP, SEIP, MSIP, MTIP, STIP)
+    uint64_t mtimecmp           # the CLINT's comparator for this hart (time units)
+    uint64_t pmpcfg[8]
+    uint64_t pmpaddr[64]
+    # supervisor-level CSRs
+    uint64_t stvec, scounteren, senvcfg, sscratch, sepc, scause, stval, satp, stimecmp
+    # LR/SC reservation: valid, address, size and the value loaded
+    int resv_valid
+    uint64_t resv_addr
+    uint64_t resv_value
+    # pending exception filled by helpers
+    uint64_t exc_tval
+    # TLBs, one set per privilege for data and fetch; itlb/dtlb point into tlbs[]
+    Tlb tlbs[4]
+    Tlb *itlb
+    Tlb *dtlb
+    int tlb_super               # some TLB entry came from a superpage
+    Mach *m
+    # statistics
+    uint64_t exceptions[16]
+    uint64_t interrupts[16]
+    uint64_t tlb_misses[3]
+    uint64_t page_walks
+
+
+ctypedef struct Mach:
+    uint8_t *ram
+    uint64_t ram_base
+    uint64_t ram_size
+    uint64_t ram_pages
+    Insn **code                 # per RAM page: decoded slots, or NULL
+    uint8_t *page_flags         # per RAM page: PF_*
+    Hart *harts
+    int nharts
+    uint64_t ipt                # instructions per time tick (deterministic time)
+    uint64_t watch_lo, watch_hi # stores into [watch_lo, watch_hi) raise an event (HTIF)
+    int event                   # set by slow paths; the run loop stops at the next instruction
+    void *bus                   # Python object: read(addr, size) / write(addr, size, value)
+    void *error                 # Python exception raised by the bus, to be re-raised

@@ -1,0 +1,301 @@
+# Control and status registers: access rules, WARL masks and side effects.
+#
+# Owns: csr_read/csr_write for every CSR in csrdefs.py (privileged spec chapter 2 for the address
+# rules, 3.1 and 4.1 for each register), and hart time (Sstc and the counters).  A CSR that does not
+# exist, a write to a read-only CSR, or too low a privilege is an illegal-instruction exception;
+# the caller raises it.  csr_write reports whether translation or interrupt state may have changed.
+
+cdef extern from *:
+    """
+    #define RV_MISA ((2ULL << 62) | (1ULL << 0) | (1ULL << 2) | (1ULL << 8) | (1ULL << 12) \\
+                     | (1ULL << 18) | (1ULL << 20))
+    #define RV_SSTATUS_RMASK (RV_MSTATUS_SIE | RV_MSTATUS_SPIE | RV_MSTATUS_UBE | RV_MSTATUS_SPP \\
+        | RV_MSTATUS_VS | RV_MSTATUS_FS | RV_MSTATUS_XS | RV_MSTATUS_SUM | RV_MSTATUS_MXR \\
+        | RV_MSTATUS_UXL | RV_MSTATUS_SD)
+    #define RV_SSTATUS_WMASK (RV_MSTATUS_SIE | RV_MSTATUS_SPIE | RV_MSTATUS_SPP | RV_MSTATUS_SUM \\
+        | RV_MSTATUS_MXR)
+    #define RV_MSTATUS_WMASK (RV_SSTATUS_WMASK | RV_MSTATUS_MIE | RV_MSTATUS_MPIE | RV_MSTATUS_MPP \\
+        | RV_MSTATUS_MPRV | RV_MSTATUS_TVM | RV_MSTATUS_TW | RV_MSTATUS_TSR)
+    #define RV_MSTATUS_FIXED ((2ULL << 32) | (2ULL << 34))
+    #define RV_IRQ_MASK (RV_MIP_SSIP | RV_MIP_MSIP | RV_MIP_STIP | RV_MIP_MTIP | RV_MIP_SEIP \\
+        | RV_MIP_MEIP)
+    #define RV_SIRQ_MASK (RV_MIP_SSIP | RV_MIP_STIP | RV_MIP_SEIP)
+    #define RV_MEDELEG_MASK 0xb3ffULL
+    """
+    const uint64_t MISA_VALUE "RV_MISA"
+    const uint64_t SSTATUS_RMASK "RV_SSTATUS_RMASK"
+    const uint64_t SSTATUS_WMASK "RV_SSTATUS_WMASK"
+    const uint64_t MSTATUS_WMASK "RV_MSTATUS_WMASK"
+    const uint64_t MSTATUS_FIXED "RV_MSTATUS_FIXED"
+    const uint64_t IRQ_MASK "RV_IRQ_MASK"
+    const uint64_t SIRQ_MASK "RV_SIRQ_MASK"
+    const uint64_t MEDELEG_MASK "RV_MEDELEG_MASK"
+
+cdef enum:
+    CSR_OK = 0
+    CSR_ILLEGAL = 1
+    # csr_write results
+    CSR_CHANGED_NONE = 0
+    CSR_CHANGED_STATE = 2       # interrupts or translation may differ: leave the block
+
+
+cdef inline uint64_t hart_time(Hart *h) noexcept nogil:
+    return h.vclock / h.m.ipt
+
+cdef inline uint64_t hart_mip(Hart *h) noexcept nogil:
+    return h.mip | h.mip_hw
+
+cdef void update_timer_lines(Hart *h) noexcept nogil:
+    """MTIP follows mtime >= mtimecmp; with Sstc enabled, STIP follows time >= stimecmp."""
+    cdef uint64_t t = hart_time(h)
+    if t >= h.mtimecmp:
+        h.mip_hw |= MIP_MTIP
+    else:
+        h.mip_hw &= ~MIP_MTIP
+    if (h.menvcfg & MENVCFG_STCE) and t >= h.stimecmp:
+        h.mip_hw |= MIP_STIP
+    else:
+        h.mip_hw &= ~MIP_STIP
+
+cdef uint64_t next_timer_deadline(Hart *h) noexcept nogil:
+    """Instructions of this hart's clock until a timer line would rise, or ~0 for never."""
+    cdef uint64_t t = hart_time(h), d = <uint64_t>-1
+    if h.mtimecmp > t:
+        d = h.mtimecmp
+    if (h.menvcfg & MENVCFG_STCE) and h.stimecmp > t and h.stimecmp < d:
+        d = h.stimecmp
+    if d > (<uint64_t>-1) / h.m.ipt:
+        return <uint64_t>-1
+    return d * h.m.ipt - h.vclock              # > 0: d > vclock / ipt
+
+
+cdef int counter_allowed(Hart *h, int bit) noexcept nogil:
+    """cycle/time/instret/hpmcounter access from S and U (mcounteren, scounteren; 3.1.11)."""
+    if h.priv == PRIV_M:
+        return 1
+    if not ((h.mcounteren >> bit) & 1):
+        return 0
+    if h.priv == PRIV_U and not ((h.scounteren >> bit) & 1):
+        return 0
+    return 1
+
+cdef inline int stimecmp_allowed(Hart *h) noexcept nogil:
+    # Sstc: below M, needs mcounteren.TM and menvcfg.STCE
+    if h.priv == PRIV_M:
+        return 1
+    return (h.mcounteren & 2) != 0 and (h.menvcfg & MENVCFG_STCE) != 0
+
+
+cdef int csr_read(Hart *h, int csr, uint64_t *out) noexcept nogil:
+    if ((csr >> 8) & 3) > h.priv:
+        return CSR_ILLEGAL
+    if csr == CSR_SSTATUS:
+        out[0] = (h.mstatus | MSTATUS_FIXED) & SSTATUS_RMASK
+    elif csr == CSR_SIE:
+        out[0] = h.mie & h.mideleg
+    elif csr == CSR_SIP:
+        out[0] = hart_mip(h) & h.mideleg
+    elif csr == CSR_STVEC:
+        out[0] = h.stvec
+    elif csr == CSR_SCOUNTEREN:
+        out[0] = h.scounteren
+    elif csr == CSR_SENVCFG:
+        out[0] = h.senvcfg
+    elif csr == CSR_SSCRATCH:
+        out[0] = h.sscratch
+    elif csr == CSR_SEPC:
+        out[0] = h.sepc
+    elif csr == CSR_SCAUSE:
+        out[0] = h.scause
+    elif csr == CSR_STVAL:
+        out[0] = h.stval
+    elif csr == CSR_STIMECMP:
+        if not stimecmp_allowed(h):
+            return CSR_ILLEGAL
+        out[0] = h.stimecmp
+    elif csr == CSR_SATP:
+        if h.priv == PRIV_S and (h.mstatus & MSTATUS_TVM):
+            return CSR_ILLEGAL
+        out[0] = h.satp
+    elif csr == CSR_MSTATUS:
+        out[0] = h.mstatus | MSTATUS_FIXED
+    elif csr == CSR_MISA:
+        out[0] = MISA_VALUE
+    elif csr == CSR_MEDELEG:
+        out[0] = h.medeleg
+    elif csr == CSR_MIDELEG:
+        out[0] = h.mideleg
+    elif csr == CSR_MIE:
+        out[0] = h.mie
+    elif csr == CSR_MIP:
+        out[0] = hart_mip(h)
+    elif csr == CSR_MTVEC:
+        out[0] = h.mtvec
+    elif csr == CSR_MCOUNTEREN:
+        out[0] = h.mcounteren
+    elif csr == CSR_MENVCFG:
+        out[0] = h.menvcfg
+    elif csr == CSR_MCOUNTINHIBIT:
+        out[0] = h.mcountinhibit
+    elif csr == CSR_MSCRATCH:
+        out[0] = h.mscratch
+    elif csr == CSR_MEPC:
+        out[0] = h.mepc
+    elif csr == CSR_MCAUSE:
+        out[0] = h.mcause
+    elif csr == CSR_MTVAL:
+        out[0] = h.mtval
+    elif csr == CSR_MVENDORID or csr == CSR_MARCHID or csr == CSR_MIMPID or csr == CSR_MCONFIGPTR:
+        out[0] = 0
+    elif csr == CSR_MHARTID:
+        out[0] = h.hartid
+    elif csr == CSR_MCYCLE:
+        out[0] = h.instret + h.cycle_delta
+    elif csr == CSR_MINSTRET:
+        out[0] = h.instret + h.instret_delta
+    elif CSR_MHPMCOUNTER3 <= csr <= CSR_MHPMCOUNTER31 or CSR_MHPMEVENT3 <= csr <= CSR_MHPMEVENT31:
+        out[0] = 0
+    elif csr >= CSR_PMPCFG0 and csr <= CSR_PMPCFG14:
+        if csr & 1:
+            return CSR_ILLEGAL
+        out[0] = h.pmpcfg[(csr - CSR_PMPCFG0) >> 1]
+    elif csr >= CSR_PMPADDR0 and csr <= CSR_PMPADDR63:
+        out[0] = h.pmpaddr[csr - CSR_PMPADDR0]
+    elif csr >= CSR_CYCLE and csr <= CSR_HPMCOUNTER31:
+        if not counter_allowed(h, csr - CSR_CYCLE):
+            return CSR_ILLEGAL
+        if csr == CSR_CYCLE:
+            out[0] = h.instret + h.cycle_delta
+        elif csr == CSR_TIME:
+            out[0] = hart_time(h)
+        elif csr == CSR_INSTRET:
+            out[0] = h.instret + h.instret_delta
+        else:
+            out[0] = 0
+    else:
+        return CSR_ILLEGAL
+    return CSR_OK
+
+
+cdef inline uint64_t warl_tvec(uint64_t old, uint64_t v) noexcept nogil:
+    # modes 0 (direct) and 1 (vectored) only; a reserved mode keeps the old one
+    if (v & 3) >= 2:
+        return (v & ~<uint64_t>3) | (old & 3)
+    return v
+
+
+cdef void set_mstatus(Hart *h, uint64_t v) noexcept nogil:
+    cdef uint64_t old = h.mstatus
+    if ((v >> 11) & 3) == 2:                    # MPP: 2 is not a privilege here, keep the old
+        v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP)
+    h.mstatus = (old & ~MSTATUS_WMASK) | (v & MSTATUS_WMASK)
+    if (old ^ h.mstatus) & (MSTATUS_SUM | MSTATUS_MXR):
+        tlb_flush_set(&h.tlbs[PRIV_S])
+        tlb_flush_set(&h.tlbs[PRIV_U])
+    update_tlb_pointers(h)
+
+
+cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
+    """Write v (the value after csrrs/csrrc arithmetic).  Returns CSR_ILLEGAL or CSR_CHANGED_*."""
+    cdef int idx, j
+    cdef uint64_t old, mask
+    if ((csr >> 8) & 3) > h.priv or ((csr >> 10) & 3) == 3:
+        return CSR_ILLEGAL
+    if csr == CSR_SSTATUS:
+        set_mstatus(h, (h.mstatus & ~SSTATUS_WMASK) | (v & SSTATUS_WMASK))
+        return CSR_CHANGED_STATE
+    elif csr == CSR_SIE:
+        h.mie = (h.mie & ~h.mideleg) | (v & h.mideleg & IRQ_MASK)
+        return CSR_CHANGED_STATE
+    elif csr == CSR_SIP:
+        mask = MIP_SSIP & h.mideleg
+        h.mip = (h.mip & ~mask) | (v & mask)
+        return CSR_CHANGED_STATE
+    elif csr == CSR_STVEC:
+        h.stvec = warl_tvec(h.stvec, v)
+    elif csr == CSR_SCOUNTEREN:
+        h.scounteren = v & 0xffffffffU
+    elif csr == CSR_SENVCFG:
+        h.senvcfg = v & MENVCFG_FIOM
+    elif csr == CSR_SSCRATCH:
+        h.sscratch = v
+    elif csr == CSR_SEPC:
+        h.sepc = v & ~<uint64_t>1
+    elif csr == CSR_SCAUSE:
+        h.scause = v
+    elif csr == CSR_STVAL:
+        h.stval = v
+    elif csr == CSR_STIMECMP:
+        if not stimecmp_allowed(h):
+            return CSR_ILLEGAL
+        h.stimecmp = v
+        update_timer_lines(h)
+        return CSR_CHANGED_STATE
+    elif csr == CSR_SATP:
+        if h.priv == PRIV_S and (h.mstatus & MSTATUS_TVM):
+            return CSR_ILLEGAL
+        if (v >> 60) != 0 and (v >> 60) != 8:
+            return CSR_CHANGED_NONE             # unsupported MODE: the write has no effect
+        h.satp = v & ((<uint64_t>0xf << 60) | (<uint64_t>0xffff << 44) | 0xfffffffffffULL)
+        tlb_flush_all(h)
+        return CSR_CHANGED_STATE
+    elif csr == CSR_MSTATUS:
+        set_mstatus(h, v)
+        return CSR_CHANGED_STATE
+    elif csr == CSR_MISA:
+        pass                                    # WARL: this hart's extensions are fixed
+    elif csr == CSR_MEDELEG:
+        h.medeleg = v & MEDELEG_MASK
+    elif csr == CSR_MIDELEG:
+        h.mideleg = v & SIRQ_MASK
+        return CSR_CHANGED_STATE
+    elif csr == CSR_MIE:
+        h.mie = v & IRQ_MASK
+        return CSR_CHANGED_STATE
+    elif csr == CSR_MIP:
+        mask = MIP_SSIP | MIP_SEIP
+        if not (h.menvcfg & MENVCFG_STCE):
+            mask |= MIP_STIP
+        h.mip = (h.mip & ~mask) | (v & mask)
+        return CSR_CHANGED_STATE
+    elif csr == CSR_MTVEC:
+        h.mtvec = warl_tvec(h.mtvec, v)
+    elif csr == CSR_MCOUNTEREN:
+        h.mcounteren = v & 0xffffffffU
+    elif csr == CSR_MENVCFG:
+        h.menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE)
+        update_timer_lines(h)
+        return CSR_CHANGED_STATE
+    elif csr == CSR_MCOUNTINHIBIT:
+        h.mcountinhibit = v & 0xfffffffdU        # TM is read-only zero
+    elif csr == CSR_MSCRATCH:
+        h.mscratch = v
+    elif csr == CSR_MEPC:
+        h.mepc = v & ~<uint64_t>1
+    elif csr == CSR_MCAUSE:
+        h.mcause = v
+    elif csr == CSR_MTVAL:
+        h.mtval = v
+    elif csr == CSR_MCYCLE:
+        h.cycle_delta = v - h.instret
+    elif csr == CSR_MINSTRET:
+        h.instret_delta = v - h.instret
+    elif CSR_MHPMCOUNTER3 <= csr <= CSR_MHPMCOUNTER31 or CSR_MHPMEVENT3 <= csr <= CSR_MHPMEVENT31:
+        pass                                    # no events: the counters stay zero (WARL)
+    elif csr >= CSR_PMPCFG0 and csr <= CSR_PMPCFG14:
+        if csr & 1:
+            return CSR_ILLEGAL
+        # a locked entry (L, bit 7) keeps its byte; bits 6:5 are reserved zero
+        idx = (csr - CSR_PMPCFG0) >> 1
+        old = h.pmpcfg[idx]
+        for j in range(8):
+            if not ((old >> (8 * j + 7)) & 1):
+                old = (old & ~(<uint64_t>0xff << (8 * j))) | (v & (<uint64_t>0x9f << (8 * j)))
+        h.pmpcfg[idx] = old
+    elif csr >= CSR_PMPADDR0 and csr <= CSR_PMPADDR63:
+        idx = csr - CSR_PMPADDR0
+        if not ((h.pmpcfg[idx >> 3] >> (8 * (idx & 7) + 7)) & 1):
+            h.pmpaddr[idx] = v & 0x3fffffffffffffULL
+    else:
+        return CSR_ILLEGAL
+    return CSR_CHANGED_NONE

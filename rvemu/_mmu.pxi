@@ -1,0 +1,464 @@
+# Sv39 address translation, the software TLBs, physical memory and the decoded-code cache.
+#
+# Owns: the page walk (privileged spec 4.3.2 with the Sv39 layout of 4.4), the TLB rules, the
+# load/store/fetch fast paths (inline, TLB hit -> host pointer) and their slow paths (walk,
+# misaligned split, MMIO through the Python bus), and the invariant that ties decoded code to
+# stores:
+#
+#   A RAM page whose decoded slots may be in use has PF_CODE set, and then no store TLB of any hart
+#   maps it.  So every store to such a page takes the slow path, which empties the slots and clears
+#   PF_CODE before storing.  Decoding into a page sets PF_CODE and drops store-TLB entries for it.
+#
+# TLB flush rules (one TLB set per privilege, so privilege changes only switch pointers):
+#   satp write, sfence.vma (all, or by address unless a superpage was cached) -> flush;
+#   mstatus.SUM/MXR change -> flush S and U sets; mstatus.MPRV/MPP change -> dtlb pointer only.
+# MMIO is never cached: only RAM pages enter a TLB.
+
+cdef extern from *:
+    """
+    #define RV_TLB_EMPTY (~0ULL)
+    """
+    const uint64_t TLB_EMPTY "RV_TLB_EMPTY"
+
+cdef inline uint64_t page_fault_cause(int acc) noexcept nogil:
+    if acc == ACC_FETCH:
+        return CAUSE_FETCH_PAGE_FAULT
+    if acc == ACC_LOAD:
+        return CAUSE_LOAD_PAGE_FAULT
+    return CAUSE_STORE_PAGE_FAULT
+
+cdef inline uint64_t access_fault_cause(int acc) noexcept nogil:
+    if acc == ACC_FETCH:
+        return CAUSE_FETCH_ACCESS
+    if acc == ACC_LOAD:
+        return CAUSE_LOAD_ACCESS
+    return CAUSE_STORE_ACCESS
+
+# Exceptions travel as status codes: cause + 1 (0 is success).
+cdef inline int exc(Hart *h, uint64_t cause, uint64_t tval) noexcept nogil:
+    h.exc_tval = tval
+    return <int>cause + 1
+
+
+# ---- TLB maintenance ------------------------------------------------------------------------
+
+cdef void tlb_flush_set(Tlb *t) noexcept nogil:
+    cdef int i
+    for i in range(TLB_SIZE):
+        t.fetch[i].tag = TLB_EMPTY
+        t.load[i].tag = TLB_EMPTY
+        t.store[i].tag = TLB_EMPTY
+
+cdef void tlb_flush_all(Hart *h) noexcept nogil:
+    cdef int p
+    for p in range(4):
+        tlb_flush_set(&h.tlbs[p])
+    h.tlb_super = 0
+
+cdef void tlb_flush_page(Hart *h, uint64_t va) noexcept nogil:
+    """sfence.vma with an address: drop that page from every set."""
+    cdef int p, i = (va >> 12) & (TLB_SIZE - 1)
+    cdef uint64_t tag = va & ~<uint64_t>0xfff
+    if h.tlb_super:
+        tlb_flush_all(h)
+        return
+    for p in range(4):
+        if h.tlbs[p].fetch[i].tag == tag:
+            h.tlbs[p].fetch[i].tag = TLB_EMPTY
+        if h.tlbs[p].load[i].tag == tag:
+            h.tlbs[p].load[i].tag = TLB_EMPTY
+        if h.tlbs[p].store[i].tag == tag:
+            h.tlbs[p].store[i].tag = TLB_EMPTY
+
+cdef void tlb_drop_store_ppn(Mach *m, uint64_t ppn) noexcept nogil:
+    """Remove every store-TLB entry of every hart that maps RAM page ppn."""
+    cdef int k, p, i
+    cdef TlbEntry *e
+    for k in range(m.nharts):
+        for p in range(4):
+            for i in range(TLB_SIZE):
+                e = &m.harts[k].tlbs[p].store[i]
+                if e.tag != TLB_EMPTY and e.ppn == ppn:
+                    e.tag = TLB_EMPTY
+
+cdef inline void update_tlb_pointers(Hart *h) noexcept nogil:
+    """itlb follows the privilege; dtlb the effective data privilege (MPRV, 3.1.6.3)."""
+    cdef int eff = h.priv
+    h.itlb = &h.tlbs[h.priv]
+    if h.priv == PRIV_M and (h.mstatus & MSTATUS_MPRV):
+        eff = <int>((h.mstatus >> 11) & 3)
+    h.dtlb = &h.tlbs[eff]
+
+
+# ---- decoded code and physical stores -------------------------------------------------------
+
+cdef inline void code_invalidate(Mach *m, uint64_t ppn) noexcept nogil:
+    """Empty page ppn's decoded slots (a store or DMA changed it)."""
+    if m.page_flags[ppn] & PF_CODE:
+        memset(m.code[ppn], 0, SLOTS_PER_PAGE * sizeof(Insn))
+        m.page_flags[ppn] &= ~PF_CODE
+
+cdef void code_claim(Mach *m, uint64_t ppn) noexcept nogil:
+    """Page ppn is about to hold decoded slots: no store may bypass the slow path any more."""
+    if not (m.page_flags[ppn] & PF_CODE):
+        m.page_flags[ppn] |= PF_CODE
+        tlb_drop_store_ppn(m, ppn)
+
+cdef inline int ram_has(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
+    return pa - m.ram_base < m.ram_size and pa - m.ram_base + size <= m.ram_size
+
+cdef void phys_invalidate_range(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
+    """Any host-side or walk-side write of RAM [pa, pa+size) keeps decoded code coherent."""
+    cdef uint64_t p = (pa - m.ram_base) >> 12
+    cdef uint64_t last = (pa - m.ram_base + size - 1) >> 12
+    while p <= last and p < m.ram_pages:
+        code_invalidate(m, p)
+        p += 1
+
+
+# ---- MMIO through the Python bus ------------------------------------------------------------
+
+cdef int mmio_read(Hart *h, uint64_t pa, int size, uint64_t *out, int acc) noexcept:
+    cdef Mach *m = h.m
+    if m.bus == NULL:
+        return exc(h, access_fault_cause(acc), pa)
+    try:
+        v = (<object>m.bus).read(pa, size)
+    except BaseException as e:
+        set_error(m, e)
+        return ST_EVENT
+    if v is None:
+        return exc(h, access_fault_cause(acc), pa)
+    out[0] = <uint64_t>(v & 0xffffffffffffffff)
+    m.event = 1
+    return ST_OK
+
+cdef int mmio_write(Hart *h, uint64_t pa, int size, uint64_t value) noexcept:
+    cdef Mach *m = h.m
+    if m.bus == NULL:
+        return exc(h, CAUSE_STORE_ACCESS, pa)
+    try:
+        ok = (<object>m.bus).write(pa, size, value)
+    except BaseException as e:
+        set_error(m, e)
+        return ST_EVENT
+    if not ok:
+        return exc(h, CAUSE_STORE_ACCESS, pa)
+    m.event = 1
+    return ST_OK
+
+cdef void set_error(Mach *m, object e) noexcept:
+    if m.error == NULL:
+        Py_INCREF(e)
+        m.error = <void*>e
+    m.event = 1
+
+
+# ---- Sv39 page walk (privileged spec 4.3.2; Sv39 layout 4.4.1) ----------------------------------
+
+cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out) noexcept nogil:
+    """Translate va for an access of kind acc at effective privilege priv.
+
+    Returns ST_OK with *pa_out, or an exception status (page fault, or access fault for a PTE
+    outside RAM).  Sets A, and D for stores, in the leaf PTE as hardware does (Svadu behaviour,
+    like QEMU)."""
+    cdef Mach *m = h.m
+    cdef uint64_t pf = page_fault_cause(acc)
+    cdef uint64_t a, pte_pa, pte, ppn, newpte, offmask
+    cdef uint64_t *pte_ptr
+    cdef int i, shift
+    h.page_walks += 1
+    # 4.4.1: bits 63:39 must all equal bit 38
+    if <uint64_t>((<int64_t>(va << 25)) >> 25) != va:
+        return exc(h, pf, va)
+    a = (h.satp & 0xfffffffffffULL) << 12                    # step 1: a = satp.ppn * PAGESIZE
+    i = 2
+    while True:
+        pte_pa = a + ((va >> (12 + 9 * i)) & 0x1ff) * 8      # step 2
+        if not ram_has(m, pte_pa, 8):
+            return exc(h, access_fault_cause(acc), va)
+        pte_ptr = <uint64_t*>(m.ram + (pte_pa - m.ram_base))
+        pte = pte_ptr[0]
+        # step 3: invalid, W without R, or reserved bits 63:54 (no Svnapot/Svpbmt)
+        if not (pte & PTE_V) or ((pte & PTE_W) and not (pte & PTE_R)) or (pte >> 54):
+            return exc(h, pf, va)
+        if pte & (PTE_R | PTE_X):                              # step 4: a leaf
+            break
+        i -= 1
+        if i < 0:
+            return exc(h, pf, va)
+        a = ((pte >> 10) & 0xfffffffffffULL) << 12
+    # step 5: permissions
+    if acc == ACC_FETCH:
+        if not (pte & PTE_X):
+            return exc(h, pf, va)
+    elif acc == ACC_LOAD:
+        if not ((pte & PTE_R) or ((pte & PTE_X) and (h.mstatus & MSTATUS_MXR))):
+            return exc(h, pf, va)
+    elif not (pte & PTE_W):
+        return exc(h, pf, va)
+    if priv == PRIV_U:
+        if not (pte & PTE_U):
+            return exc(h, pf, va)
+    elif pte & PTE_U:
+        if acc == ACC_FETCH or not (h.mstatus & MSTATUS_SUM):
+            return exc(h, pf, va)
+    # step 6: a misaligned superpage
+    ppn = (pte >> 10) & 0xfffffffffffULL
+    if i > 0 and (ppn & ((<uint64_t>1 << (9 * i)) - 1)):
+        return exc(h, pf, va)
+    # step 7: A and D, updated atomically with the checks (one host thread: trivially so)
+    newpte = pte | PTE_A
+    if acc == ACC_STORE:
+        newpte |= PTE_D
+    if newpte != pte:
+        pte_ptr[0] = newpte
+        phys_invalidate_range(m, pte_pa, 8)
+    # step 8: the physical address; a superpage keeps va's low vpn bits
+    shift = 12 + 9 * i
+    offmask = (<uint64_t>1 << shift) - 1
+    if i > 0:
+        h.tlb_super = 1
+    pa_out[0] = ((ppn << 12) & ~offmask) | (va & offmask)
+    return ST_OK
+
+
+cdef inline int data_priv(Hart *h) noexcept nogil:
+    if h.priv == PRIV_M and (h.mstatus & MSTATUS_MPRV):
+        return <int>((h.mstatus >> 11) & 3)
+    return h.priv
+
+cdef int translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept nogil:
+    cdef int priv = h.priv if acc == ACC_FETCH else data_priv(h)
+    if priv == PRIV_M or (h.satp >> 60) == 0:
+        pa[0] = va
+        return ST_OK
+    return sv39_walk(h, va, acc, priv, pa)
+
+
+# ---- slow paths ---------------------------------------------------------------------------
+
+cdef inline uint64_t read_host(uint8_t *p, int size) noexcept nogil:
+    cdef uint64_t v = 0
+    memcpy(&v, p, size)                     # little-endian host
+    return v
+
+cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out) noexcept:
+    """A load that does not cross a page: translate, fill the load TLB, read RAM or MMIO."""
+    cdef Mach *m = h.m
+    cdef uint64_t pa, ppn
+    cdef TlbEntry *e
+    cdef int st = translate(h, va, ACC_LOAD, &pa)
+    if st:
+        return st
+    h.tlb_misses[ACC_LOAD] += 1
+    if ram_has(m, pa, size):
+        ppn = (pa - m.ram_base) >> 12
+        e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+        e.tag = va & ~<uint64_t>0xfff
+        e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
+        e.ppn = ppn
+        out[0] = read_host(m.ram + (pa - m.ram_base), size)
+        return ST_OK
+    return mmio_read(h, pa, size, out, ACC_LOAD)
+
+cdef int load_slow(Hart *h, uint64_t va, int size, uint64_t *out) noexcept:
+    """Any load the fast path did not take: TLB miss, misaligned, MMIO.  Misaligned loads are
+    performed (as QEMU does), byte by byte when they cross a page."""
+    cdef uint64_t b, v = 0
+    cdef int i, st
+    if (va & 0xfff) + size <= 4096:
+        return load_one(h, va, size, out)
+    for i in range(size):
+        st = load_one(h, va + i, 1, &b)
+        if st > 0:
+            return st
+        v |= b << (8 * i)
+    out[0] = v
+    return ST_OK
+
+cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value) noexcept:
+    cdef Mach *m = h.m
+    cdef uint64_t pa, ppn
+    cdef TlbEntry *e
+    cdef int st = translate(h, va, ACC_STORE, &pa)
+    if st:
+        return st
+    h.tlb_misses[ACC_STORE] += 1
+    if ram_has(m, pa, size):
+        ppn = (pa - m.ram_base) >> 12
+        code_invalidate(m, ppn)
+        memcpy(m.ram + (pa - m.ram_base), &value, size)
+        if m.page_flags[ppn] & PF_WATCH:
+            if pa < m.watch_hi and pa + size > m.watch_lo:
+                m.event = 1
+                return ST_EVENT
+            return ST_OK
+        e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+        e.tag = va & ~<uint64_t>0xfff
+        e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
+        e.ppn = ppn
+        return ST_OK
+    return mmio_write(h, pa, size, value)
+
+cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept:
+    cdef uint64_t pa
+    cdef int i, st, ev = ST_OK
+    if (va & 0xfff) + size <= 4096:
+        return store_one(h, va, size, value)
+    # a page-crossing store: check both pages first so a fault leaves memory unchanged
+    st = translate(h, va, ACC_STORE, &pa)
+    if st:
+        return st
+    st = translate(h, (va | 0xfff) + 1, ACC_STORE, &pa)
+    if st:
+        return st
+    for i in range(size):
+        st = store_one(h, va + i, 1, (value >> (8 * i)) & 0xff)
+        if st > 0:
+            return st
+        if st == ST_EVENT:
+            ev = ST_EVENT
+    return ev
+
+
+# ---- inline fast paths: a TLB hit on an aligned access is a host load or store ----------------
+
+cdef inline int load8(Hart *h, uint64_t va, uint64_t *out) noexcept:
+    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xfff):
+        out[0] = (<uint8_t*>(e.addend + va))[0]
+        return ST_OK
+    return load_slow(h, va, 1, out)
+
+cdef inline int load16(Hart *h, uint64_t va, uint64_t *out) noexcept:
+    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xffe):
+        out[0] = (<uint16_t*>(e.addend + va))[0]
+        return ST_OK
+    return load_slow(h, va, 2, out)
+
+cdef inline int load32(Hart *h, uint64_t va, uint64_t *out) noexcept:
+    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xffc):
+        out[0] = (<uint32_t*>(e.addend + va))[0]
+        return ST_OK
+    return load_slow(h, va, 4, out)
+
+cdef inline int load64(Hart *h, uint64_t va, uint64_t *out) noexcept:
+    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xff8):
+        out[0] = (<uint64_t*>(e.addend + va))[0]
+        return ST_OK
+    return load_slow(h, va, 8, out)
+
+cdef inline int store8(Hart *h, uint64_t va, uint64_t v) noexcept:
+    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xfff):
+        (<uint8_t*>(e.addend + va))[0] = <uint8_t>v
+        return ST_OK
+    return store_slow(h, va, 1, v)
+
+cdef inline int store16(Hart *h, uint64_t va, uint64_t v) noexcept:
+    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xffe):
+        (<uint16_t*>(e.addend + va))[0] = <uint16_t>v
+        return ST_OK
+    return store_slow(h, va, 2, v)
+
+cdef inline int store32(Hart *h, uint64_t va, uint64_t v) noexcept:
+    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xffc):
+        (<uint32_t*>(e.addend + va))[0] = <uint32_t>v
+        return ST_OK
+    return store_slow(h, va, 4, v)
+
+cdef inline int store64(Hart *h, uint64_t va, uint64_t v) noexcept:
+    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (va & ~<uint64_t>0xff8):
+        (<uint64_t*>(e.addend + va))[0] = v
+        return ST_OK
+    return store_slow(h, va, 8, v)
+
+
+# ---- atomics: LR/SC/AMO need an aligned RAM address (no MMIO) ---------------------------------
+
+cdef int amo_host(Hart *h, uint64_t va, int size, int acc, uint8_t **host) noexcept nogil:
+    """Host pointer for an aligned atomic access; misaligned -> address-misaligned exception,
+    MMIO -> access fault.  acc = ACC_LOAD for LR, ACC_STORE for SC and AMOs."""
+    cdef Mach *m = h.m
+    cdef uint64_t pa, ppn
+    cdef int st
+    cdef TlbEntry *e
+    if va & (size - 1):
+        return exc(h, CAUSE_MISALIGNED_LOAD if acc == ACC_LOAD else CAUSE_MISALIGNED_STORE, va)
+    if acc == ACC_STORE:
+        e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+        if e.tag == (va & ~<uint64_t>0xfff):
+            host[0] = <uint8_t*>(e.addend + va)
+            return ST_OK
+    st = translate(h, va, acc, &pa)
+    if st:
+        return st
+    if not ram_has(m, pa, size):
+        return exc(h, access_fault_cause(acc), va)
+    ppn = (pa - m.ram_base) >> 12
+    if acc == ACC_STORE:
+        code_invalidate(m, ppn)
+        if m.page_flags[ppn] & PF_WATCH and pa < m.watch_hi and pa + size > m.watch_lo:
+            m.event = 1
+    host[0] = m.ram + (pa - m.ram_base)
+    return ST_OK
+
+
+# ---- instruction fetch ----------------------------------------------------------------------
+
+cdef int fetch_page(Hart *h, uint64_t pc, TlbEntry **out) noexcept nogil:
+    """The fetch-TLB entry for pc's page, filling it on a miss (instruction fetch only from RAM)."""
+    cdef Mach *m = h.m
+    cdef uint64_t pa, ppn
+    cdef int st
+    cdef TlbEntry *e = &h.itlb.fetch[(pc >> 12) & (TLB_SIZE - 1)]
+    if e.tag == (pc & ~<uint64_t>0xfff):
+        out[0] = e
+        return ST_OK
+    h.tlb_misses[ACC_FETCH] += 1
+    st = translate(h, pc, ACC_FETCH, &pa)
+    if st:
+        return st
+    if not ram_has(m, pa, 2):
+        return exc(h, CAUSE_FETCH_ACCESS, pc)
+    ppn = (pa - m.ram_base) >> 12
+    if m.code[ppn] == NULL:
+        m.code[ppn] = <Insn*>calloc(SLOTS_PER_PAGE, sizeof(Insn))
+        if m.code[ppn] == NULL:
+            return exc(h, CAUSE_FETCH_ACCESS, pc)
+    e.tag = pc & ~<uint64_t>0xfff
+    e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
+    e.code = m.code[ppn]
+    e.ppn = ppn
+    out[0] = e
+    return ST_OK
+
+cdef int fetch_decode(Hart *h, uint64_t pc, TlbEntry *e, Insn *out) noexcept nogil:
+    """Decode the instruction at pc (in e's page) into *out, caching it in the page's slot unless
+    it crosses into the next page.  Raises fetch faults of the second half."""
+    cdef uint32_t lo, hi
+    cdef uint64_t off = pc & 0xfff
+    cdef TlbEntry *e2
+    cdef int st
+    lo = (<uint16_t*>(e.addend + pc))[0]
+    if (lo & 3) != 3:
+        decode_insn(lo, out)
+    elif off != 0xffe:
+        decode_insn((<uint32_t*>(e.addend + pc))[0], out)
+    else:
+        st = fetch_page(h, pc + 2, &e2)
+        if st:
+            return st
+        hi = (<uint16_t*>(e2.addend + pc + 2))[0]
+        decode_insn(lo | (hi << 16), out)
+        return ST_OK
+    code_claim(h.m, e.ppn)
+    e.code[off >> 1] = out[0]
+    return ST_OK

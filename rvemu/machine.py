@@ -1,0 +1,214 @@
+"""The Python API: a machine of harts and RAM that loads programs and runs them.
+
+Owns: hart scheduling (round-robin slices in one host thread, deterministically), the time base
+(every hart's clock advances with the instructions it runs; a waiting hart's clock moves with the
+others and jumps to its next timer deadline), program loading and HTIF.  The compiled core
+(``rvemu._core``) does the executing; the board (devices) plugs in as ``bus``.
+
+Example::
+
+    m = Machine(ram_mib=16)
+    m.load_elf("test.elf")
+    if m.run(max_instructions=10_000_000) is StopReason.EXIT:
+        print(m.exit_code, m.console_output)
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import List, Optional
+
+from . import csrdefs
+from ._core import Core
+from .htif import Htif, HtifError
+from .loader import ElfError, read_elf, place
+
+RAM_BASE = 0x80000000
+DEFAULT_SLICE = 100_000          # instructions a hart runs before the next one gets a turn
+
+
+class StopReason(enum.Enum):
+    EXIT = "exit"                # the guest asked to stop (HTIF); see Machine.exit_code
+    LIMIT = "limit"              # max_instructions ran out
+    HALT = "halt"                # every hart waits for an interrupt that nothing can raise
+    EVENT = "event"              # a device asked the host to look (Machine.run returns early)
+
+
+class Hart:
+    """One hart's architectural state, for tests and debuggers."""
+
+    def __init__(self, core: Core, index: int):
+        self._core = core
+        self.index = index
+
+    @property
+    def pc(self) -> int:
+        return self._core.get_pc(self.index)
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self._core.set_pc(self.index, value & 0xFFFFFFFFFFFFFFFF)
+
+    @property
+    def x(self) -> List[int]:
+        """The 32 integer registers (a copy)."""
+        return self._core.get_regs(self.index)
+
+    def set_x(self, reg: int, value: int) -> None:
+        self._core.set_x(self.index, reg, value & 0xFFFFFFFFFFFFFFFF)
+
+    @property
+    def priv(self) -> int:
+        """Privilege: 0 = U, 1 = S, 3 = M."""
+        return self._core.get_priv(self.index)
+
+    @priv.setter
+    def priv(self, value: int) -> None:
+        self._core.set_priv(self.index, value)
+
+    def csr(self, name_or_number) -> int:
+        return self._core.csr_read(self.index, _csr_number(name_or_number))
+
+    def set_csr(self, name_or_number, value: int) -> None:
+        self._core.csr_write(self.index, _csr_number(name_or_number), value & (2**64 - 1))
+
+    @property
+    def instret(self) -> int:
+        return self._core.get_instret(self.index)
+
+    @property
+    def waiting(self) -> bool:
+        """True while the hart sleeps in WFI."""
+        return self._core.is_wfi(self.index)
+
+    def stats(self) -> dict:
+        return self._core.stats(self.index)
+
+
+def _csr_number(name_or_number) -> int:
+    if isinstance(name_or_number, str):
+        try:
+            return csrdefs.CSRS[name_or_number]
+        except KeyError:
+            raise KeyError(f"unknown CSR {name_or_number!r}") from None
+    return int(name_or_number)
+
+
+class Machine:
+    """RAM at ``ram_base`` plus ``harts`` RV64IMAC harts.
+
+    ipt is the number of instructions per tick of the 10 MHz-style time base: time advances
+    deterministically with instructions retired, so a run is repeatable."""
+
+    def __init__(self, ram_mib: int = 128, harts: int = 1, ram_base: int = RAM_BASE,
+                 ipt: int = 10, bus=None, slice_instructions: int = DEFAULT_SLICE):
+        if ram_mib < 1:
+            raise ValueError("ram_mib must be at least 1")
+        self.core = Core(ram_base, ram_mib << 20, harts, ipt)
+        self.core.bus = bus
+        self.harts = [Hart(self.core, i) for i in range(harts)]
+        self.htif: Optional[Htif] = None
+        self.slice = slice_instructions
+        self.instret_total = 0
+        self._exit_code: Optional[int] = None
+
+    # ---- memory -----------------------------------------------------------------------------
+    @property
+    def ram_base(self) -> int:
+        return self.core.ram_base
+
+    @property
+    def ram_size(self) -> int:
+        return self.core.ram_size
+
+    def read_phys(self, addr: int, n: int) -> bytes:
+        return self.core.read_phys(addr, n)
+
+    def write_phys(self, addr: int, data: bytes) -> None:
+        self.core.write_phys(addr, bytes(data))
+
+    # ---- loading ----------------------------------------------------------------------------
+    def load_elf(self, path: str) -> int:
+        """Load an ELF64 RISC-V executable; every hart starts at its entry in M-mode with
+        a0 = hartid.  HTIF is enabled when the file has a ``tohost`` symbol."""
+        image = read_elf(str(path))
+        place(image, self.ram_base, self.ram_size)
+        for paddr, data, memsz in image.segments:
+            self.write_phys(paddr, data + bytes(memsz - len(data)))
+        for h in self.harts:
+            h.pc = image.entry
+            h.priv = 3
+            h.set_x(10, h.index)
+        if "tohost" in image.symbols:
+            self.enable_htif(image.symbols["tohost"], image.symbols.get("fromhost"))
+        return image.entry
+
+    def enable_htif(self, tohost: int, fromhost: Optional[int] = None) -> None:
+        self.htif = Htif(self.core, tohost, fromhost)
+
+    @property
+    def exit_code(self) -> Optional[int]:
+        return self._exit_code
+
+    @property
+    def console_output(self) -> bytes:
+        return bytes(self.htif.output) if self.htif else b""
+
+    # ---- running ----------------------------------------------------------------------------
+    def run(self, max_instructions: Optional[int] = None) -> StopReason:
+        """Run until the guest exits, every hart halts, or max_instructions (summed over harts,
+        traps included) have been executed."""
+        budget = max_instructions
+        n = len(self.harts)
+        while True:
+            if budget is not None and budget <= 0:
+                return StopReason.LIMIT
+            step = self.slice if budget is None else min(self.slice, budget)
+            target = max(self.core.get_vclock(i) for i in range(n)) if n > 1 else None
+            ran_any = False
+            event = False
+            for i in range(n):
+                if self.core.is_wfi(i):
+                    if not self._wake(i, step):
+                        continue
+                reason, done = self.core.run(i, step)
+                self.instret_total += done
+                if budget is not None:
+                    budget -= done
+                ran_any = ran_any or done > 0
+                if reason == 2:          # RUN_EVENT
+                    event = True
+            if n > 1:
+                self._align_clocks(target + step)
+            if event and self.htif is not None:
+                self.core.clear_event()
+                if self.htif.poll():
+                    self._exit_code = self.htif.exit_code
+                    return StopReason.EXIT
+            if not ran_any and all(self.core.is_wfi(i) for i in range(n)):
+                if not self._fast_forward():
+                    return StopReason.HALT
+
+    def _wake(self, i: int, step: int) -> bool:
+        """A waiting hart resumes once an enabled interrupt is pending (mip & mie)."""
+        return self.core.interrupt_pending(i)
+
+    def _align_clocks(self, target: int) -> None:
+        # waiting harts' time moves on with the others
+        for i in range(len(self.harts)):
+            if self.core.is_wfi(i) and self.core.get_vclock(i) < target:
+                self.core.set_vclock(i, target)
+
+    def _fast_forward(self) -> bool:
+        """Every hart waits: jump time to the earliest timer deadline.  False if there is none."""
+        waits = [self.core.time_until_timer(i) for i in range(len(self.harts))]
+        waits = [w for w in waits if w is not None]
+        if not waits:
+            return False
+        jump = min(waits)
+        for i in range(len(self.harts)):
+            self.core.set_vclock(i, self.core.get_vclock(i) + jump)
+        return True
+
+
+__all__ = ["Machine", "Hart", "StopReason", "ElfError", "HtifError", "RAM_BASE"]

@@ -1,0 +1,230 @@
+"""Build (and optionally run on QEMU) the bare-metal RISC-V test programs.
+
+Each program is one source file in this folder, ``<name>.S`` (assembly through the C
+preprocessor, using the macros of ``test_macros.h``) or ``<name>.c``, linked with the shared
+start-up/trap code ``runtime.S`` and the linker script ``link.ld`` into ``<outdir>/<name>.elf``
+(load address and entry 0x80000000).  Programs report through HTIF ``tohost``: exit code 0 on
+success, else the number of the failing test case.
+
+The toolchain is the PyPI ``ziglang`` package (clang for compiling/assembling, ld.lld for
+linking).  A source file may carry options in comment lines of the form ``// @key: value``:
+
+  ``// @isa: rv64ima``     build without the C extension (default ``rv64imac``)
+  ``// @qemu: virt``       validate on QEMU's virt machine (a build with ``-DQEMU_VIRT`` that
+                           exits through the SiFive test device) instead of the spike machine
+  ``// @qemu: skip ...``   do not run on QEMU (the rest of the line says why)
+
+Usage::
+
+    python tests/baremetal/build.py OUTDIR [NAME...]          # build
+    python tests/baremetal/build.py --qemu OUTDIR [NAME...]   # build and run on QEMU
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+HERE = Path(__file__).resolve().parent
+LINK_SCRIPT = HERE / "link.ld"
+HEADER = HERE / "test_macros.h"
+RUNTIME = HERE / "runtime.S"
+SHARED_INPUTS = (LINK_SCRIPT, HEADER, RUNTIME, Path(__file__).resolve())
+
+ISAS = {
+    "rv64imac": "generic_rv64+m+a+c+zicsr+zifencei",
+    "rv64ima": "generic_rv64+m+a+zicsr+zifencei",
+}
+
+CFLAGS = [
+    "-mcmodel=medany", "-mno-relax", "-ffreestanding", "-fno-builtin", "-nostdlib",
+    "-fno-common", "-fno-stack-protector", "-fno-pie", "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables", "-fno-sanitize=undefined", "-O2", "-g0",
+]
+
+TARGETS = ("htif", "virt")
+
+_OPTION_RE = re.compile(r"^\s*//\s*@(\w+)\s*:\s*(.*?)\s*$")
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def toolchain_available() -> bool:
+    """True when the ziglang package (the compiler and linker) is importable."""
+    try:
+        import ziglang  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _source(name: str) -> Path:
+    for ext in (".S", ".c"):
+        path = HERE / f"{name}{ext}"
+        if path.exists():
+            return path
+    raise BuildError(f"no test program named {name!r} in {HERE}")
+
+
+def list_programs() -> List[str]:
+    """Names of all test programs (sources in this folder other than the runtime)."""
+    names = set()
+    for path in HERE.iterdir():
+        if path.suffix in (".S", ".c") and path != RUNTIME:
+            names.add(path.stem)
+    return sorted(names)
+
+
+def program_options(name: str) -> Dict[str, str]:
+    """The ``// @key: value`` options of a program's source."""
+    options = {}
+    for line in _source(name).read_text().splitlines():
+        match = _OPTION_RE.match(line)
+        if match:
+            options[match.group(1)] = match.group(2)
+    return options
+
+
+def qemu_machine(name: str) -> Optional[str]:
+    """The QEMU machine a program is validated on ('spike' or 'virt'), None to skip it."""
+    value = program_options(name).get("qemu", "spike")
+    if value.startswith("skip"):
+        return None
+    if value not in ("spike", "virt"):
+        raise BuildError(f"{name}: bad @qemu option {value!r}")
+    return value
+
+
+def _env(outdir: Path) -> Dict[str, str]:
+    env = dict(os.environ)
+    cache = str(outdir / ".zig-cache")
+    env["ZIG_GLOBAL_CACHE_DIR"] = cache
+    env["ZIG_LOCAL_CACHE_DIR"] = cache
+    return env
+
+
+def _run(cmd: List[str], env: Dict[str, str]) -> None:
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"command failed: {' '.join(cmd)}\n{proc.stdout}")
+
+
+def _up_to_date(output: Path, inputs: List[Path]) -> bool:
+    if not output.exists():
+        return False
+    out_time = output.stat().st_mtime
+    return all(path.stat().st_mtime < out_time for path in inputs)
+
+
+def build(name: str, outdir: Path, target: str = "htif") -> Path:
+    """Build program `name` into ``outdir`` and return the ELF's path.
+
+    ``target`` is 'htif' (the normal build: tohost/fromhost) or 'virt' (QEMU virt devices,
+    for validating programs that need the time CSR).  Skips the work when the ELF is newer
+    than all of its inputs.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}")
+    outdir = Path(outdir).resolve()
+    source = _source(name)
+    suffix = "" if target == "htif" else f".{target}"
+    elf = outdir / f"{name}{suffix}.elf"
+    if _up_to_date(elf, [source, *SHARED_INPUTS]):
+        return elf
+
+    options = program_options(name)
+    isa = options.get("isa", "rv64imac")
+    if isa not in ISAS:
+        raise BuildError(f"{name}: unknown @isa {isa!r}")
+    objdir = outdir / "obj" / f"{name}{suffix}"
+    objdir.mkdir(parents=True, exist_ok=True)
+    env = _env(outdir)
+    cc = [sys.executable, "-m", "ziglang", "cc", "-target", "riscv64-freestanding-none",
+          f"-mcpu={ISAS[isa]}", *CFLAGS, f"-I{HERE}"]
+    if target == "virt":
+        cc.append("-DQEMU_VIRT")
+    objects = []
+    for src in (RUNTIME, source):
+        obj = objdir / (src.stem + ".o")
+        _run([*cc, "-c", str(src), "-o", str(obj)], env)
+        objects.append(obj)
+    tmp = elf.with_suffix(".elf.tmp")
+    _run([sys.executable, "-m", "ziglang", "ld.lld", "-T", str(LINK_SCRIPT), "--no-relax",
+          "-o", str(tmp), *map(str, objects)], env)
+    os.replace(tmp, elf)
+    return elf
+
+
+def build_all(outdir: Path, names: Optional[List[str]] = None, target: str = "htif",
+              jobs: int = 4) -> Dict[str, Path]:
+    """Build several programs (default: all) in parallel; returns name -> ELF path."""
+    names = list_programs() if names is None else list(names)
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        paths = list(pool.map(lambda n: build(n, outdir, target), names))
+    return dict(zip(names, paths))
+
+
+# ----------------------------------------------------------------------------------- QEMU --
+
+def qemu_binary() -> Optional[str]:
+    return shutil.which("qemu-system-riscv64")
+
+
+def run_qemu(elf: Path, machine: str = "spike", timeout: float = 20) -> Tuple[int, str]:
+    """Run an ELF on QEMU; returns (exit code, console output).
+
+    On the spike machine QEMU's HTIF device exits with the program's code (only its low 8
+    bits: the test numbers stay below 255).  On virt the SiFive test device does the same.
+    A timeout gives exit code -1.
+    """
+    cmd = [qemu_binary() or "qemu-system-riscv64", "-M", machine, "-smp", "1", "-m", "128M",
+           "-bios", "none", "-nographic", "-monitor", "none", "-serial", "stdio",
+           "-kernel", str(elf)]
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout or b""
+        return -1, out.decode("latin-1")
+    return proc.returncode, proc.stdout.decode("latin-1")
+
+
+def _main(argv: List[str]) -> int:
+    qemu = "--qemu" in argv
+    args = [a for a in argv if a != "--qemu"]
+    if not args:
+        print(__doc__)
+        return 2
+    outdir = Path(args[0])
+    names = args[1:] or list_programs()
+    elfs = build_all(outdir, names)
+    status = 0
+    for name in names:
+        line = f"{name:16s} {elfs[name]}"
+        if qemu:
+            machine = qemu_machine(name)
+            if machine is None:
+                line += "  qemu: skipped"
+            else:
+                elf = elfs[name] if machine == "spike" else build(name, outdir, "virt")
+                code, out = run_qemu(elf, machine)
+                line += f"  qemu-{machine}: {'PASS' if code == 0 else f'FAIL ({code})'}"
+                if code != 0:
+                    status = 1
+                    line += "\n" + out.strip()
+        print(line)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
