@@ -187,8 +187,11 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     cdef uint64_t ibase = h.instret, vbase = h.vclock, traps = 0
     cdef uint64_t cur_tag = TLB_EMPTY
     cdef TlbEntry *fe = NULL
-    cdef Insn ins
-    cdef int st, op, irq, result
+    cdef Insn *code = NULL
+    cdef Insn *ip
+    cdef Insn tmp
+    cdef uint64_t imm
+    cdef int st, op, irq, result, rd, rs1, rs2, ilen
     h.wfi = 0
     while True:
         # ---- between blocks: time, interrupts, budget, host events
@@ -222,274 +225,282 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     pc = enter_exception(h, st, pc); traps += 1; limit = count; continue
                 cur_tag = pc & ~<uint64_t>0xfff
-            ins = fe.code[(pc >> 1) & (SLOTS_PER_PAGE - 1)]
-            if ins.op == OP_INVALID:
-                st = fetch_decode(h, pc, fe, &ins)
+                code = fe.code
+            ip = &code[(pc >> 1) & (SLOTS_PER_PAGE - 1)]
+            if ip.op == OP_INVALID:
+                st = fetch_decode(h, pc, fe, &tmp)
                 if st:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-            op = ins.op
+                ip = &tmp
+            # Operands go to C locals before anything executes: a store may empty the slot.
+            op = ip.op
+            rd = ip.rd
+            rs1 = ip.rs1
+            rs2 = ip.rs2
+            imm = <uint64_t><int64_t>ip.imm
+            ilen = ip.len
             # ---- integer register-immediate
             if op == OP_ADDI:
-                x[ins.rd] = x[ins.rs1] + <uint64_t><int64_t>ins.imm
-                pc += ins.len
+                x[rd] = x[rs1] + imm
+                pc += ilen
             elif op == OP_LUI:
-                x[ins.rd] = <uint64_t><int64_t>ins.imm
-                pc += ins.len
+                x[rd] = imm
+                pc += ilen
             elif op == OP_AUIPC:
-                x[ins.rd] = pc + <uint64_t><int64_t>ins.imm
-                pc += ins.len
+                x[rd] = pc + imm
+                pc += ilen
             elif op == OP_SLTI:
-                x[ins.rd] = <int64_t>x[ins.rs1] < <int64_t>ins.imm
-                pc += ins.len
+                x[rd] = <int64_t>x[rs1] < <int64_t>imm
+                pc += ilen
             elif op == OP_SLTIU:
-                x[ins.rd] = x[ins.rs1] < <uint64_t><int64_t>ins.imm
-                pc += ins.len
+                x[rd] = x[rs1] < imm
+                pc += ilen
             elif op == OP_XORI:
-                x[ins.rd] = x[ins.rs1] ^ <uint64_t><int64_t>ins.imm
-                pc += ins.len
+                x[rd] = x[rs1] ^ imm
+                pc += ilen
             elif op == OP_ORI:
-                x[ins.rd] = x[ins.rs1] | <uint64_t><int64_t>ins.imm
-                pc += ins.len
+                x[rd] = x[rs1] | imm
+                pc += ilen
             elif op == OP_ANDI:
-                x[ins.rd] = x[ins.rs1] & <uint64_t><int64_t>ins.imm
-                pc += ins.len
+                x[rd] = x[rs1] & imm
+                pc += ilen
             elif op == OP_SLLI:
-                x[ins.rd] = x[ins.rs1] << ins.imm
-                pc += ins.len
+                x[rd] = x[rs1] << imm
+                pc += ilen
             elif op == OP_SRLI:
-                x[ins.rd] = x[ins.rs1] >> ins.imm
-                pc += ins.len
+                x[rd] = x[rs1] >> imm
+                pc += ilen
             elif op == OP_SRAI:
-                x[ins.rd] = <uint64_t>(<int64_t>x[ins.rs1] >> ins.imm)
-                pc += ins.len
+                x[rd] = <uint64_t>(<int64_t>x[rs1] >> imm)
+                pc += ilen
             elif op == OP_ADDIW:
-                x[ins.rd] = sext32(x[ins.rs1] + <uint64_t><int64_t>ins.imm)
-                pc += ins.len
+                x[rd] = sext32(x[rs1] + imm)
+                pc += ilen
             elif op == OP_SLLIW:
-                x[ins.rd] = sext32(<uint32_t>x[ins.rs1] << ins.imm)
-                pc += ins.len
+                x[rd] = sext32(<uint32_t>x[rs1] << imm)
+                pc += ilen
             elif op == OP_SRLIW:
-                x[ins.rd] = sext32(<uint32_t>x[ins.rs1] >> ins.imm)
-                pc += ins.len
+                x[rd] = sext32(<uint32_t>x[rs1] >> imm)
+                pc += ilen
             elif op == OP_SRAIW:
-                x[ins.rd] = sext32(<uint32_t>(<int32_t>x[ins.rs1] >> ins.imm))
-                pc += ins.len
+                x[rd] = sext32(<uint32_t>(<int32_t>x[rs1] >> imm))
+                pc += ilen
             # ---- integer register-register
             elif op == OP_ADD:
-                x[ins.rd] = x[ins.rs1] + x[ins.rs2]
-                pc += ins.len
+                x[rd] = x[rs1] + x[rs2]
+                pc += ilen
             elif op == OP_SUB:
-                x[ins.rd] = x[ins.rs1] - x[ins.rs2]
-                pc += ins.len
+                x[rd] = x[rs1] - x[rs2]
+                pc += ilen
             elif op == OP_SLL:
-                x[ins.rd] = x[ins.rs1] << (x[ins.rs2] & 63)
-                pc += ins.len
+                x[rd] = x[rs1] << (x[rs2] & 63)
+                pc += ilen
             elif op == OP_SLT:
-                x[ins.rd] = <int64_t>x[ins.rs1] < <int64_t>x[ins.rs2]
-                pc += ins.len
+                x[rd] = <int64_t>x[rs1] < <int64_t>x[rs2]
+                pc += ilen
             elif op == OP_SLTU:
-                x[ins.rd] = x[ins.rs1] < x[ins.rs2]
-                pc += ins.len
+                x[rd] = x[rs1] < x[rs2]
+                pc += ilen
             elif op == OP_XOR:
-                x[ins.rd] = x[ins.rs1] ^ x[ins.rs2]
-                pc += ins.len
+                x[rd] = x[rs1] ^ x[rs2]
+                pc += ilen
             elif op == OP_SRL:
-                x[ins.rd] = x[ins.rs1] >> (x[ins.rs2] & 63)
-                pc += ins.len
+                x[rd] = x[rs1] >> (x[rs2] & 63)
+                pc += ilen
             elif op == OP_SRA:
-                x[ins.rd] = <uint64_t>(<int64_t>x[ins.rs1] >> (x[ins.rs2] & 63))
-                pc += ins.len
+                x[rd] = <uint64_t>(<int64_t>x[rs1] >> (x[rs2] & 63))
+                pc += ilen
             elif op == OP_OR:
-                x[ins.rd] = x[ins.rs1] | x[ins.rs2]
-                pc += ins.len
+                x[rd] = x[rs1] | x[rs2]
+                pc += ilen
             elif op == OP_AND:
-                x[ins.rd] = x[ins.rs1] & x[ins.rs2]
-                pc += ins.len
+                x[rd] = x[rs1] & x[rs2]
+                pc += ilen
             elif op == OP_ADDW:
-                x[ins.rd] = sext32(x[ins.rs1] + x[ins.rs2])
-                pc += ins.len
+                x[rd] = sext32(x[rs1] + x[rs2])
+                pc += ilen
             elif op == OP_SUBW:
-                x[ins.rd] = sext32(x[ins.rs1] - x[ins.rs2])
-                pc += ins.len
+                x[rd] = sext32(x[rs1] - x[rs2])
+                pc += ilen
             elif op == OP_SLLW:
-                x[ins.rd] = sext32(<uint32_t>x[ins.rs1] << (x[ins.rs2] & 31))
-                pc += ins.len
+                x[rd] = sext32(<uint32_t>x[rs1] << (x[rs2] & 31))
+                pc += ilen
             elif op == OP_SRLW:
-                x[ins.rd] = sext32(<uint32_t>x[ins.rs1] >> (x[ins.rs2] & 31))
-                pc += ins.len
+                x[rd] = sext32(<uint32_t>x[rs1] >> (x[rs2] & 31))
+                pc += ilen
             elif op == OP_SRAW:
-                x[ins.rd] = sext32(<uint32_t>(<int32_t>x[ins.rs1] >> (x[ins.rs2] & 31)))
-                pc += ins.len
+                x[rd] = sext32(<uint32_t>(<int32_t>x[rs1] >> (x[rs2] & 31)))
+                pc += ilen
             # ---- M
             elif op == OP_MUL:
-                x[ins.rd] = x[ins.rs1] * x[ins.rs2]
-                pc += ins.len
+                x[rd] = x[rs1] * x[rs2]
+                pc += ilen
             elif op == OP_MULH:
-                x[ins.rd] = rv_mulh(<int64_t>x[ins.rs1], <int64_t>x[ins.rs2])
-                pc += ins.len
+                x[rd] = rv_mulh(<int64_t>x[rs1], <int64_t>x[rs2])
+                pc += ilen
             elif op == OP_MULHSU:
-                x[ins.rd] = rv_mulhsu(<int64_t>x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = rv_mulhsu(<int64_t>x[rs1], x[rs2])
+                pc += ilen
             elif op == OP_MULHU:
-                x[ins.rd] = rv_mulhu(x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = rv_mulhu(x[rs1], x[rs2])
+                pc += ilen
             elif op == OP_DIV:
-                x[ins.rd] = div64(x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = div64(x[rs1], x[rs2])
+                pc += ilen
             elif op == OP_DIVU:
-                x[ins.rd] = (x[ins.rs1] / x[ins.rs2]) if x[ins.rs2] else <uint64_t>-1
-                pc += ins.len
+                x[rd] = (x[rs1] / x[rs2]) if x[rs2] else <uint64_t>-1
+                pc += ilen
             elif op == OP_REM:
-                x[ins.rd] = rem64(x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = rem64(x[rs1], x[rs2])
+                pc += ilen
             elif op == OP_REMU:
-                x[ins.rd] = (x[ins.rs1] % x[ins.rs2]) if x[ins.rs2] else x[ins.rs1]
-                pc += ins.len
+                x[rd] = (x[rs1] % x[rs2]) if x[rs2] else x[rs1]
+                pc += ilen
             elif op == OP_MULW:
-                x[ins.rd] = sext32(x[ins.rs1] * x[ins.rs2])
-                pc += ins.len
+                x[rd] = sext32(x[rs1] * x[rs2])
+                pc += ilen
             elif op == OP_DIVW:
-                x[ins.rd] = divw(x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = divw(x[rs1], x[rs2])
+                pc += ilen
             elif op == OP_DIVUW:
-                x[ins.rd] = divuw(x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = divuw(x[rs1], x[rs2])
+                pc += ilen
             elif op == OP_REMW:
-                x[ins.rd] = remw(x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = remw(x[rs1], x[rs2])
+                pc += ilen
             elif op == OP_REMUW:
-                x[ins.rd] = remuw(x[ins.rs1], x[ins.rs2])
-                pc += ins.len
+                x[rd] = remuw(x[rs1], x[rs2])
+                pc += ilen
             # ---- control transfer (targets are 2-byte aligned with C: never misaligned)
             elif op == OP_JAL:
-                x[ins.rd] = pc + ins.len
-                pc += <uint64_t><int64_t>ins.imm
+                x[rd] = pc + ilen
+                pc += imm
             elif op == OP_JALR:
-                a = (x[ins.rs1] + <uint64_t><int64_t>ins.imm) & ~<uint64_t>1
-                x[ins.rd] = pc + ins.len
+                a = (x[rs1] + imm) & ~<uint64_t>1
+                x[rd] = pc + ilen
                 pc = a
             elif op == OP_BEQ:
-                pc += <uint64_t><int64_t>ins.imm if x[ins.rs1] == x[ins.rs2] else ins.len
+                pc += imm if x[rs1] == x[rs2] else ilen
             elif op == OP_BNE:
-                pc += <uint64_t><int64_t>ins.imm if x[ins.rs1] != x[ins.rs2] else ins.len
+                pc += imm if x[rs1] != x[rs2] else ilen
             elif op == OP_BLT:
-                pc += (<uint64_t><int64_t>ins.imm if <int64_t>x[ins.rs1] < <int64_t>x[ins.rs2]
-                       else ins.len)
+                pc += (imm if <int64_t>x[rs1] < <int64_t>x[rs2]
+                       else ilen)
             elif op == OP_BGE:
-                pc += (<uint64_t><int64_t>ins.imm if <int64_t>x[ins.rs1] >= <int64_t>x[ins.rs2]
-                       else ins.len)
+                pc += (imm if <int64_t>x[rs1] >= <int64_t>x[rs2]
+                       else ilen)
             elif op == OP_BLTU:
-                pc += <uint64_t><int64_t>ins.imm if x[ins.rs1] < x[ins.rs2] else ins.len
+                pc += imm if x[rs1] < x[rs2] else ilen
             elif op == OP_BGEU:
-                pc += <uint64_t><int64_t>ins.imm if x[ins.rs1] >= x[ins.rs2] else ins.len
+                pc += imm if x[rs1] >= x[rs2] else ilen
             # ---- loads (ins is a local copy: a store that empties the slot cannot change it)
             elif op == OP_LD:
-                st = load64(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, &v)
+                st = load64(h, x[rs1] + imm, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                x[ins.rd] = v
-                pc += ins.len
+                x[rd] = v
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_LW:
-                st = load32(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, &v)
+                st = load32(h, x[rs1] + imm, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                x[ins.rd] = sext32(v)
-                pc += ins.len
+                x[rd] = sext32(v)
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_LWU:
-                st = load32(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, &v)
+                st = load32(h, x[rs1] + imm, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                x[ins.rd] = v
-                pc += ins.len
+                x[rd] = v
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_LH:
-                st = load16(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, &v)
+                st = load16(h, x[rs1] + imm, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                x[ins.rd] = <uint64_t><int64_t><int16_t>v
-                pc += ins.len
+                x[rd] = <uint64_t><int64_t><int16_t>v
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_LHU:
-                st = load16(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, &v)
+                st = load16(h, x[rs1] + imm, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                x[ins.rd] = v
-                pc += ins.len
+                x[rd] = v
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_LB:
-                st = load8(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, &v)
+                st = load8(h, x[rs1] + imm, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                x[ins.rd] = <uint64_t><int64_t><int8_t>v
-                pc += ins.len
+                x[rd] = <uint64_t><int64_t><int8_t>v
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_LBU:
-                st = load8(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, &v)
+                st = load8(h, x[rs1] + imm, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                x[ins.rd] = v
-                pc += ins.len
+                x[rd] = v
+                pc += ilen
                 if st:
                     limit = count
             # ---- stores
             elif op == OP_SD:
-                st = store64(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, x[ins.rs2])
+                st = store64(h, x[rs1] + imm, x[rs2])
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                pc += ins.len
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_SW:
-                st = store32(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, x[ins.rs2])
+                st = store32(h, x[rs1] + imm, x[rs2])
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                pc += ins.len
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_SH:
-                st = store16(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, x[ins.rs2])
+                st = store16(h, x[rs1] + imm, x[rs2])
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                pc += ins.len
+                pc += ilen
                 if st:
                     limit = count
             elif op == OP_SB:
-                st = store8(h, x[ins.rs1] + <uint64_t><int64_t>ins.imm, x[ins.rs2])
+                st = store8(h, x[rs1] + imm, x[rs2])
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                pc += ins.len
+                pc += ilen
                 if st:
                     limit = count
             # ---- A
@@ -500,27 +511,29 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                   or op == OP_AMOOR_D or op == OP_AMOMIN_W or op == OP_AMOMIN_D
                   or op == OP_AMOMAX_W or op == OP_AMOMAX_D or op == OP_AMOMINU_W
                   or op == OP_AMOMINU_D or op == OP_AMOMAXU_W or op == OP_AMOMAXU_D):
-                st = exec_atomic(h, &ins)
+                tmp = ip[0]
+                st = exec_atomic(h, &tmp)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
                     continue
-                pc += ins.len
+                pc += ilen
             # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do
             elif op == OP_FENCE or op == OP_FENCE_I:
-                pc += ins.len
+                pc += ilen
             # ---- system
             elif (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC or op == OP_CSRRWI
                   or op == OP_CSRRSI or op == OP_CSRRCI):
                 h.pc = pc
                 h.instret = ibase + count - 1 - traps
                 h.vclock = vbase + count - 1
-                st = exec_csr(h, &ins)
+                tmp = ip[0]
+                st = exec_csr(h, &tmp)
                 if st < 0:
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw, pc)
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
                     pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
                     continue
-                pc += ins.len
+                pc += ilen
                 if st:
                     cur_tag = TLB_EMPTY
                     limit = count
@@ -532,36 +545,36 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
             elif op == OP_MRET:
                 if h.priv != PRIV_M:
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw, pc)
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
                     traps += 1
                 else:
                     do_mret(h)
                 pc = h.pc; cur_tag = TLB_EMPTY; limit = count
             elif op == OP_SRET:
                 if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TSR)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw, pc)
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
                     traps += 1
                 else:
                     do_sret(h)
                 pc = h.pc; cur_tag = TLB_EMPTY; limit = count
             elif op == OP_SFENCE_VMA:
                 if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TVM)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw, pc)
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
                     pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
                     continue
-                if ins.rs1 == 0:
+                if rs1 == 0:
                     tlb_flush_all(h)
                 else:
-                    tlb_flush_page(h, x[ins.rs1])
+                    tlb_flush_page(h, x[rs1])
                 cur_tag = TLB_EMPTY
-                pc += ins.len
+                pc += ilen
             elif op == OP_WFI:
                 # 3.3.3: TW traps WFI below M; in U-mode it is always illegal (S-mode exists)
                 if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TW)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw, pc)
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
                     pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
                     continue
-                pc += ins.len
+                pc += ilen
                 h.vclock = vbase + count
                 update_timer_lines(h)
                 if (hart_mip(h) & h.mie) == 0:
@@ -573,7 +586,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 limit = count
             else:
                 # OP_ILLEGAL, and table rows the executor does not know
-                take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw, pc)
+                take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
                 pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
     executed[0] = count
     return result
