@@ -22,11 +22,14 @@ cdef enum:
     # host must look (HTIF store, MMIO access)
     ST_OK = 0
     ST_EVENT = -1
+    ST_MMIO = -2                # the access goes to a device: Hart.mmio_* describe it
     # why run_hart returned
     RUN_BUDGET = 0              # executed the whole budget
     RUN_WFI = 1                 # the hart is waiting for an interrupt
     RUN_EVENT = 2               # the host must look (HTIF, device, breakpoint)
     RUN_ERROR = 3               # a Python device raised; Core.error holds it
+    RUN_YIELD = 4               # the hart spins on a lock another hart holds: run the others
+    ST_SPIN = -3                # an atomic found its lock taken (failed amoswap acquire, SC)
 
 
 # One pre-decoded instruction.  op == OP_INVALID (0) marks an empty slot.
@@ -85,6 +88,9 @@ ctypedef struct Hart:
     uint64_t resv_value
     # pending exception filled by helpers
     uint64_t exc_tval
+    # a device access waiting for the run loop (see mmio_perform)
+    uint64_t mmio_pa, mmio_value
+    int mmio_size, mmio_store
     # TLBs, one set per privilege for data and fetch; itlb/dtlb point into tlbs[]
     Tlb tlbs[4]
     Tlb *itlb

@@ -27,7 +27,8 @@ include "_csr.pxi"
 include "_trap.pxi"
 include "_interp.pxi"
 
-RUN_REASONS = {RUN_BUDGET: "budget", RUN_WFI: "wfi", RUN_EVENT: "event", RUN_ERROR: "error"}
+RUN_REASONS = {RUN_BUDGET: "budget", RUN_WFI: "wfi", RUN_EVENT: "event", RUN_ERROR: "error",
+               RUN_YIELD: "yield"}
 EXCEPTION_CAUSES = 16
 
 
@@ -132,7 +133,8 @@ cdef class Core:
     # ---- running ----------------------------------------------------------------------------
     def run(self, int hart, uint64_t budget):
         """Run one hart for up to budget instructions.  Returns (reason, executed) with reason
-        one of RUN_REASONS' keys.  A Python exception raised by the bus is re-raised here."""
+        one of "budget", "wfi", "event", "error", "yield".  A Python exception raised by the bus
+        is re-raised here."""
         cdef uint64_t executed = 0
         cdef int r
         self._check_hart(hart)
@@ -143,7 +145,7 @@ cdef class Core:
             Py_DECREF(err)
             self.m.error = NULL
             raise err
-        return r, executed
+        return RUN_REASONS[r], executed
 
     def clear_event(self):
         self.m.event = 0

@@ -27,6 +27,10 @@ cdef extern from *:
     uint64_t rv_mulhsu(int64_t a, uint64_t b) nogil
 
 
+cdef enum:
+    PAUSE_INSN = 0x0100000F     # Zihintpause: fence w,0 - "I am spinning"
+
+
 cdef inline uint64_t sext32(uint64_t v) noexcept nogil:
     return <uint64_t><int64_t><int32_t>v
 
@@ -112,7 +116,7 @@ cdef int exec_atomic(Hart *h, Insn *ins) noexcept nogil:
     cdef int size = 4 if word else 8
     cdef uint64_t addr = h.x[ins.rs1], old, new
     cdef uint8_t *p
-    cdef int st
+    cdef int st, spin
     if op == OP_LR_W or op == OP_LR_D:
         st = amo_host(h, addr, size, ACC_LOAD, &p)
         if st:
@@ -134,18 +138,21 @@ cdef int exec_atomic(Hart *h, Insn *ins) noexcept nogil:
             else:
                 (<uint64_t*>p)[0] = h.x[ins.rs2]
             h.x[ins.rd] = 0
-        else:
-            h.x[ins.rd] = 1
+            h.resv_valid = 0
+            return ST_OK
+        h.x[ins.rd] = 1
         h.resv_valid = 0
-        return ST_OK
+        return ST_SPIN
     new = amo_alu(op, old, h.x[ins.rs2], word)
+    # a test-and-set that found the lock taken: swapping a non-zero value over a non-zero value
+    spin = (op == OP_AMOSWAP_W or op == OP_AMOSWAP_D) and old != 0 and old == new
     if word:
         (<uint32_t*>p)[0] = <uint32_t>new
         h.x[ins.rd] = sext32(old)
     else:
         (<uint64_t*>p)[0] = new
         h.x[ins.rd] = old
-    return ST_OK
+    return ST_SPIN if spin else ST_OK
 
 
 cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
@@ -173,6 +180,16 @@ cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
     return r
 
 
+cdef int finish_mmio(Hart *h, uint64_t pc, uint64_t vclock, uint64_t instret,
+                     uint64_t *v) noexcept:
+    """Publish where the hart is (devices may read time or stop the machine), then let the bus
+    perform the access the memory helpers recorded."""
+    h.pc = pc
+    h.vclock = vclock
+    h.instret = instret
+    return mmio_perform(h, v)
+
+
 cdef inline uint64_t enter_exception(Hart *h, int st, uint64_t pc) noexcept nogil:
     take_trap(h, <uint64_t>(st - 1), h.exc_tval, pc)
     return h.pc
@@ -191,7 +208,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     cdef Insn *ip
     cdef Insn tmp
     cdef uint64_t imm
-    cdef int st, op, irq, result, rd, rs1, rs2, ilen
+    cdef int st, op, irq, result, rd, rs1, rs2, ilen, yielding = 0
     h.wfi = 0
     while True:
         # ---- between blocks: time, interrupts, budget, host events
@@ -203,6 +220,9 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
             break
         if count >= budget:
             result = RUN_BUDGET
+            break
+        if yielding:
+            result = RUN_YIELD
             break
         update_timer_lines(h)
         irq = pending_interrupt(h)
@@ -398,6 +418,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
             # ---- loads (ins is a local copy: a store that empties the slot cannot change it)
             elif op == OP_LD:
                 st = load64(h, x[rs1] + imm, &v)
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -408,6 +430,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_LW:
                 st = load32(h, x[rs1] + imm, &v)
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -418,6 +442,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_LWU:
                 st = load32(h, x[rs1] + imm, &v)
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -428,6 +454,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_LH:
                 st = load16(h, x[rs1] + imm, &v)
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -438,6 +466,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_LHU:
                 st = load16(h, x[rs1] + imm, &v)
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -448,6 +478,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_LB:
                 st = load8(h, x[rs1] + imm, &v)
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -458,6 +490,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_LBU:
                 st = load8(h, x[rs1] + imm, &v)
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -469,6 +503,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
             # ---- stores
             elif op == OP_SD:
                 st = store64(h, x[rs1] + imm, x[rs2])
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -478,6 +514,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_SW:
                 st = store32(h, x[rs1] + imm, x[rs2])
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -487,6 +525,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_SH:
                 st = store16(h, x[rs1] + imm, x[rs2])
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -496,6 +536,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             elif op == OP_SB:
                 st = store8(h, x[rs1] + imm, x[rs2])
+                if st == ST_MMIO:
+                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
                 if st > 0:
                     pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
                     limit = count
@@ -518,9 +560,15 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
                     continue
                 pc += ilen
+                if st == ST_SPIN and m.nharts > 1:
+                    yielding = 1
+                    limit = count
             # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do
             elif op == OP_FENCE or op == OP_FENCE_I:
                 pc += ilen
+                if ip.raw == PAUSE_INSN and m.nharts > 1:
+                    yielding = 1
+                    limit = count
             # ---- system
             elif (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC or op == OP_CSRRWI
                   or op == OP_CSRRSI or op == OP_CSRRCI):

@@ -117,35 +117,39 @@ cdef void phys_invalidate_range(Mach *m, uint64_t pa, uint64_t size) noexcept no
 
 
 # ---- MMIO through the Python bus ------------------------------------------------------------
+# A load or store that reaches a device is not performed inside the memory helpers: they record
+# the request in the hart and return ST_MMIO.  The run loop then publishes pc and the hart's
+# clock (devices such as the CLINT read time) and calls mmio_perform, which returns ST_EVENT so
+# the loop re-checks interrupts the device may have raised.
 
-cdef int mmio_read(Hart *h, uint64_t pa, int size, uint64_t *out, int acc) noexcept:
+cdef inline int mmio_request(Hart *h, uint64_t pa, int size, uint64_t value, int store) noexcept nogil:
+    h.mmio_pa = pa
+    h.mmio_size = size
+    h.mmio_value = value
+    h.mmio_store = store
+    return ST_MMIO
+
+cdef int mmio_perform(Hart *h, uint64_t *out) noexcept:
+    """Carry out the recorded device access through the bus.  ST_EVENT, or an access fault."""
     cdef Mach *m = h.m
+    cdef int acc = ACC_STORE if h.mmio_store else ACC_LOAD
+    cdef uint64_t pa = h.mmio_pa
     if m.bus == NULL:
         return exc(h, access_fault_cause(acc), pa)
     try:
-        v = (<object>m.bus).read(pa, size)
+        if h.mmio_store:
+            ok = (<object>m.bus).write(pa, h.mmio_size, h.mmio_value)
+            if not ok:
+                return exc(h, CAUSE_STORE_ACCESS, pa)
+        else:
+            v = (<object>m.bus).read(pa, h.mmio_size)
+            if v is None:
+                return exc(h, CAUSE_LOAD_ACCESS, pa)
+            out[0] = <uint64_t>(v & 0xffffffffffffffff)
     except BaseException as e:
         set_error(m, e)
-        return ST_EVENT
-    if v is None:
-        return exc(h, access_fault_cause(acc), pa)
-    out[0] = <uint64_t>(v & 0xffffffffffffffff)
     m.event = 1
-    return ST_OK
-
-cdef int mmio_write(Hart *h, uint64_t pa, int size, uint64_t value) noexcept:
-    cdef Mach *m = h.m
-    if m.bus == NULL:
-        return exc(h, CAUSE_STORE_ACCESS, pa)
-    try:
-        ok = (<object>m.bus).write(pa, size, value)
-    except BaseException as e:
-        set_error(m, e)
-        return ST_EVENT
-    if not ok:
-        return exc(h, CAUSE_STORE_ACCESS, pa)
-    m.event = 1
-    return ST_OK
+    return ST_EVENT
 
 cdef void set_error(Mach *m, object e) noexcept:
     if m.error == NULL:
@@ -243,8 +247,9 @@ cdef inline uint64_t read_host(uint8_t *p, int size) noexcept nogil:
     memcpy(&v, p, size)                     # little-endian host
     return v
 
-cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out) noexcept:
-    """A load that does not cross a page: translate, fill the load TLB, read RAM or MMIO."""
+cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noexcept nogil:
+    """A load that does not cross a page: translate, fill the load TLB, read RAM, or request
+    MMIO (a device access split across pages is an access fault)."""
     cdef Mach *m = h.m
     cdef uint64_t pa, ppn
     cdef TlbEntry *e
@@ -260,24 +265,26 @@ cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out) noexcept:
         e.ppn = ppn
         out[0] = read_host(m.ram + (pa - m.ram_base), size)
         return ST_OK
-    return mmio_read(h, pa, size, out, ACC_LOAD)
+    if split:
+        return exc(h, CAUSE_LOAD_ACCESS, va)
+    return mmio_request(h, pa, size, 0, 0)
 
-cdef int load_slow(Hart *h, uint64_t va, int size, uint64_t *out) noexcept:
+cdef int load_slow(Hart *h, uint64_t va, int size, uint64_t *out) noexcept nogil:
     """Any load the fast path did not take: TLB miss, misaligned, MMIO.  Misaligned loads are
     performed (as QEMU does), byte by byte when they cross a page."""
     cdef uint64_t b, v = 0
     cdef int i, st
     if (va & 0xfff) + size <= 4096:
-        return load_one(h, va, size, out)
+        return load_one(h, va, size, out, 0)
     for i in range(size):
-        st = load_one(h, va + i, 1, &b)
+        st = load_one(h, va + i, 1, &b, 1)
         if st > 0:
             return st
         v |= b << (8 * i)
     out[0] = v
     return ST_OK
 
-cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value) noexcept:
+cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value, int split) noexcept nogil:
     cdef Mach *m = h.m
     cdef uint64_t pa, ppn
     cdef TlbEntry *e
@@ -299,13 +306,15 @@ cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value) noexcept:
         e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
         e.ppn = ppn
         return ST_OK
-    return mmio_write(h, pa, size, value)
+    if split:
+        return exc(h, CAUSE_STORE_ACCESS, va)
+    return mmio_request(h, pa, size, value, 1)
 
-cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept:
+cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept nogil:
     cdef uint64_t pa
     cdef int i, st, ev = ST_OK
     if (va & 0xfff) + size <= 4096:
-        return store_one(h, va, size, value)
+        return store_one(h, va, size, value, 0)
     # a page-crossing store: check both pages first so a fault leaves memory unchanged
     st = translate(h, va, ACC_STORE, &pa)
     if st:
@@ -314,7 +323,7 @@ cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept:
     if st:
         return st
     for i in range(size):
-        st = store_one(h, va + i, 1, (value >> (8 * i)) & 0xff)
+        st = store_one(h, va + i, 1, (value >> (8 * i)) & 0xff, 1)
         if st > 0:
             return st
         if st == ST_EVENT:
@@ -324,56 +333,56 @@ cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept:
 
 # ---- inline fast paths: a TLB hit on an aligned access is a host load or store ----------------
 
-cdef inline int load8(Hart *h, uint64_t va, uint64_t *out) noexcept:
+cdef inline int load8(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xfff):
         out[0] = (<uint8_t*>(e.addend + va))[0]
         return ST_OK
     return load_slow(h, va, 1, out)
 
-cdef inline int load16(Hart *h, uint64_t va, uint64_t *out) noexcept:
+cdef inline int load16(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xffe):
         out[0] = (<uint16_t*>(e.addend + va))[0]
         return ST_OK
     return load_slow(h, va, 2, out)
 
-cdef inline int load32(Hart *h, uint64_t va, uint64_t *out) noexcept:
+cdef inline int load32(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xffc):
         out[0] = (<uint32_t*>(e.addend + va))[0]
         return ST_OK
     return load_slow(h, va, 4, out)
 
-cdef inline int load64(Hart *h, uint64_t va, uint64_t *out) noexcept:
+cdef inline int load64(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xff8):
         out[0] = (<uint64_t*>(e.addend + va))[0]
         return ST_OK
     return load_slow(h, va, 8, out)
 
-cdef inline int store8(Hart *h, uint64_t va, uint64_t v) noexcept:
+cdef inline int store8(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xfff):
         (<uint8_t*>(e.addend + va))[0] = <uint8_t>v
         return ST_OK
     return store_slow(h, va, 1, v)
 
-cdef inline int store16(Hart *h, uint64_t va, uint64_t v) noexcept:
+cdef inline int store16(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xffe):
         (<uint16_t*>(e.addend + va))[0] = <uint16_t>v
         return ST_OK
     return store_slow(h, va, 2, v)
 
-cdef inline int store32(Hart *h, uint64_t va, uint64_t v) noexcept:
+cdef inline int store32(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xffc):
         (<uint32_t*>(e.addend + va))[0] = <uint32_t>v
         return ST_OK
     return store_slow(h, va, 4, v)
 
-cdef inline int store64(Hart *h, uint64_t va, uint64_t v) noexcept:
+cdef inline int store64(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
     cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
     if e.tag == (va & ~<uint64_t>0xff8):
         (<uint64_t*>(e.addend + va))[0] = v

@@ -176,7 +176,7 @@ class Machine:
                 if budget is not None:
                     budget -= done
                 ran_any = ran_any or done > 0
-                if reason == 2:          # RUN_EVENT
+                if reason == "event":
                     event = True
             if n > 1:
                 self._align_clocks(target + step)
