@@ -16,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import enum
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from . import csrdefs
 from ._core import Core
@@ -110,7 +110,11 @@ class Machine:
         self.htif: Optional[Htif] = None
         self.slice = slice_instructions
         self.instret_total = 0
+        self.current_hart = 0
+        self._clock = 0
         self._exit_code: Optional[int] = None
+        self._stop: Optional[StopReason] = None
+        self._hooks: List[Callable[[], Optional[StopReason]]] = [self._htif_hook]
 
     # ---- memory -----------------------------------------------------------------------------
     @property
@@ -155,49 +159,98 @@ class Machine:
         return bytes(self.htif.output) if self.htif else b""
 
     # ---- running ----------------------------------------------------------------------------
+    def add_event_hook(self, hook: Callable[[], Optional["StopReason"]]) -> None:
+        """hook() runs whenever a hart stops for a host event (device access, HTIF store); a
+        StopReason it returns ends run()."""
+        self._hooks.append(hook)
+
+    def request_stop(self, reason: "StopReason", exit_code: Optional[int] = None) -> None:
+        """Devices (the test device's poweroff) end the run through this."""
+        self._stop = reason
+        if exit_code is not None:
+            self._exit_code = exit_code
+
+    @property
+    def clock(self) -> int:
+        """Machine time in instructions (every hart's clock is within one slice of it)."""
+        return self._clock
+
+    def time(self, hart: Optional[int] = None) -> int:
+        """mtime as the given hart (default: the running one) sees it."""
+        i = self.current_hart if hart is None else hart
+        return self.core.get_vclock(i) // self.core.ipt
+
     def run(self, max_instructions: Optional[int] = None) -> StopReason:
         """Run until the guest exits, every hart halts, or max_instructions (summed over harts,
-        traps included) have been executed."""
+        traps included) have been executed.
+
+        Harts take turns in rounds of ``slice`` instructions of machine time.  A hart that waits
+        (WFI) or spins on a lock another hart holds gives up the rest of its turn; its clock still
+        moves with the round, so time is the same for all harts.  When every hart waits, time
+        jumps to the next timer deadline."""
         budget = max_instructions
         n = len(self.harts)
+        self._stop = None
         while True:
             if budget is not None and budget <= 0:
                 return StopReason.LIMIT
             step = self.slice if budget is None else min(self.slice, budget)
-            target = max(self.core.get_vclock(i) for i in range(n)) if n > 1 else None
-            ran_any = False
-            event = False
+            target = self._clock + step
+            ran = 0
             for i in range(n):
-                if self.core.is_wfi(i):
-                    if not self._wake(i, step):
-                        continue
-                reason, done = self.core.run(i, step)
-                self.instret_total += done
-                if budget is not None:
-                    budget -= done
-                ran_any = ran_any or done > 0
-                if reason == "event":
-                    event = True
-            if n > 1:
-                self._align_clocks(target + step)
-            if event and self.htif is not None:
-                self.core.clear_event()
-                if self.htif.poll():
-                    self._exit_code = self.htif.exit_code
-                    return StopReason.EXIT
-            if not ran_any and all(self.core.is_wfi(i) for i in range(n)):
+                while True:
+                    left = target - self.core.get_vclock(i)
+                    if left <= 0 or (budget is not None and budget <= 0):
+                        break
+                    if self.core.is_wfi(i) and not self._wake(i, target):
+                        break
+                    self.current_hart = i
+                    reason, done = self.core.run(i, left if budget is None else min(left, budget))
+                    ran += done
+                    self.instret_total += done
+                    if budget is not None:
+                        budget -= done
+                    if reason == "event":
+                        stop = self._on_event()
+                        if stop is not None:
+                            return stop
+                    elif reason in ("wfi", "yield"):
+                        break
+            if budget is not None and budget <= 0:
+                return StopReason.LIMIT
+            if ran == 0 and all(self.core.is_wfi(i) for i in range(n)):
                 if not self._fast_forward():
                     return StopReason.HALT
+                continue
+            for i in range(n):                       # waiting and spinning harts keep time
+                if self.core.get_vclock(i) < target:
+                    self.core.set_vclock(i, target)
+            self._clock = target
 
-    def _wake(self, i: int, step: int) -> bool:
-        """A waiting hart resumes once an enabled interrupt is pending (mip & mie)."""
-        return self.core.interrupt_pending(i)
+    def _on_event(self) -> Optional[StopReason]:
+        self.core.clear_event()
+        for hook in self._hooks:
+            stop = hook()
+            if stop is not None:
+                return stop
+        return self._stop
 
-    def _align_clocks(self, target: int) -> None:
-        # waiting harts' time moves on with the others
-        for i in range(len(self.harts)):
-            if self.core.is_wfi(i) and self.core.get_vclock(i) < target:
-                self.core.set_vclock(i, target)
+    def _htif_hook(self) -> Optional[StopReason]:
+        if self.htif is not None and self.htif.poll():
+            self._exit_code = self.htif.exit_code
+            return StopReason.EXIT
+        return None
+
+    def _wake(self, i: int, target: int) -> bool:
+        """A waiting hart resumes once an enabled interrupt is pending (mip & mie); if its timer
+        fires before the round ends, its clock jumps there."""
+        if self.core.interrupt_pending(i):
+            return True
+        d = self.core.time_until_timer(i)
+        if d is not None and self.core.get_vclock(i) + d < target:
+            self.core.set_vclock(i, self.core.get_vclock(i) + d)
+            return self.core.interrupt_pending(i)
+        return False
 
     def _fast_forward(self) -> bool:
         """Every hart waits: jump time to the earliest timer deadline.  False if there is none."""
@@ -208,6 +261,7 @@ class Machine:
         jump = min(waits)
         for i in range(len(self.harts)):
             self.core.set_vclock(i, self.core.get_vclock(i) + jump)
+        self._clock = max(self.core.get_vclock(i) for i in range(len(self.harts)))
         return True
 
 
