@@ -9,9 +9,10 @@ Parsing uses pyelftools; every failure becomes an :class:`ElfError` with one cle
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
@@ -34,12 +35,18 @@ class ElfImage:
     symbols: Dict[str, int] = field(default_factory=dict)
 
 
-def read_elf(path: str) -> ElfImage:
-    """Parse and validate path.  Raises ElfError with the reason."""
-    if not os.path.exists(path):
-        raise ElfError(f"{path}: no such file")
-    try:
+def read_elf(path: str, data: Optional[bytes] = None) -> ElfImage:
+    """Parse and validate the ELF file at path (or the bytes data, path naming it in errors).
+    Raises ElfError with the reason."""
+    if data is None:
+        if not os.path.exists(path):
+            raise ElfError(f"{path}: no such file")
+        if os.path.isdir(path):
+            raise ElfError(f"{path}: is a directory")
         with open(path, "rb") as f:
+            data = f.read()
+    try:
+        with io.BytesIO(data) as f:
             if f.read(4) != b"\x7fELF":
                 raise ElfError(f"{path}: not an ELF file")
             f.seek(0)
@@ -53,7 +60,7 @@ def read_elf(path: str) -> ElfImage:
             if elf["e_type"] not in ("ET_EXEC", "ET_DYN"):
                 raise ElfError(f"{path}: ELF type {elf['e_type']} is not an executable")
             segments = []
-            size = os.path.getsize(path)
+            size = len(data)
             for seg in elf.iter_segments():
                 if seg["p_type"] != PT_LOAD or seg["p_memsz"] == 0:
                     continue
