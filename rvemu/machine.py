@@ -111,6 +111,7 @@ class Machine:
         self.slice = slice_instructions
         self.instret_total = 0
         self.current_hart = 0
+        self.idle_fast_forward = True
         self._clock = 0
         self._exit_code: Optional[int] = None
         self._stop: Optional[StopReason] = None
@@ -253,7 +254,10 @@ class Machine:
         return False
 
     def _fast_forward(self) -> bool:
-        """Every hart waits: jump time to the earliest timer deadline.  False if there is none."""
+        """Every hart waits: jump time to the earliest timer deadline.  False if there is none,
+        or if time follows the host clock (idle_fast_forward off: the caller sleeps instead)."""
+        if not self.idle_fast_forward:
+            return False
         waits = [self.core.time_until_timer(i) for i in range(len(self.harts))]
         waits = [w for w in waits if w is not None]
         if not waits:

@@ -1,0 +1,166 @@
+"""The `rvemu` command: boot a kernel or a bootable image on the virt-compatible board.
+
+    rvemu [IMAGE]                         boot a bootable image (default: the bundled xv6)
+    rvemu --kernel ELF [--drive IMG]      QEMU-style
+    printf 'ls\\npoweroff\\n' | rvemu xv6.img   scripted: stdin feeds the UART
+
+The exit status is the guest's: the test device's poweroff code or the HTIF exit code.  Bad
+arguments and unusable files print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from importlib import resources
+from typing import List, Optional
+
+from . import __version__, bootimg
+from .board import Board, TIMEBASE_HZ
+from .console import Console, QuitRequest
+from .loader import ElfError
+from .machine import StopReason
+
+EXIT_USAGE = 2
+EXIT_TIMEOUT = 124                      # like timeout(1)
+SLICE = 2_000_000                       # instructions between host input/timeout checks
+
+
+def bundled_image() -> Optional[str]:
+    try:
+        p = resources.files("rvemu") / "images" / "xv6.img"
+    except (ModuleNotFoundError, FileNotFoundError):
+        return None
+    return str(p) if p.is_file() else None
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="rvemu", description="RISC-V RV64 full-system emulator (QEMU virt-compatible board)")
+    p.add_argument("image", nargs="?", help="bootable disk image (default: the bundled xv6)")
+    p.add_argument("--kernel", metavar="ELF", help="kernel ELF to boot (QEMU -kernel)")
+    p.add_argument("--drive", metavar="IMG", help="disk image for virtio-blk (QEMU -drive)")
+    p.add_argument("--readonly", action="store_true", help="attach the disk read-only")
+    p.add_argument("--smp", type=int, default=1, metavar="N", help="number of harts (default 1)")
+    p.add_argument("-m", "--memory", type=int, default=128, metavar="MiB",
+                   help="RAM size in MiB (default 128)")
+    p.add_argument("--realtime", action="store_true",
+                   help="tie guest time to the host clock (default: deterministic time)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop after this many host seconds (exit status 124)")
+    p.add_argument("--max-instructions", type=int, metavar="N",
+                   help="stop after N instructions (exit status 124)")
+    p.add_argument("--stats", action="store_true", help="print statistics at exit (stderr)")
+    p.add_argument("--version", action="version", version=f"rvemu {__version__}")
+    args = p.parse_args(argv)
+    if not 1 <= args.smp <= 64:
+        p.error("--smp must be between 1 and 64")
+    if not 1 <= args.memory <= 16384:
+        p.error("-m/--memory must be between 1 and 16384 MiB")
+    if args.image and args.kernel:
+        p.error("give either IMAGE or --kernel, not both")
+    return args
+
+
+def fail(msg: str) -> int:
+    print(f"rvemu: {msg}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    console = Console()
+    try:
+        board = Board(ram_mib=args.memory, harts=args.smp, console=console.write,
+                      realtime=args.realtime)
+        if args.kernel:
+            board.load_kernel(args.kernel)
+            if args.drive:
+                board.attach_drive(args.drive, args.readonly)
+        else:
+            image = args.image or bundled_image()
+            if image is None:
+                return fail("no IMAGE given and no bundled xv6 image is installed; "
+                            "use rvemu IMAGE or rvemu --kernel ELF [--drive IMG]")
+            if not os.path.exists(image):
+                return fail(f"{image}: no such file")
+            board.boot_image(image, args.readonly)
+    except (ElfError, bootimg.BootImageError, OSError, ValueError) as e:
+        return fail(str(e))
+    start = time.monotonic()
+    status = 0
+    with console:
+        try:
+            status = _run(board, console, args, start)
+        except QuitRequest:
+            status = 0
+        finally:
+            board.poweroff()
+    if args.stats:
+        print_stats(board, time.monotonic() - start)
+    return status
+
+
+def _run(board: Board, console: Console, args, start: float) -> int:
+    core = board.machine.core
+    executed = 0
+    while True:
+        data = console.poll(0.0)
+        if data:
+            board.send(data)
+        if args.realtime:
+            target = int((time.monotonic() - start) * TIMEBASE_HZ) * core.ipt
+            for i in range(core.nharts):
+                if core.get_vclock(i) < target:
+                    core.set_vclock(i, target)
+        step = SLICE
+        if args.max_instructions is not None:
+            step = min(step, args.max_instructions - executed)
+            if step <= 0:
+                print(f"\nrvemu: stopped after {executed} instructions", file=sys.stderr)
+                return EXIT_TIMEOUT
+        before = board.machine.instret_total
+        reason = board.run(step)
+        executed += board.machine.instret_total - before
+        if reason is StopReason.EXIT:
+            code = board.exit_code if board.exit_code is not None else board.machine.exit_code
+            return code or 0
+        if args.timeout is not None and time.monotonic() - start > args.timeout:
+            print(f"\nrvemu: timeout after {args.timeout:g} s", file=sys.stderr)
+            return EXIT_TIMEOUT
+        if reason is StopReason.HALT:
+            # every hart sleeps (and, in deterministic time, no timer is armed)
+            if not args.realtime and console.eof and not board.uart.pending_input():
+                print("\nrvemu: the guest is idle and input has ended", file=sys.stderr)
+                return EXIT_TIMEOUT
+            wait = 0.05
+            if args.realtime:
+                waits = [core.time_until_timer(i) for i in range(core.nharts)]
+                waits = [w for w in waits if w is not None]
+                if waits:
+                    wait = min(wait, min(waits) / core.ipt / TIMEBASE_HZ)
+            if args.timeout is not None:
+                wait = max(0.0, min(wait, args.timeout - (time.monotonic() - start)))
+            data = console.poll(wait)
+            if data:
+                board.send(data)
+
+
+def print_stats(board: Board, seconds: float) -> None:
+    m = board.machine
+    total = m.instret_total
+    out = sys.stderr
+    print(f"rvemu: {total} instructions in {seconds:.2f} s "
+          f"({total / max(seconds, 1e-9) / 1e6:.1f} MIPS)", file=out)
+    for h in m.harts:
+        st = h.stats()
+        print(f"  hart {h.index}: instret {st['instret']}, exceptions {st['exceptions']}, "
+              f"interrupts {st['interrupts']}, tlb misses {st['tlb_misses']}, "
+              f"page walks {st['page_walks']}", file=out)
+    print(f"  bus accesses {board.bus.accesses}", file=out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
