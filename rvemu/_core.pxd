@@ -29,6 +29,7 @@ cdef enum:
     RUN_EVENT = 2               # the host must look (HTIF, device, breakpoint)
     RUN_ERROR = 3               # a Python device raised; Core.error holds it
     RUN_YIELD = 4               # the hart spins on a lock another hart holds: run the others
+    RUN_BREAK = 5               # stopped at a host breakpoint, before executing it
     ST_SPIN = -3                # an atomic found its lock taken (failed amoswap acquire, SC)
 
 
@@ -118,3 +119,5 @@ ctypedef struct Mach:
     int event                   # set by slow paths; the run loop stops at the next instruction
     void *bus                   # Python object: read(addr, size) / write(addr, size, value)
     void *error                 # Python exception raised by the bus, to be re-raised
+    int nbreak                  # host (debugger) breakpoints: virtual pcs, any hart
+    uint64_t breakpoints[64]

@@ -28,7 +28,7 @@ include "_trap.pxi"
 include "_interp.pxi"
 
 RUN_REASONS = {RUN_BUDGET: "budget", RUN_WFI: "wfi", RUN_EVENT: "event", RUN_ERROR: "error",
-               RUN_YIELD: "yield"}
+               RUN_YIELD: "yield", RUN_BREAK: "break"}
 EXCEPTION_CAUSES = 16
 
 
@@ -289,6 +289,53 @@ cdef class Core:
                            "store": h.tlb_misses[2]},
             "page_walks": h.page_walks,
         }
+
+    # ---- debugger access ------------------------------------------------------------------
+    def translate(self, int i, uint64_t va, str access="load"):
+        """Physical address of va as hart i would access it now (access: "fetch", "load",
+        "store"), or None if that access would fault.  No A/D bits are set."""
+        cdef uint64_t pa = 0
+        cdef int acc = {"fetch": ACC_FETCH, "load": ACC_LOAD, "store": ACC_STORE}[access]
+        if debug_translate(self._h(i), va, acc, &pa) != ST_OK:
+            return None
+        return pa
+
+    def read_virt(self, int i, uint64_t va, uint64_t n, str access="load"):
+        """Bytes at virtual va as hart i sees them (RAM only).  ValueError where unmapped."""
+        out = bytearray()
+        while n:
+            chunk = min(n, 4096 - (va & 0xfff))
+            pa = self.translate(i, va, access)
+            if pa is None:
+                raise ValueError(f"virtual address {va:#x} is not mapped")
+            out += self.read_phys(pa, chunk)
+            va += chunk
+            n -= chunk
+        return bytes(out)
+
+    def write_virt(self, int i, uint64_t va, data):
+        """Write bytes at virtual va as hart i's stores would land (RAM only)."""
+        data = bytes(data)
+        pos = 0
+        while pos < len(data):
+            chunk = min(len(data) - pos, 4096 - (va & 0xfff))
+            pa = self.translate(i, va, "store")
+            if pa is None:
+                raise ValueError(f"virtual address {va:#x} is not mapped writable")
+            self.write_phys(pa, data[pos:pos + chunk])
+            va += chunk
+            pos += chunk
+
+    def set_breakpoints(self, addrs):
+        """Replace the host breakpoint set (virtual pcs, every hart).  run() then returns
+        ("break", n) with the hart's pc at the breakpoint, not yet executed."""
+        addrs = sorted(set(int(a) & 0xffffffffffffffff for a in addrs))
+        if len(addrs) > 64:
+            raise ValueError("at most 64 breakpoints")
+        for k, a in enumerate(addrs):
+            self.m.breakpoints[k] = a
+        self.m.nbreak = len(addrs)
+        code_invalidate_all(&self.m)
 
     def decode(self, uint32_t word):
         """Decode a word with the compiled decoder: (op name, rd, rs1, rs2, imm, len) or None.

@@ -83,7 +83,8 @@ def generate(path: str) -> None:
     ]
     for name, num in opcodes.OP_NUMBERS.items():
         out.append(f"    {name} = {num}")
-    out.append(f"    OP_COUNT = {len(opcodes.OP_NUMBERS)}")
+    out.append(f"    OP_HOST_BREAK = {len(opcodes.OP_NUMBERS)}    # a debugger breakpoint (not an instruction)")
+    out.append(f"    OP_COUNT = {len(opcodes.OP_NUMBERS) + 1}")
     out.append("")
     out.append("OP_NAMES = {")
     for name, num in opcodes.OP_NUMBERS.items():

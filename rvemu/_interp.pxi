@@ -632,6 +632,13 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     executed[0] = count
                     return RUN_WFI
                 limit = count
+            elif op == OP_HOST_BREAK:
+                count -= 1
+                h.pc = pc
+                h.instret = ibase + count - traps
+                h.vclock = vbase + count
+                executed[0] = count
+                return RUN_BREAK
             else:
                 # OP_ILLEGAL, and table rows the executor does not know
                 take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)

@@ -160,18 +160,20 @@ cdef void set_error(Mach *m, object e) noexcept:
 
 # ---- Sv39 page walk (privileged spec 4.3.2; Sv39 layout 4.4.1) ----------------------------------
 
-cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out) noexcept nogil:
+cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
+                   int debug=0) noexcept nogil:
     """Translate va for an access of kind acc at effective privilege priv.
 
     Returns ST_OK with *pa_out, or an exception status (page fault, or access fault for a PTE
     outside RAM).  Sets A, and D for stores, in the leaf PTE as hardware does (Svadu behaviour,
-    like QEMU)."""
+    like QEMU) - unless debug (a debugger's look changes nothing)."""
     cdef Mach *m = h.m
     cdef uint64_t pf = page_fault_cause(acc)
     cdef uint64_t a, pte_pa, pte, ppn, newpte, offmask
     cdef uint64_t *pte_ptr
     cdef int i, shift
-    h.page_walks += 1
+    if not debug:
+        h.page_walks += 1
     # 4.4.1: bits 63:39 must all equal bit 38
     if <uint64_t>((<int64_t>(va << 25)) >> 25) != va:
         return exc(h, pf, va)
@@ -215,13 +217,13 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out) no
     newpte = pte | PTE_A
     if acc == ACC_STORE:
         newpte |= PTE_D
-    if newpte != pte:
+    if newpte != pte and not debug:
         pte_ptr[0] = newpte
         phys_invalidate_range(m, pte_pa, 8)
     # step 8: the physical address; a superpage keeps va's low vpn bits
     shift = 12 + 9 * i
     offmask = (<uint64_t>1 << shift) - 1
-    if i > 0:
+    if i > 0 and not debug:
         h.tlb_super = 1
     pa_out[0] = ((ppn << 12) & ~offmask) | (va & offmask)
     return ST_OK
@@ -238,6 +240,30 @@ cdef int translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept nogil:
         pa[0] = va
         return ST_OK
     return sv39_walk(h, va, acc, priv, pa)
+
+
+cdef int debug_translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept nogil:
+    """translate() for debuggers and tracers: same checks, no A/D update, no statistics."""
+    cdef int priv = h.priv if acc == ACC_FETCH else data_priv(h)
+    if priv == PRIV_M or (h.satp >> 60) == 0:
+        pa[0] = va
+        return ST_OK
+    return sv39_walk(h, va, acc, priv, pa, 1)
+
+
+# ---- host breakpoints: decoded as OP_HOST_BREAK, so they cost nothing when absent ------------
+
+cdef inline int is_breakpoint(Mach *m, uint64_t pc) noexcept nogil:
+    cdef int i
+    for i in range(m.nbreak):
+        if m.breakpoints[i] == pc:
+            return 1
+    return 0
+
+cdef void code_invalidate_all(Mach *m) noexcept nogil:
+    cdef uint64_t p
+    for p in range(m.ram_pages):
+        code_invalidate(m, p)
 
 
 # ---- slow paths ---------------------------------------------------------------------------
@@ -457,6 +483,16 @@ cdef int fetch_decode(Hart *h, uint64_t pc, TlbEntry *e, Insn *out) noexcept nog
     cdef TlbEntry *e2
     cdef int st
     lo = (<uint16_t*>(e.addend + pc))[0]
+    if h.m.nbreak and is_breakpoint(h.m, pc):
+        memset(out, 0, sizeof(Insn))
+        out.op = OP_HOST_BREAK
+        out.len = 2 if (lo & 3) != 3 else 4
+        out.raw = lo
+        if off == 0xffe:
+            return ST_OK
+        code_claim(h.m, e.ppn)
+        e.code[off >> 1] = out[0]
+        return ST_OK
     if (lo & 3) != 3:
         decode_insn(lo, out)
     elif off != 0xffe:
