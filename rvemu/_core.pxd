@@ -90,7 +90,7 @@ ctypedef struct Hart:
     # pending exception filled by helpers
     uint64_t exc_tval
     # a device access waiting for the run loop (see mmio_perform)
-    uint64_t mmio_pa, mmio_value
+    uint64_t mmio_va, mmio_pa, mmio_value
     int mmio_size, mmio_store
     # TLBs, one set per privilege for data and fetch; itlb/dtlb point into tlbs[]
     Tlb tlbs[4]

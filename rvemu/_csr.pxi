@@ -267,7 +267,7 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
         update_timer_lines(h)
         return CSR_CHANGED_STATE
     elif csr == CSR_MCOUNTINHIBIT:
-        h.mcountinhibit = v & 0xfffffffdU        # TM is read-only zero
+        pass            # hardwired zero (WARL): the counters always count
     elif csr == CSR_MSCRATCH:
         h.mscratch = v
     elif csr == CSR_MEPC:

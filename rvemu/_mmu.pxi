@@ -122,7 +122,9 @@ cdef void phys_invalidate_range(Mach *m, uint64_t pa, uint64_t size) noexcept no
 # clock (devices such as the CLINT read time) and calls mmio_perform, which returns ST_EVENT so
 # the loop re-checks interrupts the device may have raised.
 
-cdef inline int mmio_request(Hart *h, uint64_t pa, int size, uint64_t value, int store) noexcept nogil:
+cdef inline int mmio_request(Hart *h, uint64_t va, uint64_t pa, int size, uint64_t value,
+                             int store) noexcept nogil:
+    h.mmio_va = va
     h.mmio_pa = pa
     h.mmio_size = size
     h.mmio_value = value
@@ -130,21 +132,22 @@ cdef inline int mmio_request(Hart *h, uint64_t pa, int size, uint64_t value, int
     return ST_MMIO
 
 cdef int mmio_perform(Hart *h, uint64_t *out) noexcept:
-    """Carry out the recorded device access through the bus.  ST_EVENT, or an access fault."""
+    """Carry out the recorded device access through the bus.  ST_EVENT, or an access fault
+    (whose tval is the virtual address, privileged spec 3.1.16)."""
     cdef Mach *m = h.m
     cdef int acc = ACC_STORE if h.mmio_store else ACC_LOAD
     cdef uint64_t pa = h.mmio_pa
     if m.bus == NULL:
-        return exc(h, access_fault_cause(acc), pa)
+        return exc(h, access_fault_cause(acc), h.mmio_va)
     try:
         if h.mmio_store:
             ok = (<object>m.bus).write(pa, h.mmio_size, h.mmio_value)
             if not ok:
-                return exc(h, CAUSE_STORE_ACCESS, pa)
+                return exc(h, CAUSE_STORE_ACCESS, h.mmio_va)
         else:
             v = (<object>m.bus).read(pa, h.mmio_size)
             if v is None:
-                return exc(h, CAUSE_LOAD_ACCESS, pa)
+                return exc(h, CAUSE_LOAD_ACCESS, h.mmio_va)
             out[0] = <uint64_t>(v & 0xffffffffffffffff)
     except BaseException as e:
         set_error(m, e)
@@ -190,6 +193,8 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
             return exc(h, pf, va)
         if pte & (PTE_R | PTE_X):                              # step 4: a leaf
             break
+        if pte & (PTE_A | PTE_D | PTE_U):      # reserved in non-leaf PTEs (4.3.1): fault
+            return exc(h, pf, va)
         i -= 1
         if i < 0:
             return exc(h, pf, va)
@@ -293,7 +298,7 @@ cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noex
         return ST_OK
     if split:
         return exc(h, CAUSE_LOAD_ACCESS, va)
-    return mmio_request(h, pa, size, 0, 0)
+    return mmio_request(h, va, pa, size, 0, 0)
 
 cdef int load_slow(Hart *h, uint64_t va, int size, uint64_t *out) noexcept nogil:
     """Any load the fast path did not take: TLB miss, misaligned, MMIO.  Misaligned loads are
@@ -334,7 +339,7 @@ cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value, int split) no
         return ST_OK
     if split:
         return exc(h, CAUSE_STORE_ACCESS, va)
-    return mmio_request(h, pa, size, value, 1)
+    return mmio_request(h, va, pa, size, value, 1)
 
 cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept nogil:
     cdef uint64_t pa
