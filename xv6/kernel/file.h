@@ -1,0 +1,47 @@
+// Open files, in-memory inodes and the device switch.
+#ifndef XV6_FILE_H
+#define XV6_FILE_H
+
+struct file {
+  enum { FD_NONE, FD_PIPE, FD_INODE, FD_DEVICE } type;
+  int ref;               // references (dup, fork)                  (ftable.lock)
+  char readable;
+  char writable;
+  struct pipe *pipe;     // FD_PIPE
+  struct inode *ip;      // FD_INODE and FD_DEVICE
+  uint off;              // FD_INODE: file offset                   (ip->lock)
+  short major;           // FD_DEVICE
+};
+
+#define major(dev)  ((dev) >> 16 & 0xFFFF)
+#define minor(dev)  ((dev) & 0xFFFF)
+#define mkdev(m,n)  ((uint)((m)<<16| (n)))
+
+// An inode in memory.  The fields above `lock` are guarded by itable.lock, the copy of the disk
+// inode below it by the inode's sleeplock.
+struct inode {
+  uint dev;
+  uint inum;
+  int ref;               // in-memory references
+  struct sleeplock lock;
+  int valid;             // the fields below have been read from disk
+
+  short type;            // copy of struct dinode
+  short major;
+  short minor;
+  short nlink;
+  uint size;
+  uint addrs[NDIRECT+1];
+};
+
+// Device switch: read/write entry points per major device number.
+struct devsw {
+  int (*read)(int user_dst, uint64 dst, int n);
+  int (*write)(int user_src, uint64 src, int n);
+};
+
+extern struct devsw devsw[];
+
+#define CONSOLE 1
+
+#endif

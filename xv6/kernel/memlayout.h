@@ -1,0 +1,51 @@
+// Physical and virtual memory layout: QEMU virt's, which rvemu's board copies.
+//
+// Physical:
+//   0x00100000  test/poweroff device         0x10000000  UART0 (IRQ 10)
+//   0x02000000  CLINT                        0x10001000  virtio disk (IRQ 1)
+//   0x0c000000  PLIC                         0x80000000  RAM: kernel text, data, then free pages
+//
+// Kernel virtual addresses map devices and RAM one to one, plus the trampoline page at the top
+// and a guarded kernel stack per process below it.
+//
+// User virtual memory (per process), from 0 up:
+//   text, data, bss;  one guard page;  stack;  heap (sbrk) ...  free ...
+//   TRAPFRAME page (kernel-owned, not user-accessible);  TRAMPOLINE page (shared code)
+#ifndef XV6_MEMLAYOUT_H
+#define XV6_MEMLAYOUT_H
+
+#define TESTDEV    0x100000L
+#define TESTDEV_PASS   0x5555
+#define TESTDEV_FAIL   0x3333
+#define TESTDEV_RESET  0x7777
+
+#define UART0      0x10000000L
+#define UART0_IRQ  10
+
+#define VIRTIO0     0x10001000L
+#define VIRTIO0_IRQ 1
+
+#define CLINT           0x2000000L
+#define CLINT_MTIMECMP(hart) (CLINT + 0x4000 + 8 * (hart))
+#define CLINT_MTIME     (CLINT + 0xBFF8)
+
+// PLIC; context 2*hart is the hart's M-mode, 2*hart+1 its S-mode.
+#define PLIC                  0x0c000000L
+#define PLIC_PRIORITY         (PLIC + 0x0)
+#define PLIC_PENDING          (PLIC + 0x1000)
+#define PLIC_SENABLE(hart)    (PLIC + 0x2080 + (hart) * 0x100)
+#define PLIC_SPRIORITY(hart)  (PLIC + 0x201000 + (hart) * 0x2000)
+#define PLIC_SCLAIM(hart)     (PLIC + 0x201004 + (hart) * 0x2000)
+
+#define KERNBASE 0x80000000L
+#define PHYSTOP  (KERNBASE + 128 * 1024 * 1024)    // RAM the kernel manages
+
+// Highest Sv39 virtual address + 1 a user may see (one bit less than the max, to avoid
+// sign-extension games).
+#define MAXVA (1L << (9 + 9 + 9 + 12 - 1))
+
+#define TRAMPOLINE (MAXVA - PGSIZE)
+#define KSTACK(p)  (TRAMPOLINE - ((p) + 1) * 2 * PGSIZE)   // each stack has a guard page below
+#define TRAPFRAME  (TRAMPOLINE - PGSIZE)
+
+#endif
