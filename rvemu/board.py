@@ -157,25 +157,23 @@ class Board:
         rx = re.compile(pattern) if isinstance(pattern, bytes) else pattern
         pos = self._expect_pos if start is None else start
         budget = timeout_instructions
+        reason = None
         while True:
             m = rx.search(self.output, pos)
             if m:
                 self._expect_pos = m.end()
                 return m
+            tail = bytes(self.output[-200:])
+            if reason is StopReason.EXIT:
+                raise EOFError(f"guest powered off (exit {self.exit_code}) before {pattern!r}")
+            if reason is StopReason.HALT and not self.uart.pending_input():
+                raise ExpectTimeout(f"{pattern!r} not seen and the guest is idle; "
+                                    f"output tail: {tail!r}")
             if budget <= 0:
-                raise ExpectTimeout(f"{pattern!r} not seen; output tail: {bytes(self.output[-200:])!r}")
+                raise ExpectTimeout(f"{pattern!r} not seen; output tail: {tail!r}")
             step = min(budget, 1_000_000)
             reason = self.run(step)
             budget -= step
-            if reason is StopReason.EXIT:
-                m = rx.search(self.output, pos)
-                if m:
-                    self._expect_pos = m.end()
-                    return m
-                raise EOFError(f"guest powered off (exit {self.exit_code}) before {pattern!r}")
-            if reason is StopReason.HALT and not self.uart.pending_input():
-                raise ExpectTimeout(f"{pattern!r} not seen and the guest is idle; output tail: "
-                                    f"{bytes(self.output[-200:])!r}")
 
     _expect_pos = 0
 

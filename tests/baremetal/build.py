@@ -13,6 +13,17 @@ linking).  A source file may carry options in comment lines of the form ``// @ke
   ``// @qemu: virt``       validate on QEMU's virt machine (a build with ``-DQEMU_VIRT`` that
                            exits through the SiFive test device) instead of the spike machine
   ``// @qemu: skip ...``   do not run on QEMU (the rest of the line says why)
+  ``// @expect-console: a|b``  the console output must contain the lines a, b, ...
+  ``// @expect-exit: N``   the program must end with exit code N (default 0: pass)
+
+The programs check what the RISC-V specs say.  Where QEMU 7.2 (the reference used to validate
+them) is known to deviate, the test case is wrapped in ``#ifndef SKIP_KNOWN_QEMU_BUGS`` with a
+comment saying how QEMU differs; the QEMU builds define that macro, the normal build does not.
+
+Build targets: ``htif`` (the normal build, run by rvemu), ``qemu`` (the same for QEMU's spike
+machine, known QEMU deviations left out) and ``virt`` (for QEMU's virt machine: console on the
+16550 UART, exit through the SiFive test device; for programs that need the time CSR, which
+QEMU's spike machine does not provide).
 
 Usage::
 
@@ -48,9 +59,13 @@ CFLAGS = [
     "-fno-unwind-tables", "-fno-sanitize=undefined", "-O2", "-g0",
 ]
 
-TARGETS = ("htif", "virt")
+TARGETS = {
+    "htif": [],
+    "qemu": ["-DSKIP_KNOWN_QEMU_BUGS"],
+    "virt": ["-DSKIP_KNOWN_QEMU_BUGS", "-DQEMU_VIRT"],
+}
 
-_OPTION_RE = re.compile(r"^\s*//\s*@(\w+)\s*:\s*(.*?)\s*$")
+_OPTION_RE = re.compile(r"^\s*//\s*@([\w-]+)\s*:\s*(.*?)\s*$")
 
 
 class BuildError(RuntimeError):
@@ -103,6 +118,17 @@ def qemu_machine(name: str) -> Optional[str]:
     return value
 
 
+def expected_console(name: str) -> List[str]:
+    """Lines the program must print on the console (``@expect-console``), maybe none."""
+    value = program_options(name).get("expect-console", "")
+    return [line for line in value.split("|") if line]
+
+
+def expected_exit(name: str) -> int:
+    """The exit code the program must end with (``@expect-exit``, default 0 = pass)."""
+    return int(program_options(name).get("expect-exit", "0"))
+
+
 def _env(outdir: Path) -> Dict[str, str]:
     env = dict(os.environ)
     cache = str(outdir / ".zig-cache")
@@ -128,8 +154,8 @@ def _up_to_date(output: Path, inputs: List[Path]) -> bool:
 def build(name: str, outdir: Path, target: str = "htif") -> Path:
     """Build program `name` into ``outdir`` and return the ELF's path.
 
-    ``target`` is 'htif' (the normal build: tohost/fromhost) or 'virt' (QEMU virt devices,
-    for validating programs that need the time CSR).  Skips the work when the ELF is newer
+    ``target`` is one of TARGETS: 'htif' (the normal build), 'qemu' or 'virt' (the builds
+    for validating on QEMU's spike / virt machines).  Skips the work when the ELF is newer
     than all of its inputs.
     """
     if target not in TARGETS:
@@ -150,8 +176,7 @@ def build(name: str, outdir: Path, target: str = "htif") -> Path:
     env = _env(outdir)
     cc = [sys.executable, "-m", "ziglang", "cc", "-target", "riscv64-freestanding-none",
           f"-mcpu={ISAS[isa]}", *CFLAGS, f"-I{HERE}"]
-    if target == "virt":
-        cc.append("-DQEMU_VIRT")
+    cc += TARGETS[target]
     objects = []
     for src in (RUNTIME, source):
         obj = objdir / (src.stem + ".o")
@@ -176,6 +201,13 @@ def build_all(outdir: Path, names: Optional[List[str]] = None, target: str = "ht
 
 # ----------------------------------------------------------------------------------- QEMU --
 
+# The hart rvemu models: RV64IMAC + Zicsr/Zifencei, S and U modes, Sstc; QEMU's default
+# rv64 CPU also has H, F, D and the bit-manipulation extensions, which change what some CSRs
+# read (mideleg, mie, misa), so they are switched off.
+QEMU_CPU = ("rv64,h=false,f=false,d=false,v=false,zba=false,zbb=false,zbc=false,zbs=false,"
+            "svpbmt=false,svnapot=false,svinval=false,sstc=true")
+
+
 def qemu_binary() -> Optional[str]:
     return shutil.which("qemu-system-riscv64")
 
@@ -187,7 +219,8 @@ def run_qemu(elf: Path, machine: str = "spike", timeout: float = 20) -> Tuple[in
     bits: the test numbers stay below 255).  On virt the SiFive test device does the same.
     A timeout gives exit code -1.
     """
-    cmd = [qemu_binary() or "qemu-system-riscv64", "-M", machine, "-smp", "1", "-m", "128M",
+    cmd = [qemu_binary() or "qemu-system-riscv64", "-M", machine, "-cpu", QEMU_CPU,
+           "-smp", "1", "-m", "128M",
            "-bios", "none", "-nographic", "-monitor", "none", "-serial", "stdio",
            "-kernel", str(elf)]
     try:
@@ -216,10 +249,14 @@ def _main(argv: List[str]) -> int:
             if machine is None:
                 line += "  qemu: skipped"
             else:
-                elf = elfs[name] if machine == "spike" else build(name, outdir, "virt")
+                elf = build(name, outdir, "qemu" if machine == "spike" else "virt")
                 code, out = run_qemu(elf, machine)
-                line += f"  qemu-{machine}: {'PASS' if code == 0 else f'FAIL ({code})'}"
-                if code != 0:
+                missing = [text for text in expected_console(name) if text not in out]
+                ok = code == expected_exit(name) and not missing
+                if missing:
+                    out += f"\nmissing console output: {missing}"
+                line += f"  qemu-{machine}: {'PASS' if ok else f'FAIL ({code})'}"
+                if not ok:
                     status = 1
                     line += "\n" + out.strip()
         print(line)

@@ -248,11 +248,18 @@ rt_mtrap:
     sd t1, TF_EPC(t6)
     sd t2, TF_TVAL(t6)
     sd t3, TF_STATUS(t6)
-    li a0, 3
-    sd a0, TF_MODE(t6)
+    li a1, 3
+    sd a1, TF_MODE(t6)
     ld a0, TF_COUNT(t6)
     addi a0, a0, 1
     sd a0, TF_COUNT(t6)
+    li a2, 8                    /* log the first 8 traps */
+    bgtu a0, a2, 5f
+    slli a2, a0, 3
+    add a2, a2, t6
+    sd t0, (TF_LOG - 8)(a2)
+    sd a1, (TF_LOGMODE - 8)(a2)
+5:
     bgez t0, 1f
     /* Interrupt: mask it, then go on. */
     andi a0, t0, 63
@@ -269,8 +276,10 @@ rt_mtrap:
     ld a1, TF_RESUME_UP(t6)
     beqz a1, 3f
     sd zero, TF_RESUME_UP(t6)
-    li a1, MSTATUS_MPP          /* continue in M-mode */
+    li a1, MSTATUS_MPP          /* continue in M-mode, MIE = 0 */
     csrs mstatus, a1
+    li a1, MSTATUS_MPIE
+    csrc mstatus, a1
 3:  RESTORE_REGS(TF_MSAVE)
     ld t6, (TF_MSAVE + T6_SLOT)(t6)
     mret
@@ -296,11 +305,18 @@ rt_strap:
     sd t1, TF_EPC(t6)
     sd t2, TF_TVAL(t6)
     sd t3, TF_STATUS(t6)
-    li a0, 1
-    sd a0, TF_MODE(t6)
+    li a1, 1
+    sd a1, TF_MODE(t6)
     ld a0, TF_COUNT(t6)
     addi a0, a0, 1
     sd a0, TF_COUNT(t6)
+    li a2, 8                    /* log the first 8 traps */
+    bgtu a0, a2, 5f
+    slli a2, a0, 3
+    add a2, a2, t6
+    sd t0, (TF_LOG - 8)(a2)
+    sd a1, (TF_LOGMODE - 8)(a2)
+5:
     bgez t0, 1f
     andi a0, t0, 63
     li a1, 1
@@ -316,8 +332,10 @@ rt_strap:
     ld a1, TF_RESUME_UP(t6)
     beqz a1, 3f
     sd zero, TF_RESUME_UP(t6)
-    li a1, MSTATUS_SPP          /* continue in S-mode */
+    li a1, MSTATUS_SPP          /* continue in S-mode, SIE = 0 */
     csrs sstatus, a1
+    li a1, MSTATUS_SPIE
+    csrc sstatus, a1
 3:  RESTORE_REGS(TF_SSAVE)
     ld t6, (TF_SSAVE + T6_SLOT)(t6)
     sret

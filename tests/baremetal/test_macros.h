@@ -12,10 +12,11 @@
  *
  * Traps: mtvec = rt_mtrap (direct mode) and stvec = rt_strap at start-up.  Both handlers
  * record the trap in the shared block `trap_frame` (cause, epc, tval, status, the mode that
- * took it, a counter) and then:
+ * took it, a counter, a log of the first 8 causes) and then:
  *   - for an exception: if TF_RESUME is set, continue there (clearing it) in the privilege the
- *     trap came from -- or in the handler's own privilege when TF_RESUME_UP is set; otherwise
- *     the trap was unexpected: print it on the console and `fail`.
+ *     trap came from -- or in the handler's own privilege, with its interrupts disabled
+ *     (MIE = 0 / SIE = 0), when TF_RESUME_UP is set; otherwise the trap was unexpected:
+ *     print it on the console and `fail`.
  *   - for an interrupt: clear its enable bit (mie / sie) so that it is not taken again, then
  *     continue at TF_RESUME if set, else at the interrupted pc.
  * mscratch and sscratch must keep pointing at trap_frame (RESTORE_SCRATCH puts them back).
@@ -93,9 +94,12 @@
 #define TF_RESUME_UP  40   /* non-zero: continue in the handler's privilege, not the trapped one */
 #define TF_MODE       48   /* 3 = taken by the M handler, 1 = by the S handler */
 #define TF_STATUS     56   /* mstatus / sstatus as seen by the handler */
-#define TF_MSAVE      128  /* register save area of the M handler */
-#define TF_SSAVE      256  /* register save area of the S handler */
-#define TF_SIZE       384
+#define TF_USER       64   /* 64..127: free for the programs (vector stubs and such) */
+#define TF_LOG        128  /* causes of the first 8 traps since the count was cleared */
+#define TF_LOGMODE    192  /* ...and the mode (3 / 1) of the handler that took each */
+#define TF_MSAVE      256  /* register save area of the M handler */
+#define TF_SSAVE      384  /* register save area of the S handler */
+#define TF_SIZE       512
 
 /* ------------------------------------------------------------- assembly macros ------------ */
 #ifdef __ASSEMBLER__
@@ -199,10 +203,18 @@
     la t5, trap_frame; ld t4, TF_TVAL(t5); CHECK_ADDR(t4, sym)
 #define CHECK_TVAL_REG(reg) \
     la t5, trap_frame; ld t4, TF_TVAL(t5); CHECK_REG(t4, reg)
+/* mtval holds the bits of the 32-bit instruction at `sym` (the spec also allows 0; rvemu
+ * and QEMU write the instruction). */
+#define CHECK_TVAL_INSN(sym) \
+    la t4, sym; lwu t4, 0(t4); la t5, trap_frame; ld t5, TF_TVAL(t5); CHECK_REG(t4, t5)
 #define CHECK_EPC_ADDR(sym) \
     la t5, trap_frame; ld t4, TF_EPC(t5); CHECK_ADDR(t4, sym)
 #define CHECK_MODE(mode) \
     la t5, trap_frame; ld t4, TF_MODE(t5); CHECK(t4, mode)
+/* Trap number i (0-based, < 8) since the count was cleared had this cause / handler mode. */
+#define CHECK_LOG(i, cause, mode) \
+    la t5, trap_frame; ld t4, (TF_LOG + 8 * (i))(t5); CHECK(t4, cause); \
+    ld t4, (TF_LOGMODE + 8 * (i))(t5); CHECK(t4, mode)
 
 /* Test case: `code...` must raise exactly one exception with `cause` at its first
  * instruction (label 96b afterwards).  Execution continues after the case. */
@@ -213,6 +225,10 @@
 /* Same, and the exception's tval must be `tval` / the address of `sym`. */
 #define TEST_TRAP_TVAL(num, cause, tval, code...) \
     TEST_TRAP(num, cause, code); CHECK_TVAL(tval)
+
+/* Test case: the 32-bit instruction `code` is illegal here (cause 2, mtval = its bits). */
+#define TEST_ILLEGAL(num, code...) \
+    TEST_TRAP(num, CAUSE_ILLEGAL, code); CHECK_TVAL_INSN(96b)
 
 /* Switch privilege from M: continue at `target` in mode `priv` (clobbers t5/t6). */
 #define GOTO_PRIV(priv, target) \
@@ -225,13 +241,13 @@
 #define SGOTO_U(target) \
     li t6, MSTATUS_SPP; csrc sstatus, t6; la t6, target; csrw sepc, t6; sret
 
-/* From S or U, go back to M-mode (an ecall that the M handler turns into a return in M).
- * ecall must not be delegated. */
+/* From S or U, go back to M-mode (an ecall that the M handler turns into a return in M, with
+ * mstatus.MIE = 0).  ecall must not be delegated. */
 #define GOTO_M \
     la t6, trap_frame; la t5, 95f; sd t5, TF_RESUME(t6); li t5, 1; sd t5, TF_RESUME_UP(t6); \
     ecall; 95:
 
-/* From U, go back to S-mode (ecall from U must be delegated to S). */
+/* From U, go back to S-mode with sstatus.SIE = 0 (ecall from U must be delegated to S). */
 #define GOTO_S_FROM_U GOTO_M
 
 /* Put mscratch / sscratch back after a test used them. */

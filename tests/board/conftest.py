@@ -14,6 +14,8 @@ def board_program(tmp_path_factory):
         pytest.skip("ziglang is not installed")
     out = tmp_path_factory.mktemp("board-programs")
 
-    def build(name):
-        return toolchain.build_program([HERE / f"{name}.S"], HERE / "link.ld", out / f"{name}.elf")
+    def build(name, sources=None):
+        sources = sources or [HERE / f"{name}.S"]
+        return toolchain.build_program(sources, HERE / "link.ld", out / f"{name}.elf",
+                                       include=[HERE], deps=[HERE / "board.h"])
     return build

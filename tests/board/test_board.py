@@ -37,3 +37,30 @@ def test_cli_bad_file(tmp_path):
     r = rvemu_cli("--kernel", bad, cwd=tmp_path)
     assert r.returncode == 2
     assert b"not an ELF file" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def build_c(board_program, name):
+    from pathlib import Path
+    here = Path(__file__).resolve().parent
+    return board_program(name, sources=[here / "crt.S", here / f"{name}.c"])
+
+
+def test_smp_lrsc_amo_contention_and_ipis(board_program):
+    elf = build_c(board_program, "smp")
+    b = Board(ram_mib=16, harts=3)
+    b.load_kernel(str(elf))
+    assert b.run(max_instructions=50_000_000) is StopReason.EXIT
+    assert (b.exit_code, bytes(b.output)) == (0, b"smp ok\n")
+
+
+def test_smode_uart_and_virtio_interrupts_through_the_plic(board_program, tmp_path):
+    elf = build_c(board_program, "plic_irq")
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(512) + b"SECTOR-1" + bytes(504) + bytes(1024))
+    b = Board(ram_mib=16, harts=2, drive=str(disk))
+    b.load_kernel(str(elf))
+    b.expect("ready\n", timeout_instructions=5_000_000)
+    b.send("Q")
+    assert b.run(max_instructions=20_000_000) is StopReason.EXIT
+    assert bytes(b.output) == b"ready\nuart Q\ndisk SECTOR-1\n"
+    assert b.exit_code == 0
