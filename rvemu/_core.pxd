@@ -89,6 +89,7 @@ ctypedef struct Hart:
     uint64_t resv_value
     # pending exception filled by helpers
     uint64_t exc_tval
+    uint64_t last_pte           # permissions of the last successful translation
     # a device access waiting for the run loop (see mmio_perform)
     uint64_t mmio_va, mmio_pa, mmio_value
     int mmio_size, mmio_store

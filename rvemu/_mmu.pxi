@@ -42,6 +42,12 @@ cdef inline int exc(Hart *h, uint64_t cause, uint64_t tval) noexcept nogil:
 
 # ---- TLB maintenance ------------------------------------------------------------------------
 
+cdef inline void tlb_fill(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
+    e.tag = va & ~<uint64_t>0xfff
+    e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
+    e.ppn = ppn
+
+
 cdef void tlb_flush_set(Tlb *t) noexcept nogil:
     cdef int i
     for i in range(TLB_SIZE):
@@ -231,6 +237,7 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
     if i > 0 and not debug:
         h.tlb_super = 1
     pa_out[0] = ((ppn << 12) & ~offmask) | (va & offmask)
+    h.last_pte = newpte
     return ST_OK
 
 
@@ -240,9 +247,11 @@ cdef inline int data_priv(Hart *h) noexcept nogil:
     return h.priv
 
 cdef int translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept nogil:
+    """va -> pa for an access; h.last_pte then holds the leaf's permissions."""
     cdef int priv = h.priv if acc == ACC_FETCH else data_priv(h)
     if priv == PRIV_M or (h.satp >> 60) == 0:
         pa[0] = va
+        h.last_pte = PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
         return ST_OK
     return sv39_walk(h, va, acc, priv, pa)
 
@@ -290,10 +299,11 @@ cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noex
     h.tlb_misses[ACC_LOAD] += 1
     if ram_has(m, pa, size):
         ppn = (pa - m.ram_base) >> 12
-        e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
-        e.tag = va & ~<uint64_t>0xfff
-        e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
-        e.ppn = ppn
+        tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
+        # a writable page whose D bit is already set may take stores without another walk
+        if ((h.last_pte & (PTE_W | PTE_D)) == (PTE_W | PTE_D)
+                and not (m.page_flags[ppn] & (PF_CODE | PF_WATCH))):
+            tlb_fill(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
         out[0] = read_host(m.ram + (pa - m.ram_base), size)
         return ST_OK
     if split:
@@ -332,10 +342,8 @@ cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value, int split) no
                 m.event = 1
                 return ST_EVENT
             return ST_OK
-        e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
-        e.tag = va & ~<uint64_t>0xfff
-        e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
-        e.ppn = ppn
+        tlb_fill(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
+        tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)   # W implies R
         return ST_OK
     if split:
         return exc(h, CAUSE_STORE_ACCESS, va)
