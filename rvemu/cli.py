@@ -2,6 +2,8 @@
 
     rvemu [IMAGE]                         boot a bootable image (default: the bundled xv6)
     rvemu --kernel ELF [--drive IMG]      QEMU-style
+    rvemu --gdb 1234 --kernel ELF         wait for gdb (target remote :1234) before starting
+    rvemu --trace t.txt --trace-start 0x80001000 --trace-count 1000 --kernel ELF
     printf 'ls\\npoweroff\\n' | rvemu xv6.img   scripted: stdin feeds the UART
 
 The exit status is the guest's: the test device's poweroff code or the HTIF exit code.  Bad
@@ -53,6 +55,18 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--max-instructions", type=int, metavar="N",
                    help="stop after N instructions (exit status 124)")
     p.add_argument("--stats", action="store_true", help="print statistics at exit (stderr)")
+    p.add_argument("--gdb", type=int, metavar="PORT",
+                   help="wait for gdb on 127.0.0.1:PORT and run under its control "
+                        "(0: any free port, printed)")
+    p.add_argument("--trace", metavar="FILE",
+                   help="write one line per executed instruction to FILE (see rvemu.trace)")
+    p.add_argument("--trace-start", type=_trace_point, metavar="N|0xADDR",
+                   help="start tracing at instruction count N, or when a hart first reaches "
+                        "pc ADDR (default: at once)")
+    p.add_argument("--trace-stop", type=_trace_point, metavar="N|0xADDR",
+                   help="stop tracing before instruction count N, or when a hart reaches pc "
+                        "ADDR again (the guest runs on at full speed)")
+    p.add_argument("--trace-count", type=int, metavar="N", help="trace at most N instructions")
     p.add_argument("--version", action="version", version=f"rvemu {__version__}")
     args = p.parse_args(argv)
     if not 1 <= args.smp <= 64:
@@ -61,7 +75,23 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         p.error("-m/--memory must be between 1 and 16384 MiB")
     if args.image and args.kernel:
         p.error("give either IMAGE or --kernel, not both")
+    if args.gdb is not None and not 0 <= args.gdb <= 65535:
+        p.error("--gdb PORT must be between 0 and 65535")
+    if args.gdb is not None and args.trace:
+        p.error("give either --gdb or --trace, not both")
+    if not args.trace and (args.trace_start or args.trace_stop or args.trace_count is not None):
+        p.error("--trace-start/--trace-stop/--trace-count need --trace FILE")
+    if args.trace_count is not None and args.trace_count < 0:
+        p.error("--trace-count must not be negative")
     return args
+
+
+def _trace_point(text: str):
+    from .trace import parse_point
+    try:
+        return parse_point(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def fail(msg: str) -> int:
@@ -89,21 +119,64 @@ def main(argv: Optional[List[str]] = None) -> int:
             board.boot_image(image, args.readonly)
     except (ElfError, bootimg.BootImageError, OSError, ValueError) as e:
         return fail(str(e))
+    tracer = stub = None
+    try:
+        if args.trace:
+            from .trace import Tracer
+            tracer = Tracer(board, args.trace, start=args.trace_start, stop=args.trace_stop,
+                            count=args.trace_count)
+        if args.gdb is not None:
+            from .gdbstub import GdbStub
+            stub = GdbStub(board, args.gdb, poll=lambda: _gdb_poll(board, console, args, start))
+            print(f"rvemu: waiting for gdb on 127.0.0.1:{stub.port}", file=sys.stderr)
+    except OSError as e:
+        return fail(f"{e.filename or '--gdb'}: {e.strerror or e}")
     start = time.monotonic()
     status = 0
     with console:
         try:
-            status = _run(board, console, args, start)
+            status = _serve_gdb(stub) if stub is not None else None
+            if status is None:
+                status = _run(board, console, args, start, tracer.run if tracer else None)
         except QuitRequest:
             status = 0
         finally:
             board.poweroff()
+            if stub is not None:
+                stub.close()
+            if tracer is not None:
+                tracer.close()
     if args.stats:
         print_stats(board, time.monotonic() - start)
     return status
 
 
-def _run(board: Board, console: Console, args, start: float) -> int:
+def _serve_gdb(stub) -> Optional[int]:
+    """The guest's exit status, or None when gdb detached and the guest should run on."""
+    from .gdbstub import SessionEnd
+    end = stub.serve()
+    if end is SessionEnd.EXITED:
+        return stub.exit_code or 0
+    if end is SessionEnd.KILLED:
+        return 0
+    print("\nrvemu: gdb detached, the guest runs on", file=sys.stderr)
+    return None
+
+
+def _gdb_poll(board: Board, console: Console, args, start: float) -> None:
+    """Between run slices under gdb: console input, and the host clock with --realtime."""
+    data = console.poll(0.0)
+    if data:
+        board.send(data)
+    if args.realtime:
+        core = board.machine.core
+        target = int((time.monotonic() - start) * TIMEBASE_HZ) * core.ipt
+        for i in range(core.nharts):
+            if core.get_vclock(i) < target:
+                core.set_vclock(i, target)
+
+
+def _run(board: Board, console: Console, args, start: float, run=None) -> int:
     core = board.machine.core
     executed = 0
     while True:
@@ -122,7 +195,7 @@ def _run(board: Board, console: Console, args, start: float) -> int:
                 print(f"\nrvemu: stopped after {executed} instructions", file=sys.stderr)
                 return EXIT_TIMEOUT
         before = board.machine.instret_total
-        reason = board.run(step)
+        reason = (run or board.run)(step)
         executed += board.machine.instret_total - before
         if reason is StopReason.EXIT:
             code = board.exit_code if board.exit_code is not None else board.machine.exit_code

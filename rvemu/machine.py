@@ -32,6 +32,8 @@ class StopReason(enum.Enum):
     LIMIT = "limit"              # max_instructions ran out
     HALT = "halt"                # every hart waits for an interrupt that nothing can raise
     EVENT = "event"              # a device asked the host to look (Machine.run returns early)
+    BREAK = "break"              # a hart reached a host breakpoint (Machine.stopped_hart;
+                                 # Machine.stop_detail is the core's reason)
 
 
 class Hart:
@@ -181,17 +183,25 @@ class Machine:
         i = self.current_hart if hart is None else hart
         return self.core.get_vclock(i) // self.core.ipt
 
-    def run(self, max_instructions: Optional[int] = None) -> StopReason:
+    def run(self, max_instructions: Optional[int] = None,
+            runner: Optional[Callable[[int, int], tuple]] = None) -> StopReason:
         """Run until the guest exits, every hart halts, or max_instructions (summed over harts,
         traps included) have been executed.
 
         Harts take turns in rounds of ``slice`` instructions of machine time.  A hart that waits
         (WFI) or spins on a lock another hart holds gives up the rest of its turn; its clock still
         moves with the round, so time is the same for all harts.  When every hart waits, time
-        jumps to the next timer deadline."""
+        jumps to the next timer deadline.
+
+        runner(hart, budget) -> (reason, executed) replaces Core.run (a tracer steps through
+        it).  Any reason other than budget/wfi/yield/event (a host breakpoint: "break") stops
+        the run with StopReason.BREAK; stopped_hart says which hart stopped it."""
         budget = max_instructions
         n = len(self.harts)
+        run = runner or self.core.run
         self._stop = None
+        self.stopped_hart = None
+        self.stop_detail = None
         while True:
             if budget is not None and budget <= 0:
                 return StopReason.LIMIT
@@ -206,7 +216,7 @@ class Machine:
                     if self.core.is_wfi(i) and not self._wake(i, target):
                         break
                     self.current_hart = i
-                    reason, done = self.core.run(i, left if budget is None else min(left, budget))
+                    reason, done = run(i, left if budget is None else min(left, budget))
                     ran += done
                     self.instret_total += done
                     if budget is not None:
@@ -214,9 +224,13 @@ class Machine:
                     if reason == "event":
                         stop = self._on_event()
                         if stop is not None:
+                            self.stopped_hart = i
                             return stop
                     elif reason in ("wfi", "yield"):
                         break
+                    elif reason != "budget":
+                        self.stopped_hart, self.stop_detail = i, reason
+                        return StopReason.BREAK
             if budget is not None and budget <= 0:
                 return StopReason.LIMIT
             if ran == 0 and all(self.core.is_wfi(i) for i in range(n)):

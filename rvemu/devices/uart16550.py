@@ -155,7 +155,7 @@ class Uart16550:
         self.overrun = False       # LSR.OE
         self.thre_pending = False  # the THRE interrupt latch
         self.msr_deltas = 0        # MSR bits 3:0
-        self._rx.clear()
+        self._clear_rx()
         self._fill()
         self._update()
 
@@ -188,6 +188,14 @@ class Uart16550:
 
     def _capacity(self) -> int:
         return FIFO_DEPTH if self.fifo_enabled else 1
+
+    def _clear_rx(self) -> None:
+        """Empty the receiver.  Bytes that came from the host go back to the front of the
+        backlog, so input typed (or piped) before the driver initialised the UART is delivered,
+        not lost.  A real 16550 would drop it; no driver depends on that."""
+        if not (self.mcr & MCR_LOOP):
+            self._backlog.extendleft(reversed(self._rx))
+        self._rx.clear()
 
     def _fill(self) -> None:
         """Move backlog bytes into the receiver while it has room and the wire is connected."""
@@ -336,11 +344,11 @@ class Uart16550:
         if enable != self.fifo_enabled:
             # Changing between FIFO and 16450 mode empties the FIFOs (datasheet 8.4, FCR0).
             self.fifo_enabled = enable
-            self._rx.clear()
+            self._clear_rx()
         if enable:
             # The other FCR bits are only programmed while bit 0 is written as 1.
             if value & FCR_RX_RESET:
-                self._rx.clear()
+                self._clear_rx()
             # FCR_TX_RESET: the transmitter FIFO is always empty.
             self.fcr_bits = value & 0xC8
             self.trigger = TRIGGER_LEVELS[(value >> 6) & 3]

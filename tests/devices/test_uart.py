@@ -230,13 +230,14 @@ def test_fifo_trigger_levels_and_timeout(fcr, trigger):
     assert not irq.level
 
 
-def test_fcr_rx_reset_clears_fifo_and_refills_from_backlog():
+def test_fcr_rx_reset_returns_host_bytes_to_the_backlog():
+    """Clearing the receiver does not lose host input: it goes back on the wire, in order."""
     u, *_ = make()
     wr(u, FCR, 0x01)
     u.feed(bytes(range(20)))
     wr(u, FCR, 0x03)                # clear RX FIFO (self-clearing bit)
-    assert u.backlog() == 0
-    assert drain(u) == bytes(range(16, 20))
+    assert u.rx_count() == 16 and u.backlog() == 4
+    assert drain(u) == bytes(range(20))
 
 
 def test_fcr_bits_ignored_without_enable_and_mode_change_clears():
@@ -244,22 +245,23 @@ def test_fcr_bits_ignored_without_enable_and_mode_change_clears():
     wr(u, FCR, 0xC1)
     u.feed(b"abcdef")
     assert u.rx_count() == 6
-    wr(u, FCR, 0xC0)                # FIFO off: contents cleared, trigger bits not programmed
+    wr(u, FCR, 0xC0)                # FIFO off: the receiver is 1 byte again, trigger untouched
     assert rd(u, IIR) & 0xC0 == 0
-    assert u.rx_count() == 0
+    assert u.rx_count() == 1 and u.backlog() == 5
     wr(u, FCR, 0x01)                # FIFO back on with trigger 1
     wr(u, IER, 0x01)
     u.feed(b"q")
     assert rd(u, IIR) == 0xC4
+    assert drain(u) == b"abcdefq"
 
 
 def test_fifo_enable_refills_from_backlog():
     u, *_ = make()
     u.feed(b"0123456789")
     assert u.rx_count() == 1
-    wr(u, FCR, 0x01)                # the holding register's byte is cleared with the mode change
-    assert u.rx_count() == 9
-    assert drain(u) == b"123456789"
+    wr(u, FCR, 0x01)                # the mode change empties the receiver; nothing is lost
+    assert u.rx_count() == 10
+    assert drain(u) == b"0123456789"
 
 
 # ---- loopback, overrun, line status --------------------------------------------------------
@@ -444,9 +446,9 @@ def test_reset_keeps_backlog():
     xv6_init(u)
     u.feed(bytes(30))
     assert u.rx_count() == 16 and u.backlog() == 14
-    u.reset()                       # the FIFO's 16 bytes are lost, the backlog is not
+    u.reset()                       # the FIFO's bytes go back to the backlog
     assert rd(u, IER) == 0 and rd(u, IIR) == 0x01 and not irq.level
-    assert u.rx_count() == 1 and u.backlog() == 13
+    assert u.rx_count() == 1 and u.backlog() == 29
 
 
 def _source(u):
