@@ -133,6 +133,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return fail(f"{e.filename or '--gdb'}: {e.strerror or e}")
     start = time.monotonic()
     status = 0
+    # At a terminal, idle time passes at the host's pace (no busy spinning through timer
+    # ticks); scripted runs keep fast-forwarding idle time, deterministically.
+    board.machine.idle_fast_forward = not (console.interactive or args.realtime)
     with console:
         try:
             status = _serve_gdb(stub) if stub is not None else None
@@ -140,6 +143,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 status = _run(board, console, args, start, tracer.run if tracer else None)
         except QuitRequest:
             status = 0
+        except _IdleForever:
+            status = EXIT_TIMEOUT
         finally:
             board.poweroff()
             if stub is not None:
@@ -204,21 +209,34 @@ def _run(board: Board, console: Console, args, start: float, run=None) -> int:
             print(f"\nrvemu: timeout after {args.timeout:g} s", file=sys.stderr)
             return EXIT_TIMEOUT
         if reason is StopReason.HALT:
-            # every hart sleeps (and, in deterministic time, no timer is armed)
-            if not args.realtime and console.eof and not board.uart.pending_input():
-                print("\nrvemu: the guest is idle and input has ended", file=sys.stderr)
-                return EXIT_TIMEOUT
-            wait = 0.05
-            if args.realtime:
-                waits = [core.time_until_timer(i) for i in range(core.nharts)]
-                waits = [w for w in waits if w is not None]
-                if waits:
-                    wait = min(wait, min(waits) / core.ipt / TIMEBASE_HZ)
-            if args.timeout is not None:
-                wait = max(0.0, min(wait, args.timeout - (time.monotonic() - start)))
-            data = console.poll(wait)
-            if data:
-                board.send(data)
+            _idle(board, console, args, start)
+
+
+def _idle(board: Board, console: Console, args, start: float) -> None:
+    """Every hart waits.  Scripted runs in deterministic time never get here while a timer is
+    armed (time jumps to it).  Otherwise sleep until host input or the next timer deadline,
+    at most 50 ms, and let guest time pass with the host's: an idle guest costs no CPU."""
+    core = board.machine.core
+    waits = [w for w in (core.time_until_timer(i) for i in range(core.nharts)) if w is not None]
+    if not waits and console.eof and not board.uart.pending_input():
+        if not args.realtime:
+            print("\nrvemu: the guest is idle and input has ended", file=sys.stderr)
+            raise _IdleForever()
+    wait = 0.05
+    if waits:
+        wait = min(wait, min(waits) / core.ipt / TIMEBASE_HZ)
+    if args.timeout is not None:
+        wait = max(0.0, min(wait, args.timeout - (time.monotonic() - start)))
+    t0 = time.monotonic()
+    data = console.poll(wait)
+    if data:
+        board.send(data)
+    if not args.realtime:
+        board.machine.advance_idle(int((time.monotonic() - t0) * TIMEBASE_HZ) * core.ipt)
+
+
+class _IdleForever(Exception):
+    """No input will come and no timer is armed: the run cannot make progress."""
 
 
 def print_stats(board: Board, seconds: float) -> None:

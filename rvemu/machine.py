@@ -269,17 +269,23 @@ class Machine:
 
     def _fast_forward(self) -> bool:
         """Every hart waits: jump time to the earliest timer deadline.  False if there is none,
-        or if time follows the host clock (idle_fast_forward off: the caller sleeps instead)."""
+        or if the caller paces idle time itself (idle_fast_forward off; see advance_idle)."""
         if not self.idle_fast_forward:
             return False
-        waits = [self.core.time_until_timer(i) for i in range(len(self.harts))]
+        return self.advance_idle(None)
+
+    def advance_idle(self, instructions: Optional[int]) -> bool:
+        """While every hart waits: move time on by `instructions` of clock (None: as far as the
+        earliest timer deadline), never past that deadline.  False if no timer is armed."""
+        n = len(self.harts)
+        waits = [self.core.time_until_timer(i) for i in range(n)]
         waits = [w for w in waits if w is not None]
         if not waits:
             return False
-        jump = min(waits)
-        for i in range(len(self.harts)):
+        jump = min(waits) if instructions is None else min(min(waits), max(0, instructions))
+        for i in range(n):
             self.core.set_vclock(i, self.core.get_vclock(i) + jump)
-        self._clock = max(self.core.get_vclock(i) for i in range(len(self.harts)))
+        self._clock = max(self.core.get_vclock(i) for i in range(n))
         return True
 
 
