@@ -264,6 +264,8 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
         h.mcounteren = v & 0xffffffffU
     elif csr == CSR_MENVCFG:
         h.menvcfg = v & (MENVCFG_FIOM | MENVCFG_STCE)
+        if h.menvcfg & MENVCFG_STCE:
+            h.mip &= ~MIP_STIP          # STIP now only mirrors stimecmp (Sstc)
         update_timer_lines(h)
         return CSR_CHANGED_STATE
     elif csr == CSR_MCOUNTINHIBIT:
