@@ -239,18 +239,37 @@ class _IdleForever(Exception):
     """No input will come and no timer is armed: the run cannot make progress."""
 
 
-def print_stats(board: Board, seconds: float) -> None:
+def print_stats(board: Board, seconds: float, out=None) -> None:
+    """Instructions and MIPS per hart, traps by cause, TLB misses (and per 1000 instructions),
+    page walks, interrupts, device traffic."""
+    from .csrdefs import CAUSE, IRQ
+    exc_names = {v: k.lower() for k, v in CAUSE.items()}
+    irq_names = {v: k for k, v in IRQ.items()}
+    out = out or sys.stderr
     m = board.machine
     total = m.instret_total
-    out = sys.stderr
-    print(f"rvemu: {total} instructions in {seconds:.2f} s "
-          f"({total / max(seconds, 1e-9) / 1e6:.1f} MIPS)", file=out)
+    print(f"rvemu: {total} instructions executed in {seconds:.2f} s "
+          f"({total / max(seconds, 1e-9) / 1e6:.1f} MIPS), guest time "
+          f"{m.time(0) / TIMEBASE_HZ:.2f} s", file=out)
     for h in m.harts:
         st = h.stats()
-        print(f"  hart {h.index}: instret {st['instret']}, exceptions {st['exceptions']}, "
-              f"interrupts {st['interrupts']}, tlb misses {st['tlb_misses']}, "
-              f"page walks {st['page_walks']}", file=out)
-    print(f"  bus accesses {board.bus.accesses}", file=out)
+        n = max(st["instret"], 1)
+        tlb = st["tlb_misses"]
+        print(f"  hart {h.index}: {st['instret']} instructions retired", file=out)
+        exc = ", ".join(f"{exc_names.get(c, c)} {k}" for c, k in sorted(st["exceptions"].items()))
+        print(f"    exceptions: {exc or 'none'}", file=out)
+        pf = sum(st["exceptions"].get(c, 0) for c in (12, 13, 15))
+        print(f"    page faults: {pf}", file=out)
+        irq = ", ".join(f"{irq_names.get(c, c)} {k}" for c, k in sorted(st["interrupts"].items()))
+        print(f"    interrupts: {irq or 'none'}", file=out)
+        print("    TLB misses: " + ", ".join(
+            f"{kind} {k} ({1000 * k / n:.2f}/1000 insns)" for kind, k in tlb.items())
+            + f"; page walks {st['page_walks']}", file=out)
+    print(f"  device accesses: {board.bus.accesses}", file=out)
+    if board.virtio is not None:
+        ds = board.virtio.device.stats
+        print(f"  disk: {ds['reads']} reads, {ds['writes']} writes, {ds['flushes']} flushes, "
+              f"{ds['bytes_read']} bytes read, {ds['bytes_written']} bytes written", file=out)
 
 
 if __name__ == "__main__":
