@@ -12,6 +12,8 @@
 #ifndef XV6_FS_H
 #define XV6_FS_H
 
+#include "param.h"          // LOGSIZE, for struct logheader
+
 #define ROOTINO   1          // inode number of "/"
 #define BSIZE     1024       // bytes per block
 #define FSMAGIC   0x10203040

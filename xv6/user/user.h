@@ -1,0 +1,77 @@
+// What a user program can call: the system calls (stubs in the generated usys.S) and the small
+// C library (ulib.c, printf.c, umalloc.c).  Names and signatures follow xv6's user.h, so a
+// program written for xv6 builds here unchanged; the additions are marked "ours".
+//
+// Errors: a failing system call returns -1 and leaves the reason in errno (the kernel returns
+// -errno and the stub moves it there).  Nothing ever resets errno to 0.
+#ifndef XV6_USER_H
+#define XV6_USER_H
+
+#include "kernel/types.h"
+#include "kernel/errno.h"
+
+struct stat;
+
+// ---- system calls
+int fork(void);
+int exit(int) __attribute__((noreturn));
+int wait(int*);
+int pipe(int*);
+int write(int, const void*, int);
+int read(int, void*, int);
+int close(int);
+int kill(int);
+int exec(const char*, char**);
+int open(const char*, int);
+int mknod(const char*, short, short);
+int unlink(const char*);
+int fstat(int fd, struct stat*);
+int link(const char*, const char*);
+int mkdir(const char*);
+int chdir(const char*);
+int dup(int);
+int getpid(void);
+char* sbrk(int);
+int sleep(int);
+int uptime(void);
+int poweroff(int code);                 // ours: stop the machine with this exit code
+
+// ---- ulib.c
+int stat(const char*, struct stat*);
+char* strcpy(char*, const char*);
+void* memmove(void*, const void*, int);
+char* strchr(const char*, char c);
+int strcmp(const char*, const char*);
+char* gets(char*, int max);
+uint strlen(const char*);
+void* memset(void*, int, uint);
+int atoi(const char*);
+int memcmp(const void*, const void*, uint);
+void* memcpy(void*, const void*, uint);
+// ours
+extern int errno;                       // reason for the last failed system call
+int strncmp(const char*, const char*, uint);
+char* strncpy(char*, const char*, int);
+char* strcat(char*, const char*);
+char* strrchr(const char*, char c);
+const char* strerror(int);
+void perror(const char*);               // "s: <strerror(errno)>" on fd 2
+
+// ---- printf.c: %d %i %u %x %p %s %c %%, with l/ll/z size prefixes, width, '-' and '0'; a
+// bare %l prints a long in decimal.  Compiler format checking is off by default because that
+// bare %l is not standard; build with -DXV6_FORMAT_CHECK to turn it on.
+#ifdef XV6_FORMAT_CHECK
+#define XV6_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define XV6_PRINTF(f, a)
+#endif
+int fprintf(int, const char*, ...) XV6_PRINTF(2, 3);
+int printf(const char*, ...) XV6_PRINTF(1, 2);
+// ours: format into buf (at most n bytes including the NUL); returns the untruncated length
+int snprintf(char *buf, int n, const char*, ...) XV6_PRINTF(3, 4);
+
+// ---- umalloc.c
+void* malloc(uint);
+void free(void*);
+
+#endif
