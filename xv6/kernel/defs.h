@@ -59,6 +59,10 @@ int             readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint
 void            stati(struct inode *ip, struct stat *st);
 int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
 void            itrunc(struct inode *ip);
+// ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
+int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct inode **ipp);
+int             namei_err(char *path, struct inode **ipp);
+int             nameiparent_err(char *path, char *name, struct inode **ipp);
 
 // kalloc.c -- physical page allocator
 void*           kalloc(void);
@@ -82,6 +86,7 @@ int             pipewrite(struct pipe *pi, uint64 addr, int n);
 int             printf(char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void            panic(char *s) __attribute__((noreturn));
 void            printfinit(void);
+int             panic_elsewhere(void);   // another hart is panicking: stop console output
 
 // proc.c -- processes and the scheduler
 int             cpuid(void);
@@ -156,8 +161,10 @@ void            uartintr(void);
 void            uartputc(int c);
 void            uartputc_sync(int c);
 int             uartgetc(void);
+void            uart_rx_enable(int on);  // console flow control: stop/resume taking input
 
-// vm.c -- page tables; copyin/copyout/copyinstr return 0 or -EFAULT
+// vm.c -- page tables; copyin/copyout/copyinstr return 0 or -EFAULT (copyinstr also
+// -ENAMETOOLONG when the first max bytes hold no NUL)
 void            kvminit(void);
 void            kvminithart(void);
 void            kvmmap(pagetable_t kpgtbl, uint64 va, uint64 pa, uint64 sz, int perm);

@@ -1,0 +1,67 @@
+"""Boot our xv6 and run programs in it, on 1 and 3 harts."""
+
+import pytest
+
+from rvemu import xv6fs
+from rvemu.board import Board
+from rvemu.machine import StopReason
+
+PROMPT = r"\$ $"
+
+
+def boot(image, harts):
+    b = Board(ram_mib=128, harts=harts)
+    b.boot_image(image)
+    b.expect(r"\$ ", timeout_instructions=200_000_000)
+    return b
+
+
+def sh(b, line, timeout=2_000_000_000):
+    """Type a command; return what it printed before the next prompt (without the echo of the
+    command line itself)."""
+    start = len(b.output)
+    b.send(line + "\n")
+    m = b.expect(r"\n\$ ", timeout_instructions=timeout, start=start)
+    text = bytes(b.output[start:m.start()]).decode(errors="replace")
+    echo, _, rest = text.partition("\n")
+    assert echo == line, (echo, line)
+    return rest
+
+
+@pytest.mark.parametrize("harts", [1, 3])
+def test_boot_to_shell_and_basic_commands(fresh_image, harts):
+    b = boot(fresh_image, harts)
+    listing = sh(b, "ls")
+    names = [row.split()[0] for row in listing.splitlines() if row.strip()]
+    for name in ("README", "cat", "sh", "xv6test", "console", ".", ".."):
+        assert name in names
+    assert "teaching kernel" in sh(b, "cat README")
+    sh(b, "echo hello rvemu > greeting")
+    assert sh(b, "cat greeting").endswith("hello rvemu")
+    assert sh(b, "wc greeting").split()[:3] == ["1", "2", "12"]
+    assert "hello" in sh(b, "cat greeting | grep hel")
+    b.send("poweroff 5\n")
+    assert b.run(max_instructions=100_000_000) is StopReason.EXIT and b.exit_code == 5
+    b.poweroff()
+    img = xv6fs.Image(fresh_image)
+    assert img.read("/greeting") == b"hello rvemu\n"
+    assert xv6fs.fsck(fresh_image) == []
+
+
+@pytest.mark.parametrize("harts", [1, 3])
+def test_quick_test_suite(fresh_image, harts):
+    b = boot(fresh_image, harts)
+    out = sh(b, "xv6test -q", timeout=20_000_000_000)
+    assert "ALL TESTS PASSED" in out, out[-3000:]
+    b.send("poweroff\n")
+    assert b.run(max_instructions=100_000_000) is StopReason.EXIT
+    b.poweroff()
+    assert xv6fs.fsck(fresh_image) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("harts", [1, 3])
+def test_full_test_suite(fresh_image, harts):
+    b = boot(fresh_image, harts)
+    out = sh(b, "xv6test", timeout=100_000_000_000)
+    assert "ALL TESTS PASSED" in out, out[-3000:]

@@ -1,0 +1,189 @@
+// Open files: the system-wide table of struct file, shared by file descriptors (dup, fork),
+// and reading/writing through whatever a file is -- a pipe, an inode, or a device found in
+// devsw[] by its major number.
+//
+// Errors are -errno (errno.h).
+
+#include "types.h"
+#include "param.h"
+#include "stat.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
+#include "errno.h"
+#include "riscv.h"
+#include "proc.h"
+#include "defs.h"
+
+// Device drivers fill in their entry at boot (console.c: devsw[CONSOLE]).
+struct devsw devsw[NDEV];
+
+static struct {
+  struct spinlock lock;     // ref of every entry
+  struct file file[NFILE];
+} ftable;
+
+void
+fileinit(void)
+{
+  initlock(&ftable.lock, "ftable");
+}
+
+// An unused file structure with one reference, or 0 if the table is full.
+struct file*
+filealloc(void)
+{
+  acquire(&ftable.lock);
+  for(struct file *f = ftable.file; f < ftable.file + NFILE; f++){
+    if(f->ref == 0){
+      f->ref = 1;
+      release(&ftable.lock);
+      return f;
+    }
+  }
+  release(&ftable.lock);
+  return 0;
+}
+
+struct file*
+filedup(struct file *f)
+{
+  acquire(&ftable.lock);
+  if(f->ref < 1)
+    panic("filedup: file not open");
+  f->ref++;
+  release(&ftable.lock);
+  return f;
+}
+
+// Drop a reference; the last one releases what the file refers to.
+void
+fileclose(struct file *f)
+{
+  acquire(&ftable.lock);
+  if(f->ref < 1)
+    panic("fileclose: file not open");
+  if(--f->ref > 0){
+    release(&ftable.lock);
+    return;
+  }
+  struct file old = *f;     // the slot is free as soon as we let go of the lock
+  f->type = FD_NONE;
+  f->pipe = 0;
+  f->ip = 0;
+  release(&ftable.lock);
+
+  if(old.type == FD_PIPE){
+    pipeclose(old.pipe, old.writable);
+  } else if(old.type == FD_INODE || old.type == FD_DEVICE){
+    begin_op();             // the inode may have no links left: iput frees it
+    iput(old.ip);
+    end_op();
+  }
+}
+
+// Copy the file's metadata to the struct stat at user address addr.
+int
+filestat(struct file *f, uint64 addr)
+{
+  struct stat st;
+
+  if(f->type != FD_INODE && f->type != FD_DEVICE)
+    return -EINVAL;         // pipes have no inode to describe
+  ilock(f->ip);
+  stati(f->ip, &st);
+  iunlock(f->ip);
+  if(copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st)) < 0)
+    return -EFAULT;
+  return 0;
+}
+
+// The device switch entry for major number major, or 0 if there is none.
+static struct devsw*
+device(short major)
+{
+  if(major < 0 || major >= NDEV)
+    return 0;
+  return &devsw[major];
+}
+
+// Read up to n bytes into user memory at addr.  Returns the bytes read (0 at end of file).
+int
+fileread(struct file *f, uint64 addr, int n)
+{
+  struct devsw *d;
+  int r;
+
+  if(!f->readable)
+    return -EBADF;
+
+  switch(f->type){
+  case FD_PIPE:
+    return piperead(f->pipe, addr, n);
+  case FD_DEVICE:
+    if((d = device(f->major)) == 0 || d->read == 0)
+      return -EINVAL;
+    return d->read(1, addr, n);
+  case FD_INODE:
+    ilock(f->ip);
+    r = readi(f->ip, 1, addr, f->off, n);
+    if(r > 0)
+      f->off += r;
+    iunlock(f->ip);
+    return r;
+  default:
+    panic("fileread: bad file type");
+  }
+}
+
+// Largest write to an inode done as one transaction, chosen so it can never write more than
+// MAXOPBLOCKS distinct blocks: count two per data block (the block and a bitmap block for
+// allocating it), plus the inode, the indirect block and two for a write that starts and
+// ends part way into a block.
+#define MAXWRITE (((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE)
+
+// Write n bytes from user memory at addr.  Returns the bytes written; fewer than n only if the
+// disk filled up, the file reached its maximum size or addr went bad part way; an error if
+// nothing was written.
+int
+filewrite(struct file *f, uint64 addr, int n)
+{
+  struct devsw *d;
+
+  if(!f->writable)
+    return -EBADF;
+
+  switch(f->type){
+  case FD_PIPE:
+    return pipewrite(f->pipe, addr, n);
+  case FD_DEVICE:
+    if((d = device(f->major)) == 0 || d->write == 0)
+      return -EINVAL;
+    return d->write(1, addr, n);
+  case FD_INODE:
+    break;
+  default:
+    panic("filewrite: bad file type");
+  }
+
+  // A big write is several transactions, so a crash may leave a prefix of it on disk -- but
+  // never a broken file system.
+  int done = 0;
+  while(done < n){
+    int chunk = n - done < MAXWRITE ? n - done : MAXWRITE;
+    begin_op();
+    ilock(f->ip);
+    int r = writei(f->ip, 1, addr + done, f->off, chunk);
+    if(r > 0)
+      f->off += r;
+    iunlock(f->ip);
+    end_op();
+    if(r < 0)
+      return done > 0 ? done : r;
+    done += r;
+    if(r < chunk)
+      break;                // a short write: the next one would fail
+  }
+  return done;
+}

@@ -1,0 +1,105 @@
+// The few C string and memory routines the kernel uses.  The compiler may also emit calls to
+// memset/memcpy/memmove for struct assignments and initialisers, so those must exist.
+
+#include "types.h"
+
+void *memcpy(void *dst, const void *src, uint64 n);
+
+void*
+memset(void *dst, int c, uint n)
+{
+  uchar *d = dst;
+  for(uint i = 0; i < n; i++)
+    d[i] = (uchar)c;
+  return dst;
+}
+
+int
+memcmp(const void *a, const void *b, uint n)
+{
+  const uchar *x = a, *y = b;
+  for(uint i = 0; i < n; i++){
+    if(x[i] != y[i])
+      return x[i] - y[i];
+  }
+  return 0;
+}
+
+// Copies correctly when the ranges overlap.
+void*
+memmove(void *dst, const void *src, uint n)
+{
+  uchar *d = dst;
+  const uchar *s = src;
+  if(n == 0 || d == s)
+    return dst;
+  if(s < d && d < s + n){
+    // destination starts inside the source: copy from the end backwards
+    while(n > 0){
+      n--;
+      d[n] = s[n];
+    }
+  } else {
+    for(uint i = 0; i < n; i++)
+      d[i] = s[i];
+  }
+  return dst;
+}
+
+// For the compiler; kernel code calls memmove.
+void*
+memcpy(void *dst, const void *src, uint64 n)
+{
+  uchar *d = dst;
+  const uchar *s = src;
+  for(uint64 i = 0; i < n; i++)
+    d[i] = s[i];
+  return dst;
+}
+
+int
+strlen(const char *s)
+{
+  int n = 0;
+  while(s[n])
+    n++;
+  return n;
+}
+
+int
+strncmp(const char *a, const char *b, uint n)
+{
+  for(; n > 0; n--, a++, b++){
+    if(*a != *b)
+      return (uchar)*a - (uchar)*b;
+    if(*a == 0)
+      return 0;
+  }
+  return 0;
+}
+
+// Like the C library's: copies at most n bytes and pads with NULs, but does not terminate dst
+// when src is n bytes or longer.
+char*
+strncpy(char *dst, const char *src, int n)
+{
+  int i = 0;
+  for(; i < n && src[i]; i++)
+    dst[i] = src[i];
+  for(; i < n; i++)
+    dst[i] = 0;
+  return dst;
+}
+
+// Copies at most n-1 bytes and always NUL-terminates (for n > 0).
+char*
+safestrcpy(char *dst, const char *src, int n)
+{
+  if(n <= 0)
+    return dst;
+  int i = 0;
+  for(; i < n - 1 && src[i]; i++)
+    dst[i] = src[i];
+  dst[i] = 0;
+  return dst;
+}

@@ -1,0 +1,304 @@
+// Driver for the virtio block device behind the virtio-mmio (version 2) window at VIRTIO0.
+//
+// One virtqueue (queue 0) carries every request.  A request always takes three descriptors
+// (header, data block, status byte), so instead of allocating descriptors one at a time the
+// table is cut into fixed "slots" of three pre-linked descriptors: slot s owns descriptors
+// 3s, 3s+1 and 3s+2, and its chain always starts at 3s.  A request grabs a free slot, fills in
+// the buffer addresses, publishes 3s in the available ring and sleeps on its struct buf until
+// the interrupt handler sees that chain come back through the used ring.
+//
+// The kernel maps RAM one-to-one, so kernel addresses of the rings, the per-slot headers and the
+// buffer cache's data are also the physical addresses the device needs.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "buf.h"
+#include "virtio.h"
+#include "defs.h"
+
+#define RINGPAGE 4096           // kalloc() hands out pages of this size
+#define QMAX     32             // descriptors we would like in the queue (a power of two)
+#define NSLOTMAX (QMAX / 3)
+
+// The whole split virtqueue lives in one zeroed page, in the order the spec lays it out.
+struct vring {
+  struct virtq_desc desc[QMAX];             // page-aligned, so 16-byte aligned
+  struct {
+    uint16 flags;                           // 0: we want an interrupt per completion
+    uint16 idx;                             // where we will put the next entry (mod 2^16)
+    uint16 ring[QMAX];                      // heads of chains handed to the device
+    uint16 used_event;                      // unused (no VIRTIO_F_EVENT_IDX)
+  } avail;
+  struct {
+    uint16 flags;
+    uint16 idx;                             // where the device will put its next entry
+    struct {
+      uint32 id;                            // head of a finished chain
+      uint32 len;                           // bytes the device wrote
+    } ring[QMAX];
+    uint16 avail_event;
+  } used;                                   // the uint32s make this 4-byte aligned
+};
+
+_Static_assert(sizeof(struct vring) <= RINGPAGE, "virtqueue must fit in one page");
+_Static_assert(sizeof(struct virtio_blk_req_hdr) == 16, "virtio-blk header is 16 bytes");
+
+// One request in flight.
+struct slot {
+  struct virtio_blk_req_hdr hdr;   // read by the device
+  volatile uint8 status;           // written by the device
+  uchar busy;
+  struct buf *b;                   // the buffer being read or written
+};
+
+static struct disk {
+  struct spinlock lock;            // guards everything here and buf.disk
+  volatile struct vring *q;
+  uint qsize;                      // descriptors in the queue (power of two, <= QMAX)
+  uint nslot;                      // usable slots: qsize / 3
+  uint16 used_seen;                // used.idx as far as we have processed it
+  uint64 capacity;                 // disk size in 512-byte sectors
+  struct slot slot[NSLOTMAX];
+} disk;
+
+static inline volatile uint32 *
+reg(int off)
+{
+  return (volatile uint32 *)(VIRTIO0 + off);
+}
+
+static inline uint32
+rd(int off)
+{
+  return *reg(off);
+}
+
+static inline void
+wr(int off, uint32 v)
+{
+  *reg(off) = v;
+}
+
+// Tell the device we give up, then stop.
+static void __attribute__((noreturn))
+fail(char *why)
+{
+  wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_FAILED);
+  printf("virtio disk: %s\n", why);
+  panic("virtio_disk_init");
+}
+
+void
+virtio_disk_init(void)
+{
+  initlock(&disk.lock, "virtio_disk");
+
+  // 4.2.3.1.1: make sure this really is a modern virtio block device.
+  if(rd(VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MAGIC)
+    panic("virtio disk: no virtio-mmio device at VIRTIO0 (bad magic)");
+  if(rd(VIRTIO_MMIO_VERSION) != 2)
+    panic("virtio disk: device is not virtio-mmio version 2 (legacy devices unsupported)");
+  if(rd(VIRTIO_MMIO_DEVICE_ID) != VIRTIO_DEVICE_BLOCK)
+    panic("virtio disk: the device at VIRTIO0 is not a block device (no disk attached?)");
+
+  // 3.1.1 steps 1-3: reset, and say we noticed the device and can drive it.  A reset is
+  // finished once Status reads back 0.
+  wr(VIRTIO_MMIO_STATUS, 0);
+  while(rd(VIRTIO_MMIO_STATUS) != 0)
+    ;
+  uint32 status = VIRTIO_STATUS_ACKNOWLEDGE;
+  wr(VIRTIO_MMIO_STATUS, status);
+  status |= VIRTIO_STATUS_DRIVER;
+  wr(VIRTIO_MMIO_STATUS, status);
+
+  // Step 4: read all 64 offered feature bits and accept only VIRTIO_F_VERSION_1.  In particular
+  // we leave VIRTIO_BLK_F_FLUSH off, which obliges the device to make every completed write
+  // durable -- exactly what the write-ahead log relies on.
+  wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+  uint64 offered = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+  wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+  offered |= (uint64)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+  if((offered & (1UL << VIRTIO_F_VERSION_1)) == 0)
+    fail("device does not offer VIRTIO_F_VERSION_1");
+  uint64 accepted = 1UL << VIRTIO_F_VERSION_1;
+  wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+  wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32)accepted);
+  wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+  wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32)(accepted >> 32));
+  if(offered & (1UL << VIRTIO_BLK_F_RO))
+    printf("virtio disk: warning: the disk is read-only; writes will fail\n");
+
+  // Steps 5-6: close negotiation; the device clears FEATURES_OK again if it disagrees.
+  status |= VIRTIO_STATUS_FEATURES_OK;
+  wr(VIRTIO_MMIO_STATUS, status);
+  if((rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK) == 0)
+    fail("device refused our features (FEATURES_OK did not stick)");
+
+  // Step 7, device-specific setup: queue 0 (4.2.3.2).
+  wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+  if(rd(VIRTIO_MMIO_QUEUE_READY) != 0)
+    fail("queue 0 is already in use");
+  uint32 max = rd(VIRTIO_MMIO_QUEUE_NUM_MAX);
+  uint qsize = QMAX;
+  while(qsize > max)
+    qsize /= 2;                 // the largest power of two both of us can live with
+  if(qsize < 4)
+    fail("queue 0 is too small (QueueNumMax < 4)");
+  disk.qsize = qsize;
+  disk.nslot = qsize / 3;
+
+  struct vring *q = kalloc();
+  if(q == 0)
+    fail("out of memory for the virtqueue");
+  memset(q, 0, RINGPAGE);
+  disk.q = q;
+  disk.used_seen = 0;
+
+  // Link each slot's three descriptors once; only addresses and directions change later.
+  for(int s = 0; s < disk.nslot; s++){
+    struct virtq_desc *d = &q->desc[3 * s];
+    d[0].addr = (uint64)&disk.slot[s].hdr;
+    d[0].len = sizeof(struct virtio_blk_req_hdr);
+    d[0].flags = VIRTQ_DESC_F_NEXT;
+    d[0].next = 3 * s + 1;
+    d[1].len = BSIZE;
+    d[1].flags = VIRTQ_DESC_F_NEXT;
+    d[1].next = 3 * s + 2;
+    d[2].addr = (uint64)&disk.slot[s].status;
+    d[2].len = 1;
+    d[2].flags = VIRTQ_DESC_F_WRITE;
+    d[2].next = 0;
+    disk.slot[s].busy = 0;
+  }
+
+  uint64 desc = (uint64)q->desc, avail = (uint64)&q->avail, used = (uint64)&q->used;
+  __sync_synchronize();          // the rings' contents reach memory before the device looks
+  wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
+  wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32)desc);
+  wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32)(desc >> 32));
+  wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32)avail);
+  wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32)(avail >> 32));
+  wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32)used);
+  wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32)(used >> 32));
+  wr(VIRTIO_MMIO_QUEUE_READY, 1);
+  if(rd(VIRTIO_MMIO_QUEUE_READY) != 1)
+    fail("device did not accept queue 0");
+
+  // The configuration space: how big the disk is (read twice around ConfigGeneration so the
+  // two halves of the 64-bit value belong together, 2.4.1).
+  uint32 gen;
+  do {
+    gen = rd(VIRTIO_MMIO_CONFIG_GENERATION);
+    uint64 lo = rd(VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_CAPACITY);
+    uint64 hi = rd(VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_CAPACITY + 4);
+    disk.capacity = lo | (hi << 32);
+  } while(gen != rd(VIRTIO_MMIO_CONFIG_GENERATION));
+
+  // Step 8: go.
+  status |= VIRTIO_STATUS_DRIVER_OK;
+  wr(VIRTIO_MMIO_STATUS, status);
+  if(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+    fail("device needs a reset right after initialisation");
+}
+
+// Read (write == 0) or write block b->blockno of the disk to or from b->data, and return once
+// the device has finished.  The caller holds b->lock.
+void
+virtio_disk_rw(struct buf *b, int write)
+{
+  uint64 sector = (uint64)b->blockno * (BSIZE / VIRTIO_BLK_SECTOR);
+
+  if(sector + BSIZE / VIRTIO_BLK_SECTOR > disk.capacity){
+    printf("virtio disk: block %d is past the end of the disk (%d blocks)\n",
+           (int)b->blockno, (int)(disk.capacity / (BSIZE / VIRTIO_BLK_SECTOR)));
+    panic("virtio_disk_rw: block out of range");
+  }
+
+  acquire(&disk.lock);
+
+  // Wait for a free slot.
+  int s;
+  for(;;){
+    for(s = 0; s < disk.nslot; s++)
+      if(!disk.slot[s].busy)
+        break;
+    if(s < disk.nslot)
+      break;
+    sleep(&disk.slot[0], &disk.lock);
+  }
+  struct slot *sl = &disk.slot[s];
+  sl->busy = 1;
+  sl->b = b;
+  sl->hdr.type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+  sl->hdr.reserved = 0;
+  sl->hdr.sector = sector;
+  sl->status = 0xff;             // anything but OK, in case the device never writes it
+
+  volatile struct virtq_desc *d = &disk.q->desc[3 * s];
+  d[1].addr = (uint64)b->data;
+  d[1].flags = VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE);
+
+  b->disk = 1;
+
+  // Publish the chain: first the ring entry, then (after a fence, so the device never sees the
+  // new index before the entry) the index, then the doorbell.
+  volatile struct vring *q = disk.q;
+  q->avail.ring[q->avail.idx % disk.qsize] = 3 * s;
+  __sync_synchronize();
+  q->avail.idx = q->avail.idx + 1;
+  __sync_synchronize();
+  wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+
+  // virtio_disk_intr() clears b->disk when the chain comes back.
+  while(b->disk == 1)
+    sleep(b, &disk.lock);
+
+  uint8 st = sl->status;
+  sl->busy = 0;
+  sl->b = 0;
+  wakeup(&disk.slot[0]);
+  release(&disk.lock);
+
+  if(st != VIRTIO_BLK_S_OK){
+    printf("virtio disk: %s of block %d failed with status %d (%s)\n",
+           write ? "write" : "read", (int)b->blockno, st,
+           st == VIRTIO_BLK_S_IOERR ? "I/O error" :
+           st == VIRTIO_BLK_S_UNSUPP ? "unsupported" : "no status written");
+    panic("virtio_disk_rw: disk I/O error");
+  }
+}
+
+void
+virtio_disk_intr(void)
+{
+  acquire(&disk.lock);
+
+  // Acknowledge first: a completion that lands after this raises a new interrupt, and the loop
+  // below picks up everything that landed before.
+  uint32 why = rd(VIRTIO_MMIO_INTERRUPT_STATUS) & (VIRTIO_INT_USED_BUFFER | VIRTIO_INT_CONFIG_CHANGE);
+  wr(VIRTIO_MMIO_INTERRUPT_ACK, why);
+  __sync_synchronize();
+
+  if((why & VIRTIO_INT_CONFIG_CHANGE) &&
+     (rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
+    panic("virtio_disk_intr: device reports DEVICE_NEEDS_RESET (broken virtqueue?)");
+
+  volatile struct vring *q = disk.q;
+  while(disk.used_seen != q->used.idx){
+    __sync_synchronize();        // read the entry only after seeing the index move
+    uint32 id = q->used.ring[disk.used_seen % disk.qsize].id;
+    uint s = id / 3;
+    if(id % 3 != 0 || s >= disk.nslot || !disk.slot[s].busy || disk.slot[s].b == 0)
+      panic("virtio_disk_intr: used ring names a chain we did not submit");
+    struct buf *b = disk.slot[s].b;
+    b->disk = 0;
+    wakeup(b);
+    disk.used_seen++;
+  }
+
+  release(&disk.lock);
+}

@@ -1,0 +1,355 @@
+// Sv39 page tables: the kernel's (one, shared by all harts) and each process's.
+//
+// The kernel page table maps RAM and the devices at their physical addresses, the trampoline
+// page at TRAMPOLINE, and a kernel stack per process slot below it (each with an unmapped
+// guard page beneath).  A user page table maps the process's memory [0, sz) with PTE_U, plus
+// TRAPFRAME and TRAMPOLINE without it.
+//
+// copyin/copyout/copyinstr walk the user page table in software, so a bad user pointer is an
+// error return (-EFAULT), never a kernel fault.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "errno.h"
+#include "defs.h"
+
+extern char etext[];        // kernel.ld: end of kernel text (page aligned)
+extern char trampoline[];   // trampoline.S
+
+pagetable_t kernel_pagetable;
+
+// A zeroed page, or 0 if memory is exhausted.
+static void *
+zalloc(void)
+{
+  void *pa = kalloc();
+  if(pa)
+    memset(pa, 0, PGSIZE);
+  return pa;
+}
+
+static pagetable_t
+kvmmake(void)
+{
+  pagetable_t kpt = zalloc();
+  if(kpt == 0)
+    panic("kvmmake: out of memory");
+
+  kvmmap(kpt, TESTDEV, TESTDEV, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, UART0, UART0, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, PLIC, PLIC, 0x4000000, PTE_R | PTE_W);
+
+  // kernel text read-only and executable; data and all the rest of RAM read-write
+  kvmmap(kpt, KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
+  kvmmap(kpt, (uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
+
+  // the trap entry/exit code, at the same virtual address as in user page tables
+  kvmmap(kpt, TRAMPOLINE, (uint64)trampoline, PGSIZE, PTE_R | PTE_X);
+
+  proc_mapstacks(kpt);
+  return kpt;
+}
+
+void
+kvminit(void)
+{
+  kernel_pagetable = kvmmake();
+}
+
+// Turn on paging with the kernel page table on this hart.
+void
+kvminithart(void)
+{
+  sfence_vma();   // earlier page-table writes become visible to the walker
+  csrw_satp(MAKE_SATP(kernel_pagetable));
+  sfence_vma();   // drop any stale translations
+}
+
+// The address of the leaf PTE for va in pagetable.  With alloc set, missing page-table pages
+// are created; otherwise (or if kalloc fails) returns 0 when the path is incomplete.
+pte_t *
+walk(pagetable_t pagetable, uint64 va, int alloc)
+{
+  if(va >= MAXVA)
+    panic("walk: virtual address out of range");
+
+  for(int level = 2; level > 0; level--){
+    pte_t *entry = &pagetable[PX(level, va)];
+    if(*entry & PTE_V){
+      if(*entry & (PTE_R | PTE_W | PTE_X))
+        panic("walk: unexpected superpage");
+      pagetable = (pagetable_t)PTE2PA(*entry);
+      continue;
+    }
+    if(!alloc)
+      return 0;
+    pagetable_t next = zalloc();
+    if(next == 0)
+      return 0;
+    *entry = PA2PTE(next) | PTE_V;
+    pagetable = next;
+  }
+  return &pagetable[PX(0, va)];
+}
+
+// The physical address of user page va, or 0 if it is not mapped for user access.
+uint64
+walkaddr(pagetable_t pagetable, uint64 va)
+{
+  if(va >= MAXVA)
+    return 0;
+  pte_t *pte = walk(pagetable, va, 0);
+  if(pte == 0 || (*pte & PTE_V) == 0 || (*pte & PTE_U) == 0)
+    return 0;
+  return PTE2PA(*pte);
+}
+
+// Map [va, va+size) to [pa, pa+size) in the kernel page table during boot; panics on failure.
+void
+kvmmap(pagetable_t kpgtbl, uint64 va, uint64 pa, uint64 sz, int perm)
+{
+  if(mappages(kpgtbl, va, sz, pa, perm) != 0)
+    panic("kvmmap: out of memory");
+}
+
+// Create PTEs for [va, va+size) -> [pa, pa+size); va, size and pa page aligned.
+// Returns 0, or -ENOMEM if a page-table page could not be allocated (some pages may then be
+// mapped already: the caller unmaps them).
+int
+mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 pa, int perm)
+{
+  if(va % PGSIZE || size % PGSIZE || pa % PGSIZE)
+    panic("mappages: not page aligned");
+  if(size == 0)
+    panic("mappages: empty range");
+
+  for(uint64 off = 0; off < size; off += PGSIZE){
+    pte_t *pte = walk(pagetable, va + off, 1);
+    if(pte == 0)
+      return -ENOMEM;
+    if(*pte & PTE_V)
+      panic("mappages: page already mapped");
+    *pte = PA2PTE(pa + off) | perm | PTE_V;
+  }
+  return 0;
+}
+
+// Remove npages mappings starting at va (page aligned), which must exist; with do_free, also
+// free the physical pages.
+void
+uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
+{
+  if(va % PGSIZE)
+    panic("uvmunmap: not page aligned");
+
+  for(uint64 a = va; a < va + npages * PGSIZE; a += PGSIZE){
+    pte_t *pte = walk(pagetable, a, 0);
+    if(pte == 0 || (*pte & PTE_V) == 0)
+      panic("uvmunmap: page not mapped");
+    if(PTE_FLAGS(*pte) == PTE_V)
+      panic("uvmunmap: not a leaf");
+    if(do_free)
+      kfree((void *)PTE2PA(*pte));
+    *pte = 0;
+  }
+}
+
+// An empty user page table, or 0 if out of memory.
+pagetable_t
+uvmcreate(void)
+{
+  return zalloc();
+}
+
+// Grow a process's memory from oldsz to newsz bytes with zeroed pages, readable, user
+// accessible, plus the xperm bits (PTE_W, PTE_X).  Returns the new size, or 0 on failure (with
+// nothing changed).
+uint64
+uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
+{
+  if(newsz <= oldsz)
+    return oldsz;
+  if(newsz > TRAPFRAME)
+    return 0;
+
+  for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
+    void *mem = zalloc();
+    if(mem == 0){
+      uvmdealloc(pagetable, a, oldsz);
+      return 0;
+    }
+    if(mappages(pagetable, a, PGSIZE, (uint64)mem, PTE_R | PTE_U | xperm) != 0){
+      kfree(mem);
+      uvmdealloc(pagetable, a, oldsz);
+      return 0;
+    }
+  }
+  return newsz;
+}
+
+// Shrink a process's memory from oldsz to newsz bytes, freeing whole pages no longer covered.
+// Returns the new size.
+uint64
+uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
+{
+  if(newsz >= oldsz)
+    return oldsz;
+  uint64 first = PGROUNDUP(newsz);
+  uint64 limit = PGROUNDUP(oldsz);
+  if(first < limit)
+    uvmunmap(pagetable, first, (limit - first) / PGSIZE, 1);
+  return newsz;
+}
+
+// Free the page-table pages of a table whose leaf mappings are all gone.
+static void
+freewalk(pagetable_t pagetable)
+{
+  for(int i = 0; i < 512; i++){
+    pte_t pte = pagetable[i];
+    if((pte & PTE_V) == 0)
+      continue;
+    if(pte & (PTE_R | PTE_W | PTE_X))
+      panic("freewalk: leaf still mapped");
+    freewalk((pagetable_t)PTE2PA(pte));
+    pagetable[i] = 0;
+  }
+  kfree(pagetable);
+}
+
+// Free a user page table and the sz bytes of memory it maps from 0.
+void
+uvmfree(pagetable_t pagetable, uint64 sz)
+{
+  if(sz > 0)
+    uvmunmap(pagetable, 0, PGROUNDUP(sz) / PGSIZE, 1);
+  freewalk(pagetable);
+}
+
+// Give the child a private copy of the parent's page at va: same contents and permissions.
+static int
+copy_page(pagetable_t old, pagetable_t new, uint64 va)
+{
+  pte_t *pte = walk(old, va, 0);
+  if(pte == 0 || (*pte & PTE_V) == 0)
+    panic("uvmcopy: parent page not mapped");
+  char *mem = kalloc();
+  if(mem == 0)
+    return -ENOMEM;
+  memmove(mem, (char *)PTE2PA(*pte), PGSIZE);
+  if(mappages(new, va, PGSIZE, (uint64)mem, PTE_FLAGS(*pte) & ~PTE_V) != 0){
+    kfree(mem);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+// Copy a parent's memory [0, sz) into the child's page table.  Returns 0, or -ENOMEM with the
+// child's partial copy undone.
+int
+uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
+{
+  for(uint64 va = 0; va < sz; va += PGSIZE){
+    if(copy_page(old, new, va) != 0){
+      if(va > 0)
+        uvmunmap(new, 0, va / PGSIZE, 1);
+      return -ENOMEM;
+    }
+  }
+  return 0;
+}
+
+// Take away user access to the page at va (exec's stack guard page).
+void
+uvmclear(pagetable_t pagetable, uint64 va)
+{
+  pte_t *pte = walk(pagetable, va, 0);
+  if(pte == 0)
+    panic("uvmclear: page not mapped");
+  *pte &= ~PTE_U;
+}
+
+// The user page at va (page aligned) as a kernel pointer, if it is mapped for user access and,
+// when `write` is set, writable.  0 otherwise.
+static char *
+user_page(pagetable_t pagetable, uint64 va, int write)
+{
+  if(va >= MAXVA)
+    return 0;
+  pte_t *pte = walk(pagetable, va, 0);
+  if(pte == 0)
+    return 0;
+  uint64 need = PTE_V | PTE_U | (write ? PTE_W : 0);
+  if((*pte & need) != need)
+    return 0;
+  return (char *)PTE2PA(*pte);
+}
+
+// Copy len bytes from kernel src to user dstva.  0, or -EFAULT.
+int
+copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len)
+{
+  while(len > 0){
+    uint64 page = PGROUNDDOWN(dstva);
+    char *pa = user_page(pagetable, page, 1);
+    if(pa == 0)
+      return -EFAULT;
+    uint64 n = PGSIZE - (dstva - page);
+    if(n > len)
+      n = len;
+    memmove(pa + (dstva - page), src, n);
+    len -= n;
+    src += n;
+    dstva += n;
+  }
+  return 0;
+}
+
+// Copy len bytes from user srcva to kernel dst.  0, or -EFAULT.
+int
+copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len)
+{
+  while(len > 0){
+    uint64 page = PGROUNDDOWN(srcva);
+    char *pa = user_page(pagetable, page, 0);
+    if(pa == 0)
+      return -EFAULT;
+    uint64 n = PGSIZE - (srcva - page);
+    if(n > len)
+      n = len;
+    memmove(dst, pa + (srcva - page), n);
+    len -= n;
+    dst += n;
+    srcva += n;
+  }
+  return 0;
+}
+
+// Copy a NUL-terminated string from user srcva to dst, at most max bytes including the NUL.
+// 0 on success; -EFAULT for a bad address; -ENAMETOOLONG if there is no NUL within max bytes.
+int
+copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
+{
+  while(max > 0){
+    uint64 page = PGROUNDDOWN(srcva);
+    char *pa = user_page(pagetable, page, 0);
+    if(pa == 0)
+      return -EFAULT;
+    uint64 n = PGSIZE - (srcva - page);
+    if(n > max)
+      n = max;
+    char *p = pa + (srcva - page);
+    for(uint64 i = 0; i < n; i++){
+      *dst = p[i];
+      if(p[i] == 0)
+        return 0;
+      dst++;
+    }
+    max -= n;
+    srcva += n;
+  }
+  return -ENAMETOOLONG;
+}
