@@ -431,9 +431,10 @@ def test_real_gdb(gdb_elf):
 # ---- the command line -----------------------------------------------------------------------
 
 def start_cli(elf, *args):
+    # from a neutral directory: the installed package, not a source tree without the extension
     p = subprocess.Popen([sys.executable, "-m", "rvemu.cli", "--gdb", "0", "--kernel", str(elf),
                           *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, cwd=str(Path(elf).parent))
     r, _, _ = select.select([p.stderr], [], [], 20)
     assert r, "rvemu printed no port"
     line = p.stderr.readline().decode()
