@@ -79,12 +79,14 @@ def link(objs: Sequence[Path], script: Path, out: Path, cache: Path,
 
 def build_program(sources: Sequence[Path], script: Path, out: Path,
                   cache: Optional[Path] = None, cpu: str = CPU_RV64IMAC,
-                  include: Sequence[Path] = (), deps: Sequence[Path] = ()) -> Path:
-    """Compile every source and link them into the ELF out."""
+                  include: Sequence[Path] = (), deps: Sequence[Path] = (),
+                  flags: Sequence[str] = ()) -> Path:
+    """Compile every source (with extra compiler flags, e.g. -D) and link them into the ELF
+    out.  Objects go to out's folder, in <out stem>.obj/."""
     out = Path(out)
     cache = Path(cache) if cache else out.parent / ".zig-cache"
     objdir = out.parent / (out.stem + ".obj")
-    extra: List[str] = [f"-I{p}" for p in include]
+    extra: List[str] = [f"-I{p}" for p in include] + list(flags)
     objs = [compile(Path(s), objdir / (Path(s).name + ".o"), cache, cpu, extra, deps)
             for s in sources]
     return link(objs, script, out, cache)

@@ -42,22 +42,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from rvemu import toolchain
+
 HERE = Path(__file__).resolve().parent
 LINK_SCRIPT = HERE / "link.ld"
 HEADER = HERE / "test_macros.h"
 RUNTIME = HERE / "runtime.S"
 SHARED_INPUTS = (LINK_SCRIPT, HEADER, RUNTIME, Path(__file__).resolve())
 
-ISAS = {
-    "rv64imac": "generic_rv64+m+a+c+zicsr+zifencei",
-    "rv64ima": "generic_rv64+m+a+zicsr+zifencei",
-}
-
-CFLAGS = [
-    "-mcmodel=medany", "-mno-relax", "-ffreestanding", "-fno-builtin", "-nostdlib",
-    "-fno-common", "-fno-stack-protector", "-fno-pie", "-fno-asynchronous-unwind-tables",
-    "-fno-unwind-tables", "-fno-sanitize=undefined", "-O2", "-g0",
-]
+ISAS = {"rv64imac": toolchain.CPU_RV64IMAC, "rv64ima": toolchain.CPU_RV64IMA}
 
 TARGETS = {
     "htif": [],
@@ -74,11 +67,7 @@ class BuildError(RuntimeError):
 
 def toolchain_available() -> bool:
     """True when the ziglang package (the compiler and linker) is importable."""
-    try:
-        import ziglang  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return toolchain.available()
 
 
 def _source(name: str) -> Path:
@@ -129,28 +118,6 @@ def expected_exit(name: str) -> int:
     return int(program_options(name).get("expect-exit", "0"))
 
 
-def _env(outdir: Path) -> Dict[str, str]:
-    env = dict(os.environ)
-    cache = str(outdir / ".zig-cache")
-    env["ZIG_GLOBAL_CACHE_DIR"] = cache
-    env["ZIG_LOCAL_CACHE_DIR"] = cache
-    return env
-
-
-def _run(cmd: List[str], env: Dict[str, str]) -> None:
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    if proc.returncode != 0:
-        raise BuildError(f"command failed: {' '.join(cmd)}\n{proc.stdout}")
-
-
-def _up_to_date(output: Path, inputs: List[Path]) -> bool:
-    if not output.exists():
-        return False
-    out_time = output.stat().st_mtime
-    return all(path.stat().st_mtime < out_time for path in inputs)
-
-
 def build(name: str, outdir: Path, target: str = "htif") -> Path:
     """Build program `name` into ``outdir`` and return the ELF's path.
 
@@ -164,29 +131,16 @@ def build(name: str, outdir: Path, target: str = "htif") -> Path:
     source = _source(name)
     suffix = "" if target == "htif" else f".{target}"
     elf = outdir / f"{name}{suffix}.elf"
-    if _up_to_date(elf, [source, *SHARED_INPUTS]):
-        return elf
-
-    options = program_options(name)
-    isa = options.get("isa", "rv64imac")
+    isa = program_options(name).get("isa", "rv64imac")
     if isa not in ISAS:
         raise BuildError(f"{name}: unknown @isa {isa!r}")
-    objdir = outdir / "obj" / f"{name}{suffix}"
-    objdir.mkdir(parents=True, exist_ok=True)
-    env = _env(outdir)
-    cc = [sys.executable, "-m", "ziglang", "cc", "-target", "riscv64-freestanding-none",
-          f"-mcpu={ISAS[isa]}", *CFLAGS, f"-I{HERE}"]
-    cc += TARGETS[target]
-    objects = []
-    for src in (RUNTIME, source):
-        obj = objdir / (src.stem + ".o")
-        _run([*cc, "-c", str(src), "-o", str(obj)], env)
-        objects.append(obj)
-    tmp = elf.with_suffix(".elf.tmp")
-    _run([sys.executable, "-m", "ziglang", "ld.lld", "-T", str(LINK_SCRIPT), "--no-relax",
-          "-o", str(tmp), *map(str, objects)], env)
-    os.replace(tmp, elf)
-    return elf
+    try:
+        return toolchain.build_program([RUNTIME, source], LINK_SCRIPT, elf,
+                                       cache=outdir / ".zig-cache", cpu=ISAS[isa],
+                                       include=[HERE], deps=SHARED_INPUTS,
+                                       flags=TARGETS[target])
+    except toolchain.ToolchainError as e:
+        raise BuildError(f"{name}: {e}") from None
 
 
 def build_all(outdir: Path, names: Optional[List[str]] = None, target: str = "htif",
