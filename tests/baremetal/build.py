@@ -33,7 +33,6 @@ Usage::
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess

@@ -59,6 +59,9 @@ consolewrite(int user_src, uint64 src, int n)
   char chunk[64];
   int done = 0;
 
+  if(user_src && uvmcheck(myproc()->pagetable, src, n, 0) != 0)
+    return -EFAULT;
+
   while(done < n){
     int len = n - done;
     if(len > sizeof(chunk))
@@ -78,6 +81,10 @@ static int
 consoleread(int user_dst, uint64 dst, int n)
 {
   int got = 0;
+
+  // A buffer we could not fill is refused now, not after waiting for the user to type.
+  if(user_dst && uvmcheck(myproc()->pagetable, dst, n, 1) != 0)
+    return -EFAULT;
 
   acquire(&cons.lock);
   while(got < n){
@@ -99,6 +106,7 @@ consoleread(int user_dst, uint64 dst, int n)
       break;
     }
     if(either_copyout(user_dst, dst + got, &c, 1) < 0){
+      cons.rd--;                      // not delivered: keep it for the next read
       if(got == 0)
         got = -EFAULT;
       break;

@@ -181,6 +181,7 @@ uint64          walkaddr(pagetable_t pagetable, uint64 va);
 int             copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len);
 int             copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len);
 int             copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max);
+int             uvmcheck(pagetable_t pagetable, uint64 va, uint64 len, int write);
 
 // plic.c
 void            plicinit(void);

@@ -103,6 +103,9 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
   struct proc *p = myproc();
   int done = 0, err = 0;
 
+  if(uvmcheck(p->pagetable, addr, n, 0) != 0)
+    return -EFAULT;                  // refused before waiting for room
+
   acquire(&pi->lock);
   while(done < n){
     if(!pi->readopen){
@@ -139,6 +142,9 @@ piperead(struct pipe *pi, uint64 addr, int n)
 {
   struct proc *p = myproc();
   int done = 0;
+
+  if(uvmcheck(p->pagetable, addr, n, 1) != 0)
+    return -EFAULT;                  // refused before waiting for data
 
   acquire(&pi->lock);
   while(pi->nread == pi->nwrite && pi->writeopen){

@@ -239,6 +239,9 @@ growproc(int n)
   uint64 sz = p->sz;
 
   if(n > 0){
+    // Refuse at once what cannot fit, rather than fill all of memory and give it back.
+    if((PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE > kfreepages())
+      return -ENOMEM;
     uint64 newsz = uvmalloc(p->pagetable, sz, sz + n, PTE_W);
     if(newsz == 0)
       return -ENOMEM;

@@ -5,11 +5,25 @@
 
 void *memcpy(void *dst, const void *src, uint64 n);
 
+#define WORD sizeof(uint64)
+
+static int
+word_aligned(const void *p)
+{
+  return ((uint64)p & (WORD - 1)) == 0;
+}
+
 void*
 memset(void *dst, int c, uint n)
 {
   uchar *d = dst;
-  for(uint i = 0; i < n; i++)
+  uint i = 0;
+  if(word_aligned(d)){
+    uint64 pattern = (uchar)c * 0x0101010101010101UL;
+    for(; i + WORD <= n; i += WORD)
+      *(uint64 *)(d + i) = pattern;
+  }
+  for(; i < n; i++)
     d[i] = (uchar)c;
   return dst;
 }
@@ -25,24 +39,39 @@ memcmp(const void *a, const void *b, uint n)
   return 0;
 }
 
+// Copy n bytes upwards (from the first byte): right unless dst overlaps src from above.
+static void
+copy_forward(uchar *d, const uchar *s, uint64 n)
+{
+  uint64 i = 0;
+  if(word_aligned(d) && word_aligned(s)){
+    for(; i + WORD <= n; i += WORD)
+      *(uint64 *)(d + i) = *(const uint64 *)(s + i);
+  }
+  for(; i < n; i++)
+    d[i] = s[i];
+}
+
+// Copy n bytes downwards (from the last byte): for a dst that starts inside src.
+static void
+copy_backward(uchar *d, const uchar *s, uint64 n)
+{
+  while(n > 0){
+    n--;
+    d[n] = s[n];
+  }
+}
+
 // Copies correctly when the ranges overlap.
 void*
 memmove(void *dst, const void *src, uint n)
 {
   uchar *d = dst;
   const uchar *s = src;
-  if(n == 0 || d == s)
-    return dst;
-  if(s < d && d < s + n){
-    // destination starts inside the source: copy from the end backwards
-    while(n > 0){
-      n--;
-      d[n] = s[n];
-    }
-  } else {
-    for(uint i = 0; i < n; i++)
-      d[i] = s[i];
-  }
+  if(s < d && d < s + n)
+    copy_backward(d, s, n);
+  else if(d != s)
+    copy_forward(d, s, n);
   return dst;
 }
 
@@ -50,10 +79,7 @@ memmove(void *dst, const void *src, uint n)
 void*
 memcpy(void *dst, const void *src, uint64 n)
 {
-  uchar *d = dst;
-  const uchar *s = src;
-  for(uint64 i = 0; i < n; i++)
-    d[i] = s[i];
+  copy_forward(dst, src, n);
   return dst;
 }
 

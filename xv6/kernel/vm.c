@@ -288,6 +288,22 @@ user_page(pagetable_t pagetable, uint64 va, int write)
   return (char *)PTE2PA(*pte);
 }
 
+// Is all of [va, va+len) mapped for user access (and writable, when `write` is set)?  0, or
+// -EFAULT.  Lets a system call refuse a bad buffer before it blocks waiting for data.
+int
+uvmcheck(pagetable_t pagetable, uint64 va, uint64 len, int write)
+{
+  if(len == 0)
+    return 0;
+  if(va + len < va)
+    return -EFAULT;
+  for(uint64 page = PGROUNDDOWN(va); page < va + len; page += PGSIZE){
+    if(user_page(pagetable, page, write) == 0)
+      return -EFAULT;
+  }
+  return 0;
+}
+
 // Copy len bytes from kernel src to user dstva.  0, or -EFAULT.
 int
 copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len)
