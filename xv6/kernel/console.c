@@ -123,18 +123,17 @@ consoleread(int user_dst, uint64 dst, int n)
   return got;
 }
 
-// Erase typed characters back to the start of the line (whole_line) or just one.
+// Rub out the last typed character, or (whole_line) the whole unfinished line.  Completed
+// lines, [rd, ready), belong to the readers and are never erased.
 static void
 erase_input(int whole_line)
 {
-  while(cons.edit != cons.ready){
-    if(whole_line && cons.buf[(cons.edit - 1) % INPUT_BUF_SIZE] == '\n')
-      break;
+  do {
+    if(cons.edit == cons.ready)
+      return;
     cons.edit--;
     consputc(ERASE_ONE);
-    if(!whole_line)
-      break;
-  }
+  } while(whole_line);
 }
 
 // A byte arrived from the UART (interrupt context).
