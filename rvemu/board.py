@@ -97,8 +97,11 @@ class Board:
         from .devices.virtio_blk import VirtioBlk
         from .devices.virtio_mmio import VirtioMmio
         self.disk = DiskImage(path, readonly=readonly)
-        self.virtio = VirtioMmio(VirtioBlk(self.disk), self.plic.line(memmap.VIRTIO0.irq),
-                                 DmaPort(self.machine.core))
+        # Guest writes reach the image file at once (so they survive the emulator being
+        # killed); fsync happens on the guest's FLUSH requests and at shutdown, as QEMU's
+        # default writeback cache does, not after every write.
+        self.virtio = VirtioMmio(VirtioBlk(self.disk, writethrough_fsync=False),
+                                 self.plic.line(memmap.VIRTIO0.irq), DmaPort(self.machine.core))
         self.bus.attach(memmap.VIRTIO0, self.virtio)
 
     def _uart_out(self, data: bytes) -> None:
