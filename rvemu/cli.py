@@ -189,10 +189,8 @@ def _run(board: Board, console: Console, args, start: float, run=None) -> int:
         if data:
             board.send(data)
         if args.realtime:
-            target = int((time.monotonic() - start) * TIMEBASE_HZ) * core.ipt
-            for i in range(core.nharts):
-                if core.get_vclock(i) < target:
-                    core.set_vclock(i, target)
+            board.machine.advance_clock_to(int((time.monotonic() - start) * TIMEBASE_HZ)
+                                           * core.ipt)
         step = SLICE
         if args.max_instructions is not None:
             step = min(step, args.max_instructions - executed)

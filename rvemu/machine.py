@@ -206,6 +206,8 @@ class Machine:
             if budget is not None and budget <= 0:
                 return StopReason.LIMIT
             step = self.slice if budget is None else min(self.slice, budget)
+            # clocks moved from outside (realtime, advance_idle) carry the machine's along
+            self._clock = max(self._clock, min(self.core.get_vclock(i) for i in range(n)))
             target = self._clock + step
             ran = 0
             for i in range(n):
@@ -273,6 +275,14 @@ class Machine:
         if not self.idle_fast_forward:
             return False
         return self.advance_idle(None)
+
+    def advance_clock_to(self, vclock: int) -> None:
+        """Move every hart's clock (in instructions) forward to at least vclock: guest time
+        following the host's (--realtime)."""
+        for i in range(len(self.harts)):
+            if self.core.get_vclock(i) < vclock:
+                self.core.set_vclock(i, vclock)
+        self._clock = max(self._clock, vclock)
 
     def advance_idle(self, instructions: Optional[int]) -> bool:
         """While every hart waits: move time on by `instructions` of clock (None: as far as the

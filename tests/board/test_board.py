@@ -64,3 +64,15 @@ def test_smode_uart_and_virtio_interrupts_through_the_plic(board_program, tmp_pa
     assert b.run(max_instructions=20_000_000) is StopReason.EXIT
     assert bytes(b.output) == b"ready\nuart Q\ndisk SECTOR-1\n"
     assert b.exit_code == 0
+
+
+def test_time_deterministic_skips_idle_and_realtime_follows_the_host(board_program, tmp_path):
+    import time
+    elf = build_c(board_program, "sleep")
+    # deterministic: the half second in WFI costs (almost) no instructions
+    r = rvemu_cli("--kernel", elf, "--max-instructions", "20000", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (0, b"slept\n"), r.stderr
+    t = time.monotonic()
+    r = rvemu_cli("--kernel", elf, "--realtime", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (0, b"slept\n"), r.stderr
+    assert time.monotonic() - t >= 0.5                  # guest time cannot outrun the host's
