@@ -1,11 +1,48 @@
+"""Fixtures and options of the benchmark suite (see benchmarks/README.md).
+
+Options:
+  --bench-progress=auto|on|off   a progress bar line per test (auto: on when the output is a
+                                 terminal)
+  --bench-smoke                  smoke size: tiny workloads, one round, no peer calibration
+Smoke size is also on with --benchmark-disable (nothing is timed, so the runs only need to
+work) and with the environment variable RVEMU_BENCH_SMOKE=1.
+"""
+
+import contextlib
+import importlib.util
+import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import Progress  # noqa: E402
 from rvemu import toolchain  # noqa: E402
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("rvemu benchmarks")
+    g.addoption("--bench-progress", choices=("auto", "on", "off"), default="auto",
+                help="progress bar line per benchmark test (auto: when stdout is a terminal)")
+    g.addoption("--bench-smoke", action="store_true",
+                help="smoke size: tiny workloads and one round (implied by --benchmark-disable "
+                     "and RVEMU_BENCH_SMOKE=1)")
+
+
+def smoke_mode(config) -> bool:
+    return bool(config.getoption("--bench-smoke")
+                or config.getoption("benchmark_disable", False)
+                or os.environ.get("RVEMU_BENCH_SMOKE", "") not in ("", "0"))
+
+
+@pytest.fixture(scope="session")
+def smoke(request) -> bool:
+    return smoke_mode(request.config)
 
 
 @pytest.fixture(scope="session")
@@ -13,3 +50,83 @@ def program_dir(tmp_path_factory):
     if not toolchain.available():
         pytest.skip("ziglang is not installed (pip install '.[test]')")
     return tmp_path_factory.mktemp("bench-programs")
+
+
+@pytest.fixture(scope="session")
+def rvemu_results():
+    """test_mips's rvemu figures per workload ({"mips": ..., "extra_info": dict}), for the peer
+    ratios of the same run."""
+    return {}
+
+
+@pytest.fixture
+def progress(request):
+    """progress(total) -> a Progress bar labelled with the test's id (harness.Progress)."""
+    config = request.config
+    mode = config.getoption("--bench-progress")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    tty = bool(reporter is not None and getattr(reporter, "isatty", False))
+    on = reporter is not None and (mode == "on" or (mode == "auto" and tty))
+    started = []
+
+    def out(line: Optional[str], inplace: bool) -> None:
+        # Test output is captured (at the file-descriptor level by default): step around it.
+        with capture.global_and_fixture_disabled() if capture else _nothing():
+            if not started:
+                reporter.ensure_newline()
+                started.append(True)
+            if line is None:                 # the end of an in-place bar: keep it
+                reporter.write_line("")
+            elif inplace:
+                reporter.rewrite(line, erase=True)
+            else:
+                reporter.write_line(line)
+            reporter.flush()
+
+    bars = []
+
+    def make(total: int) -> Progress:
+        bar = Progress(out if on else None, request.node.name, total, inplace=tty)
+        bars.append(bar)
+        return bar
+
+    yield make
+    for bar in bars:
+        bar.close()
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
+
+
+@pytest.fixture(scope="session")
+def xv6_image():
+    """The bootable xv6 image: the installed one (rvemu/images/xv6.img), or in a source tree
+    without it one built now by xv6/build.py (incremental, in xv6/build)."""
+    from rvemu.cli import bundled_image
+    img = bundled_image()
+    if img is None:
+        build_py = ROOT / "xv6" / "build.py"
+        if not toolchain.available() or not build_py.exists():
+            pytest.skip("no bundled xv6 image and no toolchain to build one")
+        spec = importlib.util.spec_from_file_location("_bench_xv6_build", build_py)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        img = str(mod.build())
+    return img
+
+
+@pytest.fixture
+def image_copies(xv6_image, tmp_path):
+    """image_copies() -> path of a new private copy of the xv6 image (guests write to it)."""
+    made = []
+
+    def copy() -> str:
+        dst = tmp_path / f"xv6-{len(made)}.img"
+        shutil.copyfile(xv6_image, dst)
+        made.append(dst)
+        return str(dst)
+
+    return copy

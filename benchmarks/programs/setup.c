@@ -1,5 +1,6 @@
 /* Sv39 page tables for the benchmarks: RAM identity-mapped with 4 KiB pages, user-accessible,
- * so every user access goes through the TLB and page walks are three levels deep. */
+ * so every user access goes through the TLB and page walks are three levels deep.  Leaves are
+ * created accessed and dirty: harts without hardware A/D updates (Spike's default) would fault. */
 #include <stdint.h>
 
 #define RAM_BASE   0x80000000UL
@@ -25,7 +26,7 @@ uint64_t setup(void)
         mid[((RAM_BASE >> 21) + i) & 511] = table(leaf[i]);
         for (uint64_t j = 0; j < 512; j++) {
             uint64_t pa = RAM_BASE + (i << 21) + (j << 12);
-            leaf[i][j] = ((pa >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_U;
+            leaf[i][j] = ((pa >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D;
         }
     }
     return (8UL << 60) | ((uint64_t)root >> 12);

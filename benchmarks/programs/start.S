@@ -7,6 +7,10 @@ _start:
     la      sp, m_stack_top
     la      t0, m_trap
     csrw    mtvec, t0
+    li      t0, -1                  /* PMP entry 0: all of memory, RWX, NAPOT (real harts */
+    csrw    pmpaddr0, t0            /* like QEMU's and Spike's deny U-mode without one) */
+    li      t0, 0x1f
+    csrw    pmpcfg0, t0
     call    setup                   /* returns the satp value */
     csrw    satp, a0
     sfence.vma
@@ -47,6 +51,8 @@ result: .skip 8
     .align  6
     .globl  tohost
 tohost: .dword 0
+    .size   tohost, 8               /* QEMU's HTIF wants both symbols sized */
     .align  6
     .globl  fromhost
 fromhost: .dword 0
+    .size   fromhost, 8

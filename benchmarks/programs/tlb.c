@@ -14,7 +14,7 @@ uint64_t user_main(void)
         for (uint64_t i = 0; i < PAGES; i++) {
             p = (p * 1021 + 7) & (PAGES - 1);       /* a full-period walk of the pages */
             uint64_t *w = &area[p * 512 + (i & 511)];
-            sum += *w;
+            sum += *w + p;                         /* a non-zero checksum */
             *w = sum;
         }
     }

@@ -1,0 +1,64 @@
+"""The benchmark suite (benchmarks/) in smoke mode, so that it cannot rot unnoticed.
+
+Smoke mode (benchmarks/conftest.py) shrinks every workload to SMOKE_ROUNDS rounds and every
+benchmark to one round, skips the peers' calibration, and is implied by --benchmark-disable; the
+peers that are installed run too, the others skip.  The second test times a smoke-size run to a
+JSON file and turns it into the Markdown report (and the charts when matplotlib is there), and
+checks that the report command explains a missing matplotlib.  Both run pytest in a subprocess
+from the repository root, as a person would: `pytest benchmarks --benchmark-disable`.
+"""
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("ziglang") is None,
+                                reason="ziglang is not installed (pip install '.[test]')")
+TIMEOUT = 300
+
+
+def run(args, **kw):
+    r = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=TIMEOUT, **kw)
+    return r, r.stdout + r.stderr
+
+
+def run_suite(*args):
+    r, out = run(["-m", "pytest", "benchmarks", "-p", "no:cacheprovider", "-q", "-rs",
+                  "--bench-progress=off", *args])
+    assert r.returncode == 0, out[-4000:]
+    assert re.search(r"\d+ passed", out) and not re.search(r"\d+ error", out), out[-4000:]
+    return out
+
+
+def test_benchmark_suite_runs_in_smoke_mode():
+    run_suite("--benchmark-disable")
+
+
+def test_smoke_run_to_json_and_report(tmp_path):
+    data = tmp_path / "run.json"
+    run_suite("--bench-smoke", f"--benchmark-json={data}")
+    out_dir = tmp_path / "report"
+    charts = importlib.util.find_spec("matplotlib") is not None
+    r, out = run(["-m", "benchmarks.report", str(data), "--out", str(out_dir),
+                  *([] if charts else ["--no-charts"])])
+    assert r.returncode == 0, out
+    md = (out_dir / "report.md").read_text()
+    for row in ("| integer |", "| memory |", "| tlb |", "## Boot to the shell prompt"):
+        assert row in md, md
+    if charts:
+        for png in ("mips.png", "boot.png"):
+            assert (out_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert f"({png})" in md
+
+    # Without matplotlib the command says what is missing (and writes nothing).
+    r, out = run(["-c", "import sys; sys.modules['matplotlib'] = None; "
+                        "from benchmarks.report import main; sys.exit(main(sys.argv[1:]))",
+                  str(data), "--out", str(tmp_path / "none")])
+    assert r.returncode == 2 and "matplotlib" in out and "--no-charts" in out, out
+    assert not (tmp_path / "none").exists()
