@@ -60,6 +60,7 @@ void            stati(struct inode *ip, struct stat *st);
 int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
 void            itrunc(struct inode *ip);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
+int             ialloc_err(uint dev, short type, struct inode **ipp);
 int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct inode **ipp);
 int             namei_err(char *path, struct inode **ipp);
 int             nameiparent_err(char *path, char *name, struct inode **ipp);

@@ -75,8 +75,11 @@ checksb(void)
   datastart = sb.bmapstart + bitmapblocks;
 }
 
-// Mount the file system on dev: read and check the superblock, then let the log recover any
-// committed transaction.  Runs in the first process (it sleeps on the disk).
+static void reclaim_orphans(int dev);
+
+// Mount the file system on dev: read and check the superblock, let the log recover any
+// committed transaction, then free inodes orphaned by a crash.  Runs in the first process
+// (it sleeps on the disk).
 void
 fsinit(int dev)
 {
@@ -87,6 +90,7 @@ fsinit(int dev)
   }
   checksb();
   initlog(dev, &sb);
+  reclaim_orphans(dev);
 }
 
 // ---- blocks ---------------------------------------------------------------------------------
@@ -184,10 +188,10 @@ iget(uint dev, uint inum)
   return free;
 }
 
-// Allocate a free on-disk inode of the given type and return it referenced, unlocked.  0 if
-// there is no free inode (or no room in the inode table).
-struct inode*
-ialloc(uint dev, short type)
+// Allocate a free on-disk inode of the given type: 0 and the inode, referenced and unlocked, in
+// *ipp; or -ENOSPC if every inode is in use, -ENFILE if the inode table is full.
+int
+ialloc_err(uint dev, short type, struct inode **ipp)
 {
   for(uint first = 0; first < sb.ninodes; first += IPB){
     struct buf *bp = bread(dev, IBLOCK(first, sb));
@@ -200,17 +204,26 @@ ialloc(uint dev, short type)
       struct inode *ip = iget(dev, inum);
       if(ip == 0){
         brelse(bp);
-        return 0;
+        return -ENFILE;
       }
       memset(dip, 0, sizeof(*dip));
       dip->type = type;
       log_write(bp);
       brelse(bp);
-      return ip;
+      *ipp = ip;
+      return 0;
     }
     brelse(bp);
   }
-  return 0;
+  return -ENOSPC;
+}
+
+// The same, 0 for any failure.
+struct inode*
+ialloc(uint dev, short type)
+{
+  struct inode *ip;
+  return ialloc_err(dev, type, &ip) < 0 ? 0 : ip;
 }
 
 // Copy the in-memory inode to disk.  Caller holds ip->lock.
@@ -300,6 +313,38 @@ iunlockput(struct inode *ip)
 {
   iunlock(ip);
   iput(ip);
+}
+
+// An inode whose last link is gone lives on only while something still has it open; the last
+// iput frees it.  If the machine stopped before that (a crash while a file was open and
+// unlinked), the disk is left with an allocated inode nothing names and nothing can ever
+// reach.  At boot nothing is open, so every allocated inode with no links is such an orphan:
+// free each one, with its blocks, in a transaction of its own.
+static void
+reclaim_orphans(int dev)
+{
+  int freed = 0;
+
+  for(uint inum = 1; inum < sb.ninodes; inum++){
+    struct buf *bp = bread(dev, IBLOCK(inum, sb));
+    struct dinode *dip = (struct dinode *)bp->data + inum % IPB;
+    int orphan = dip->type != 0 && dip->nlink == 0;
+    brelse(bp);
+    if(!orphan)
+      continue;
+
+    struct inode *ip = iget(dev, inum);
+    if(ip == 0)
+      panic("reclaim_orphans: inode table full at boot");
+    begin_op();
+    ilock(ip);                     // read it, so iput sees nlink == 0
+    iunlock(ip);
+    iput(ip);                      // the only reference: frees it
+    end_op();
+    freed++;
+  }
+  if(freed)
+    printf("fs: freed %d inodes left open but unlinked by a crash\n", freed);
 }
 
 // ---- file contents --------------------------------------------------------------------------

@@ -289,9 +289,9 @@ create(char *path, short type, short major, short minor, struct inode **ipp)
     return -EMLINK;                // the new ".." would overflow dp's link count
   }
 
-  if((ip = ialloc(dp->dev, type)) == 0){
+  if((r = ialloc_err(dp->dev, type, &ip)) < 0){
     iunlockput(dp);
-    return -ENOSPC;
+    return r;
   }
   ilock(ip);
   ip->major = major;
@@ -343,7 +343,7 @@ sys_open(void)
   if(omode & O_CREATE){
     if((r = create(path, T_FILE, 0, 0, &ip)) < 0){
       end_op();
-      return r;
+      return r == -EEXIST ? -EISDIR : r;   // only "/" gets here: a directory
     }
   } else {
     if((r = namei_err(path, &ip)) < 0){
