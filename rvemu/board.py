@@ -20,7 +20,6 @@ from .devices.clint import Clint
 from .devices.plic import Plic
 from .devices.testdev import TestDevice
 from .devices.uart16550 import Uart16550
-from .loader import read_elf, place
 from .machine import Machine, StopReason
 
 TIMEBASE_HZ = 10_000_000          # like QEMU virt: mtime counts at 10 MHz
@@ -120,18 +119,8 @@ class Board:
     # ---- booting ----------------------------------------------------------------------------
     def load_kernel(self, path: str, data: Optional[bytes] = None) -> int:
         """Load a kernel ELF; every hart starts at its entry in M-mode with a0 = hartid."""
-        image = read_elf(path, data)
-        place(image, self.machine.ram_base, self.machine.ram_size)
-        for paddr, seg, memsz in image.segments:
-            self.machine.write_phys(paddr, seg + bytes(memsz - len(seg)))
-        for h in self.machine.harts:
-            h.pc = image.entry
-            h.priv = 3
-            h.set_x(10, h.index)
-        if "tohost" in image.symbols:
-            self.machine.enable_htif(image.symbols["tohost"], image.symbols.get("fromhost"))
-        self._entry = image.entry
-        return image.entry
+        self._entry = self.machine.load_elf(path, data)
+        return self._entry
 
     def boot_image(self, path: str, readonly: bool = False) -> int:
         """Boot a bootable single-file image (rvemu.bootimg): its kernel, and itself as disk."""

@@ -135,13 +135,14 @@ class Machine:
         self.core.write_phys(addr, bytes(data))
 
     # ---- loading ----------------------------------------------------------------------------
-    def load_elf(self, path: str) -> int:
-        """Load an ELF64 RISC-V executable; every hart starts at its entry in M-mode with
-        a0 = hartid.  HTIF is enabled when the file has a ``tohost`` symbol."""
-        image = read_elf(str(path))
+    def load_elf(self, path: str, data: Optional[bytes] = None) -> int:
+        """Load an ELF64 RISC-V executable (the file at path, or its bytes in data); every hart
+        starts at its entry in M-mode with a0 = hartid.  HTIF is enabled when the file has a
+        ``tohost`` symbol."""
+        image = read_elf(str(path), data)
         place(image, self.ram_base, self.ram_size)
-        for paddr, data, memsz in image.segments:
-            self.write_phys(paddr, data + bytes(memsz - len(data)))
+        for paddr, seg, memsz in image.segments:
+            self.write_phys(paddr, seg + bytes(memsz - len(seg)))
         for h in self.harts:
             h.pc = image.entry
             h.priv = 3
