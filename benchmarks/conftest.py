@@ -19,7 +19,9 @@ from typing import Optional
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# after site-packages: an installed rvemu (with its compiled core) wins over the source tree
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
 
 from benchmarks.harness import Progress  # noqa: E402
 from rvemu import toolchain  # noqa: E402

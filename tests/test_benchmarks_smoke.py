@@ -22,15 +22,18 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("ziglang") is None,
 TIMEOUT = 300
 
 
-def run(args, **kw):
-    r = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+def run(args, cwd=ROOT, **kw):
+    r = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
                        timeout=TIMEOUT, **kw)
     return r, r.stdout + r.stderr
 
 
 def run_suite(*args):
-    r, out = run(["-m", "pytest", "benchmarks", "-p", "no:cacheprovider", "-q", "-rs",
-                  "--bench-progress=off", *args])
+    # From a neutral directory and with --import-mode=append, so the installed rvemu (with its
+    # compiled core) is imported, not the source tree's (which has none in CI).
+    r, out = run(["-m", "pytest", str(ROOT / "benchmarks"), f"--rootdir={ROOT}",
+                  "--import-mode=append", "-p", "no:cacheprovider", "-q", "-rs",
+                  "--bench-progress=off", *args], cwd=Path(__file__).resolve().parent)
     assert r.returncode == 0, out[-4000:]
     assert re.search(r"\d+ passed", out) and not re.search(r"\d+ error", out), out[-4000:]
     return out
