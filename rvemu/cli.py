@@ -45,7 +45,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--kernel", metavar="ELF", help="kernel ELF to boot (QEMU -kernel)")
     p.add_argument("--drive", metavar="IMG", help="disk image for virtio-blk (QEMU -drive)")
     p.add_argument("--readonly", action="store_true", help="attach the disk read-only")
-    p.add_argument("--smp", type=int, default=1, metavar="N", help="number of harts (default 1)")
+    p.add_argument("--smp", type=int, default=None, metavar="N",
+                   help="number of harts (default: 3 for a bootable xv6 image, like xv6's "
+                   "QEMU setup; 1 with --kernel)")
     p.add_argument("-m", "--memory", type=int, default=128, metavar="MiB",
                    help="RAM size in MiB (default 128)")
     p.add_argument("--realtime", action="store_true",
@@ -69,6 +71,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--trace-count", type=int, metavar="N", help="trace at most N instructions")
     p.add_argument("--version", action="version", version=f"rvemu {__version__}")
     args = p.parse_args(argv)
+    if args.smp is None:
+        args.smp = 1 if args.kernel else 3
     if not 1 <= args.smp <= 64:
         p.error("--smp must be between 1 and 64")
     if not 1 <= args.memory <= 16384:
