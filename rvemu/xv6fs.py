@@ -753,7 +753,11 @@ class _Fsck:
                 self.report(f"directory {dpath} (inode {d}): '..' entries {dotdots}, want "
                             f"[{parent_of[d]}]")
         for inum, ip in sorted(self.inodes.items()):
-            if inum not in path_of:
+            if inum not in path_of and ip.nlink == 0:
+                # open and unlinked when the machine stopped: recovery state, like a full log
+                self.report(f"orphan inode {inum} ({TYPE_NAMES[ip.type]}, nlink 0): was open "
+                            "and unlinked at a crash; the kernel frees it at the next boot")
+            elif inum not in path_of:
                 self.report(f"inode {inum} ({TYPE_NAMES[ip.type]}, nlink {ip.nlink}) is "
                             "allocated but not reachable from /")
             elif ip.nlink != refs[inum]:

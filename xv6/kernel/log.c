@@ -101,10 +101,11 @@ recover(struct superblock *sb)
   }
   releasesleep(&logbuf.lock);
 
-  if(n > 0)
-    printf("log: recovered %d blocks of a committed transaction\n", n);
   log.lh.n = 0;
-  write_head();
+  if(n > 0){
+    write_head();                  // an empty log needs no write (nor does a read-only disk)
+    printf("log: recovered %d blocks of a committed transaction\n", n);
+  }
 }
 
 void
