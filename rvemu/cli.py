@@ -120,6 +120,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                             "use rvemu IMAGE or rvemu --kernel ELF [--drive IMG]")
             if not os.path.exists(image):
                 return fail(f"{image}: no such file")
+            if os.path.isdir(image):
+                return fail(f"{image}: is a directory, not a disk image")
             board.boot_image(image, args.readonly)
     except (ElfError, bootimg.BootImageError, OSError, ValueError) as e:
         return fail(str(e))
