@@ -65,3 +65,14 @@ def test_full_test_suite(fresh_image, harts):
     b = boot(fresh_image, harts)
     out = sh(b, "xv6test", timeout=100_000_000_000)
     assert "ALL TESTS PASSED" in out, out[-3000:]
+
+
+def test_kernel_sizes_itself_to_the_ram(fresh_image):
+    """The kernel measures RAM at boot: with -m 48 it manages 48 MiB, and running out of memory
+    still ends with an error for the process, not a panic."""
+    b = Board(ram_mib=48, harts=1)
+    b.boot_image(fresh_image)
+    b.expect(r"\$ ", timeout_instructions=200_000_000)
+    assert b"booting (48 MiB of RAM)" in bytes(b.output)
+    out = sh(b, "xv6test -q oom", timeout=20_000_000_000)
+    assert "ALL TESTS PASSED" in out, out[-2000:]

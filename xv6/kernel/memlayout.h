@@ -38,7 +38,11 @@
 #define PLIC_SCLAIM(hart)     (PLIC + 0x201004 + (hart) * 0x2000)
 
 #define KERNBASE 0x80000000L
-#define PHYSTOP  (KERNBASE + 128 * 1024 * 1024)    // RAM the kernel manages
+#define PHYSTOP_MAX (KERNBASE + 2048L * 1024 * 1024)  // the most RAM the kernel will use
+#ifndef __ASSEMBLER__
+extern unsigned long phystop;   // end of RAM, measured by start.c on hart 0 before main()
+#endif
+#define PHYSTOP  phystop                            // RAM the kernel manages: [KERNBASE, PHYSTOP)
 
 // Highest Sv39 virtual address + 1 a user may see (one bit less than the max, to avoid
 // sign-extension games).

@@ -105,6 +105,7 @@
 CSR_ACCESSORS(mhartid, "mhartid")
 CSR_ACCESSORS(mstatus, "mstatus")
 CSR_ACCESSORS(mepc, "mepc")
+CSR_ACCESSORS(mtvec, "mtvec")
 CSR_ACCESSORS(medeleg, "medeleg")
 CSR_ACCESSORS(mideleg, "mideleg")
 CSR_ACCESSORS(mie, "mie")

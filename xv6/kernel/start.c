@@ -10,6 +10,44 @@
 
 void start(void);
 void main(void);
+void probe_trap(void);
+
+// End of RAM.  Set once, by hart 0 in M-mode before any S-mode code runs; read-only after.
+unsigned long phystop;
+
+// Does physical address pa hold memory?  A load from an address nothing answers raises a load
+// access fault (rvemu and QEMU virt both do); during the probe probe_trap catches it, sets a1
+// and skips the (4-byte, uncompressed) load.
+static int
+ram_at(uint64 pa)
+{
+  register uint64 fault asm("a1") = 0;
+  uint64 v;
+  asm volatile(".option push\n.option norvc\nld %0, 0(%2)\n.option pop"
+               : "=r"(v), "+r"(fault) : "r"(pa) : "t0", "memory");
+  (void)v;
+  return fault == 0;
+}
+
+// Find how much RAM the machine has (QEMU's -m, rvemu's -m): the largest whole MiB from
+// KERNBASE up to PHYSTOP_MAX whose last word answers, by bisection (RAM is contiguous).
+static void
+probe_ram(void)
+{
+  uint64 lo = 1, hi = (PHYSTOP_MAX - KERNBASE) >> 20;   // MiB: lo answers, hi + 1 does not
+  csrw_mtvec((uint64)probe_trap);
+  if(ram_at(KERNBASE + (hi << 20) - 8))
+    lo = hi;
+  while(lo < hi){
+    uint64 mid = (lo + hi + 1) / 2;
+    if(ram_at(KERNBASE + (mid << 20) - 8))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  csrw_mtvec(0);
+  phystop = KERNBASE + (lo << 20);
+}
 
 // Let S-mode touch all of physical memory: PMP entry 0, top-of-range from address 0 up to the
 // largest address pmpaddr0 can express, readable, writable and executable.
@@ -32,6 +70,9 @@ start_timer(void)
 void
 start(void)
 {
+  if(csrr_mhartid() == 0)
+    probe_ram();
+
   // mret "returns" to S-mode, at main, with paging off.
   uint64 status = csrr_mstatus();
   status = (status & ~MSTATUS_MPP_MASK) | MSTATUS_MPP_S;
