@@ -30,6 +30,26 @@ EXIT_TIMEOUT = 124                      # like timeout(1)
 SLICE = 2_000_000                       # instructions between host input/timeout checks
 
 
+def user_disk() -> Optional[str]:
+    """The user's own copy of the bundled xv6 image, made on first use.
+
+    The bundled image inside the installed package is never written: the guest's file system
+    lives in $XDG_DATA_HOME/rvemu (default ~/.local/share/rvemu), one file per rvemu version."""
+    src = bundled_image()
+    if src is None:
+        return None
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                           "share")
+    dst = os.path.join(base, "rvemu", f"xv6-{__version__}.img")
+    if not os.path.exists(dst):
+        import shutil
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(src, dst + ".tmp")
+        os.replace(dst + ".tmp", dst)
+        print(f"rvemu: your xv6 disk is {dst} (a copy of the bundled image)", file=sys.stderr)
+    return dst
+
+
 def bundled_image() -> Optional[str]:
     try:
         p = resources.files("rvemu") / "images" / "xv6.img"
@@ -114,7 +134,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.drive:
                 board.attach_drive(args.drive, args.readonly)
         else:
-            image = args.image or bundled_image()
+            image = args.image or user_disk()
             if image is None:
                 return fail("no IMAGE given and no bundled xv6 image is installed; "
                             "use rvemu IMAGE or rvemu --kernel ELF [--drive IMG]")

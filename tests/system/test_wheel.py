@@ -2,6 +2,7 @@
 compiled core and the bootable xv6 image; installed into a fresh virtual environment, `rvemu`
 with no argument boots that image to a shell."""
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -47,8 +48,18 @@ def test_sdist_wheel_venv_boot(tmp_path):
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
     run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], timeout=600)
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"))
     r = subprocess.run([str(env_dir / "bin" / "rvemu"), "--timeout", "120"],
                        input="ls\necho packaged > f\ncat f\npoweroff 3\n", capture_output=True,
-                       text=True, cwd=tmp_path, timeout=300)
+                       text=True, cwd=tmp_path, timeout=300, env=env)
     assert r.returncode == 3, r.stderr
     assert "README" in r.stdout and "$ packaged\n" in r.stdout
+    # the guest wrote to the user's copy, never to the image inside the package
+    disk = next((tmp_path / "data" / "rvemu").glob("xv6-*.img"))
+    assert b"packaged" in disk.read_bytes()
+    bundled = next(env_dir.glob("lib/python*/site-packages/rvemu/images/xv6.img"))
+    assert b"packaged" not in bundled.read_bytes()
+    r = subprocess.run([str(env_dir / "bin" / "rvemu"), "--timeout", "120"], input="cat f\n"
+                       "poweroff\n", capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                       env=env)
+    assert "$ packaged\n" in r.stdout                # the file system persists between runs
