@@ -103,6 +103,7 @@ ctypedef struct Hart:
     uint64_t exceptions[16]
     uint64_t interrupts[16]
     uint64_t tlb_misses[3]
+    uint64_t tlb_lookups[3]     # fetch: per code-page change; load/store: per instruction
     uint64_t page_walks
 
 

@@ -202,6 +202,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     cdef uint64_t pc = h.pc
     cdef uint64_t count = 0, limit, room, v, a
     cdef uint64_t ibase = h.instret, vbase = h.vclock, traps = 0
+    cdef uint64_t nloads = 0, nstores = 0       # data TLB lookups, for the hit rates
     cdef uint64_t cur_tag = TLB_EMPTY
     cdef TlbEntry *fe = NULL
     cdef Insn *code = NULL
@@ -417,6 +418,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 pc += imm if x[rs1] >= x[rs2] else ilen
             # ---- loads (ins is a local copy: a store that empties the slot cannot change it)
             elif op == OP_LD:
+                nloads += 1
                 st = load64(h, x[rs1] + imm, &v)
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -429,6 +431,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_LW:
+                nloads += 1
                 st = load32(h, x[rs1] + imm, &v)
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -441,6 +444,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_LWU:
+                nloads += 1
                 st = load32(h, x[rs1] + imm, &v)
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -453,6 +457,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_LH:
+                nloads += 1
                 st = load16(h, x[rs1] + imm, &v)
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -465,6 +470,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_LHU:
+                nloads += 1
                 st = load16(h, x[rs1] + imm, &v)
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -477,6 +483,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_LB:
+                nloads += 1
                 st = load8(h, x[rs1] + imm, &v)
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -489,6 +496,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_LBU:
+                nloads += 1
                 st = load8(h, x[rs1] + imm, &v)
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -502,6 +510,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     limit = count
             # ---- stores
             elif op == OP_SD:
+                nstores += 1
                 st = store64(h, x[rs1] + imm, x[rs2])
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -513,6 +522,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_SW:
+                nstores += 1
                 st = store32(h, x[rs1] + imm, x[rs2])
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -524,6 +534,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_SH:
+                nstores += 1
                 st = store16(h, x[rs1] + imm, x[rs2])
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -535,6 +546,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if st:
                     limit = count
             elif op == OP_SB:
+                nstores += 1
                 st = store8(h, x[rs1] + imm, x[rs2])
                 if st == ST_MMIO:
                     st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
@@ -630,6 +642,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     h.pc = pc
                     h.instret = ibase + count - traps
                     executed[0] = count
+                    h.tlb_lookups[ACC_LOAD] += nloads
+                    h.tlb_lookups[ACC_STORE] += nstores
                     return RUN_WFI
                 limit = count
             elif op == OP_HOST_BREAK:
@@ -638,10 +652,14 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 h.instret = ibase + count - traps
                 h.vclock = vbase + count
                 executed[0] = count
+                h.tlb_lookups[ACC_LOAD] += nloads
+                h.tlb_lookups[ACC_STORE] += nstores
                 return RUN_BREAK
             else:
                 # OP_ILLEGAL, and table rows the executor does not know
                 take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
                 pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
     executed[0] = count
+    h.tlb_lookups[ACC_LOAD] += nloads
+    h.tlb_lookups[ACC_STORE] += nstores
     return result

@@ -264,8 +264,8 @@ class _IdleForever(Exception):
 
 
 def print_stats(board: Board, seconds: float, out=None) -> None:
-    """Instructions and MIPS per hart, traps by cause, TLB misses (and per 1000 instructions),
-    page walks, interrupts, device traffic."""
+    """Instructions and MIPS per hart, traps by cause, TLB hit rates, page walks, interrupts,
+    device traffic."""
     from .csrdefs import CAUSE, IRQ
     exc_names = {v: k.lower() for k, v in CAUSE.items()}
     irq_names = {v: k for k, v in IRQ.items()}
@@ -277,7 +277,6 @@ def print_stats(board: Board, seconds: float, out=None) -> None:
           f"{m.time(0) / TIMEBASE_HZ:.2f} s", file=out)
     for h in m.harts:
         st = h.stats()
-        n = max(st["instret"], 1)
         tlb = st["tlb_misses"]
         print(f"  hart {h.index}: {st['instret']} instructions retired", file=out)
         exc = ", ".join(f"{exc_names.get(c, c)} {k}" for c, k in sorted(st["exceptions"].items()))
@@ -286,8 +285,10 @@ def print_stats(board: Board, seconds: float, out=None) -> None:
         print(f"    page faults: {pf}", file=out)
         irq = ", ".join(f"{irq_names.get(c, c)} {k}" for c, k in sorted(st["interrupts"].items()))
         print(f"    interrupts: {irq or 'none'}", file=out)
-        print("    TLB misses: " + ", ".join(
-            f"{kind} {k} ({1000 * k / n:.2f}/1000 insns)" for kind, k in tlb.items())
+        looks = st["tlb_lookups"]
+        print("    TLB: " + ", ".join(
+            f"{kind} {k} misses in {looks[kind]} lookups "
+            f"({100 * max(0.0, 1 - k / max(looks[kind], 1)):.2f}% hits)" for kind, k in tlb.items())
             + f"; page walks {st['page_walks']}", file=out)
     print(f"  device accesses: {board.bus.accesses}", file=out)
     if board.virtio is not None:
