@@ -184,6 +184,19 @@ int             copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 le
 int             copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max);
 int             uvmcheck(pagetable_t pagetable, uint64 va, uint64 len, int write);
 
+// vma.c -- mmap regions and their page faults (see vma.h)
+struct vma;
+struct vmas;
+struct vma*     vma_find(struct vmas *t, uint64 va);
+int             vma_overlaps(struct vmas *t, uint64 start, uint64 end);
+int             vma_fault(struct proc *p, uint64 va, uint64 cause);
+int             vma_fault_in(pagetable_t pagetable, uint64 va, int write);
+uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags);
+int             vma_unmap(struct proc *p, uint64 start, uint64 end);
+void            vma_unmap_all(struct vmas *t, pagetable_t pt);
+int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
+int             vma_copy(struct proc *from, struct proc *to);
+
 // plic.c
 void            plicinit(void);
 void            plicinithart(void);

@@ -10,6 +10,7 @@
 //
 // User virtual memory (per process), from 0 up:
 //   text, data, bss;  one guard page;  stack;  heap (sbrk) ...  free ...
+//   mmap regions [MMAPMIN, MMAPTOP), allocated top-down;  one unmapped page
 //   TRAPFRAME page (kernel-owned, not user-accessible);  TRAMPOLINE page (shared code)
 #ifndef XV6_MEMLAYOUT_H
 #define XV6_MEMLAYOUT_H
@@ -51,5 +52,12 @@ extern unsigned long phystop;   // end of RAM, measured by start.c on hart 0 bef
 #define TRAMPOLINE (MAXVA - PGSIZE)
 #define KSTACK(p)  (TRAMPOLINE - ((p) + 1) * 2 * PGSIZE)   // each stack has a guard page below
 #define TRAPFRAME  (TRAMPOLINE - PGSIZE)
+
+// The mmap area.  mmap(0, ...) places regions top-down in [MMAPMIN, MMAPTOP); the gap between
+// the heap and MMAPMIN keeps sbrk working.  A hint or MAP_FIXED may use any address from the
+// top of the heap up to MMAPTOP; sbrk refuses to grow into a mapped region.  One unmapped page
+// separates MMAPTOP from the trap frame.
+#define MMAPTOP    (TRAPFRAME - PGSIZE)
+#define MMAPMIN    (MAXVA / 4)
 
 #endif

@@ -127,8 +127,11 @@ proc_freepagetable(pagetable_t pagetable, uint64 sz)
 static void
 freeproc(struct proc *p)
 {
-  if(p->pagetable)
+  if(p->pagetable){
+    vma_unmap_all(&p->vmas, p->pagetable);
     proc_freepagetable(p->pagetable, p->sz);
+  }
+  p->vmas.n = 0;
   if(p->trapframe)
     kfree(p->trapframe);
   p->pagetable = 0;
@@ -239,6 +242,8 @@ growproc(int n)
   uint64 sz = p->sz;
 
   if(n > 0){
+    if(sz + n < sz || vma_overlaps(&p->vmas, PGROUNDUP(sz), PGROUNDUP(sz + n)))
+      return -ENOMEM;   // the heap may not grow into an mmap region
     // Refuse at once what cannot fit, rather than fill all of memory and give it back.
     if((PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE > kfreepages())
       return -ENOMEM;
@@ -265,7 +270,8 @@ fork(void)
   if(child == 0)
     return -EAGAIN;
 
-  if(uvmcopy(parent->pagetable, child->pagetable, parent->sz) != 0){
+  if(uvmcopy(parent->pagetable, child->pagetable, parent->sz) != 0 ||
+     vma_copy(parent, child) != 0){
     freeproc(child);
     release(&child->lock);
     return -ENOMEM;
@@ -323,6 +329,7 @@ exit(int status)
   iput(p->cwd);
   end_op();
   p->cwd = 0;
+  vma_unmap_all(&p->vmas, p->pagetable);   // give the mmap pages back now, not at wait()
 
   acquire(&wait_lock);
   reparent(p);

@@ -21,6 +21,8 @@
 
 #ifndef __ASSEMBLER__
 
+#include "vma.h"
+
 // The registers a kernel thread keeps across swtch(): the callee-saved ones.  The caller-saved
 // registers are on the thread's stack already (swtch is an ordinary call).
 struct context {
@@ -85,6 +87,7 @@ struct proc {
   struct file *ofile[NOFILE]; // open files
   struct inode *cwd;          // current directory
   char name[16];              // for debugging (procdump, fault messages)
+  struct vmas vmas;           // mmap regions (vma.c; only this process touches them)
 };
 
 #endif // __ASSEMBLER__

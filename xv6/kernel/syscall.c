@@ -87,6 +87,10 @@ extern uint64 sys_unlink(void);
 extern uint64 sys_link(void);
 extern uint64 sys_mkdir(void);
 extern uint64 sys_close(void);
+// sysmman.c
+extern uint64 sys_mmap(void);
+extern uint64 sys_munmap(void);
+extern uint64 sys_mprotect(void);
 
 // Indexed by the numbers in syscall.h.
 static uint64 (*const syscalls[])(void) = {
@@ -112,6 +116,9 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_mkdir]    = sys_mkdir,
   [SYS_close]    = sys_close,
   [SYS_poweroff] = sys_poweroff,
+  [SYS_mmap]     = sys_mmap,
+  [SYS_munmap]   = sys_munmap,
+  [SYS_mprotect] = sys_mprotect,
 };
 
 void

@@ -26,5 +26,8 @@
 #define SYS_close   21
 // --- ours
 #define SYS_poweroff 22    // poweroff(int code): through the test device
+#define SYS_mmap     23    // mmap(addr, len, prot, flags, fd, offset)
+#define SYS_munmap   24    // munmap(addr, len)
+#define SYS_mprotect 25    // mprotect(addr, len, prot)
 
 #endif

@@ -109,6 +109,13 @@ devintr(uint64 scause)
   return TRAP_NOT_DEVICE;
 }
 
+static int
+is_page_fault(uint64 scause)
+{
+  return scause == EXC_INST_PAGE_FAULT || scause == EXC_LOAD_PAGE_FAULT ||
+         scause == EXC_STORE_PAGE_FAULT;
+}
+
 // The process caused an exception: say what and where, then mark it for death.
 static void
 user_fault(struct proc *p, uint64 scause)
@@ -142,6 +149,10 @@ usertrap(void)
     p->trapframe->epc += 4;        // return past the ecall
     intr_on();                     // sepc, scause, sstatus are saved: interrupts may come
     syscall();
+  } else if(is_page_fault(scause)){
+    // An mmap region's page touched for the first time; anything else is fatal.
+    if(vma_fault(p, csrr_stval(), scause) != 0)
+      user_fault(p, scause);
   } else {
     kind = devintr(scause);
     if(kind == TRAP_NOT_DEVICE)

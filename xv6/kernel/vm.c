@@ -275,7 +275,7 @@ uvmclear(pagetable_t pagetable, uint64 va)
 // The user page at va (page aligned) as a kernel pointer, if it is mapped for user access and,
 // when `write` is set, writable.  0 otherwise.
 static char *
-user_page(pagetable_t pagetable, uint64 va, int write)
+mapped_page(pagetable_t pagetable, uint64 va, int write)
 {
   if(va >= MAXVA)
     return 0;
@@ -286,6 +286,17 @@ user_page(pagetable_t pagetable, uint64 va, int write)
   if((*pte & need) != need)
     return 0;
   return (char *)PTE2PA(*pte);
+}
+
+// As mapped_page, but a page of an mmap region not touched yet is faulted in first (vma.c), so
+// a system call may use a fresh mapping as its buffer.
+static char *
+user_page(pagetable_t pagetable, uint64 va, int write)
+{
+  char *pa = mapped_page(pagetable, va, write);
+  if(pa == 0 && va < MAXVA && vma_fault_in(pagetable, va, write) == 0)
+    pa = mapped_page(pagetable, va, write);
+  return pa;
 }
 
 // Is all of [va, va+len) mapped for user access (and writable, when `write` is set)?  0, or

@@ -9,6 +9,7 @@
 
 #include "kernel/types.h"
 #include "kernel/errno.h"
+#include "kernel/mman.h"
 
 struct stat;
 
@@ -35,6 +36,10 @@ char* sbrk(int);
 int sleep(int);
 int uptime(void);
 int poweroff(int code);                 // ours: stop the machine with this exit code
+// ours: memory mapping (kernel/mman.h has the PROT_/MAP_ values); mmap returns MAP_FAILED on error
+void* mmap(void *addr, uint64 length, int prot, int flags, int fd, long offset);
+int munmap(void *addr, uint64 length);
+int mprotect(void *addr, uint64 length, int prot);
 
 // ---- ulib.c
 int stat(const char*, struct stat*);

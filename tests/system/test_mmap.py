@@ -1,0 +1,32 @@
+"""mmap, munmap, mprotect (anonymous private mappings): run user/mmaptest in the guest."""
+
+import pytest
+
+from rvemu.board import Board
+from rvemu.machine import StopReason
+
+
+def boot(image, harts):
+    b = Board(ram_mib=128, harts=harts)
+    b.boot_image(image)
+    b.expect(r"\$ ", timeout_instructions=200_000_000)
+    return b
+
+
+def sh(b, line, timeout):
+    """Type a command; what it printed before the next prompt."""
+    start = len(b.output)
+    b.send(line + "\n")
+    m = b.expect(r"\n\$ ", timeout_instructions=timeout, start=start)
+    return bytes(b.output[start:m.start()]).decode(errors="replace")
+
+
+@pytest.mark.parametrize("harts", [1, 3])
+def test_mmaptest(fresh_image, harts):
+    b = boot(fresh_image, harts)
+    out = sh(b, "mmaptest", timeout=5_000_000_000)
+    assert "mmaptest: ALL OK" in out, out[-3000:]
+    assert "FAIL" not in out, out[-3000:]
+    b.send("poweroff\n")
+    assert b.run(max_instructions=100_000_000) is StopReason.EXIT
+    b.poweroff()
