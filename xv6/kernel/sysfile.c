@@ -63,6 +63,19 @@ sys_dup(void)
   return fd;
 }
 
+// The (fd, buffer, count) arguments of read and write: 0, or -EBADF / -EINVAL.
+static int
+rwargs(struct file **f, uint64 *addr, int *n)
+{
+  int r;
+
+  if((r = argfd(0, 0, f)) < 0)
+    return r;
+  argaddr(1, addr);
+  argint(2, n);
+  return *n < 0 ? -EINVAL : 0;
+}
+
 uint64
 sys_read(void)
 {
@@ -70,12 +83,8 @@ sys_read(void)
   uint64 addr;
   int n, r;
 
-  if((r = argfd(0, 0, &f)) < 0)
+  if((r = rwargs(&f, &addr, &n)) < 0)
     return r;
-  argaddr(1, &addr);
-  argint(2, &n);
-  if(n < 0)
-    return -EINVAL;
   return fileread(f, addr, n);
 }
 
@@ -86,12 +95,8 @@ sys_write(void)
   uint64 addr;
   int n, r;
 
-  if((r = argfd(0, 0, &f)) < 0)
+  if((r = rwargs(&f, &addr, &n)) < 0)
     return r;
-  argaddr(1, &addr);
-  argint(2, &n);
-  if(n < 0)
-    return -EINVAL;
   return filewrite(f, addr, n);
 }
 
