@@ -315,44 +315,42 @@ uvmcheck(pagetable_t pagetable, uint64 va, uint64 len, int write)
   return 0;
 }
 
+// Copy len bytes between kernel memory kva and user address uva, page by page (faulting in
+// mapped pages not touched yet): to the user when to_user, else from.  0, or -EFAULT.
+static int
+copyuser(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
+{
+  while(len > 0){
+    uint64 page = PGROUNDDOWN(uva);
+    char *pa = user_page(pagetable, page, to_user);
+    if(pa == 0)
+      return -EFAULT;
+    uint64 n = PGSIZE - (uva - page);
+    if(n > len)
+      n = len;
+    if(to_user)
+      memmove(pa + (uva - page), kva, n);
+    else
+      memmove(kva, pa + (uva - page), n);
+    len -= n;
+    kva += n;
+    uva += n;
+  }
+  return 0;
+}
+
 // Copy len bytes from kernel src to user dstva.  0, or -EFAULT.
 int
 copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len)
 {
-  while(len > 0){
-    uint64 page = PGROUNDDOWN(dstva);
-    char *pa = user_page(pagetable, page, 1);
-    if(pa == 0)
-      return -EFAULT;
-    uint64 n = PGSIZE - (dstva - page);
-    if(n > len)
-      n = len;
-    memmove(pa + (dstva - page), src, n);
-    len -= n;
-    src += n;
-    dstva += n;
-  }
-  return 0;
+  return copyuser(pagetable, dstva, src, len, 1);
 }
 
 // Copy len bytes from user srcva to kernel dst.  0, or -EFAULT.
 int
 copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len)
 {
-  while(len > 0){
-    uint64 page = PGROUNDDOWN(srcva);
-    char *pa = user_page(pagetable, page, 0);
-    if(pa == 0)
-      return -EFAULT;
-    uint64 n = PGSIZE - (srcva - page);
-    if(n > len)
-      n = len;
-    memmove(dst, pa + (srcva - page), n);
-    len -= n;
-    dst += n;
-    srcva += n;
-  }
-  return 0;
+  return copyuser(pagetable, srcva, dst, len, 0);
 }
 
 // Copy a NUL-terminated string from user srcva to dst, at most max bytes including the NUL.
