@@ -104,11 +104,9 @@ class Clint:
 
     # ---- guest side -------------------------------------------------------------------------
 
-    def read(self, offset: int, size: int) -> int:
-        loc = self._locate(offset)
-        if loc is not None and loc[0] == offset and loc[1] == size:  # the common, exact case
-            return self._get(loc[2], loc[3])
-        result = 0
+    def _pieces(self, offset: int, size: int):
+        """The registers an access overlaps: (kind, hart, shift of the piece in the register,
+        shift of the piece in the access value, mask of the piece within the register)."""
         addr, end = offset, offset + size
         while addr < end:
             loc = self._locate(addr)
@@ -117,10 +115,17 @@ class Clint:
                 continue
             base, width, kind, hart = loc
             stop = min(end, base + width)
-            n = stop - addr
-            chunk = (self._get(kind, hart) >> (8 * (addr - base))) & ((1 << (8 * n)) - 1)
-            result |= chunk << (8 * (addr - offset))
+            shift = 8 * (addr - base)
+            yield kind, hart, shift, 8 * (addr - offset), ((1 << (8 * (stop - addr))) - 1) << shift
             addr = stop
+
+    def read(self, offset: int, size: int) -> int:
+        loc = self._locate(offset)
+        if loc is not None and loc[0] == offset and loc[1] == size:  # the common, exact case
+            return self._get(loc[2], loc[3])
+        result = 0
+        for kind, hart, shift, at, mask in self._pieces(offset, size):
+            result |= ((self._get(kind, hart) & mask) >> shift) << at
         return result
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -129,17 +134,6 @@ class Clint:
         if loc is not None and loc[0] == offset and loc[1] == size:
             self._put(loc[2], loc[3], value)
             return
-        addr, end = offset, offset + size
-        while addr < end:
-            loc = self._locate(addr)
-            if loc is None:
-                addr += 1
-                continue
-            base, width, kind, hart = loc
-            stop = min(end, base + width)
-            n = stop - addr
-            shift = 8 * (addr - base)
-            mask = ((1 << (8 * n)) - 1) << shift
-            new_bytes = ((value >> (8 * (addr - offset))) << shift) & mask
+        for kind, hart, shift, at, mask in self._pieces(offset, size):
+            new_bytes = ((value >> at) << shift) & mask
             self._put(kind, hart, (self._get(kind, hart) & ~mask) | new_bytes)
-            addr = stop
