@@ -477,6 +477,19 @@ def test_fsck_unreachable_inode():
     assert problems(r) == [f"inode {inum} (file, nlink 1) is allocated but not reachable from /"]
 
 
+def test_fsck_names_crash_orphans():
+    """A file unlinked while open when the machine stopped: nlink 0, unreachable, still
+    allocated.  That is recovery state (the kernel frees it at boot), reported as an orphan."""
+    r = damaged()
+    img = r.img()
+    inum = img.lookup("zero")
+    slot = [e.name for e in img.dirents(ROOTINO)].index("zero")
+    r.set_dirent(ROOTINO, slot, 0, "")
+    r.set_inode(inum, nlink=0)
+    found = problems(r)
+    assert len(found) == 1 and found[0].startswith(f"orphan inode {inum} (file, nlink 0)")
+
+
 def test_fsck_dot_entries():
     r = damaged()
     img = r.img()
