@@ -14,6 +14,9 @@ struct spinlock;
 struct sleeplock;
 struct stat;
 struct superblock;
+struct page;
+struct rusage;
+struct vmstat;
 
 // bio.c -- buffer cache of disk blocks
 void            binit(void);
@@ -39,6 +42,7 @@ void            fileinit(void);
 int             fileread(struct file *f, uint64 addr, int n);
 int             filestat(struct file *f, uint64 addr);
 int             filewrite(struct file *f, uint64 addr, int n);
+struct file*    shmalloc(uint npages);
 
 // fs.c -- inodes, directories, path names
 void            fsinit(int dev);
@@ -59,6 +63,9 @@ int             readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint
 void            stati(struct inode *ip, struct stat *st);
 int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
 void            itrunc(struct inode *ip);
+struct inode*   iget_ref(uint dev, uint inum);
+void            readpage(struct inode *ip, uint index, char *dst);
+int             writepage(struct inode *ip, uint index, char *src);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
 int             ialloc_err(uint dev, short type, struct inode **ipp);
 int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct inode **ipp);
@@ -70,6 +77,33 @@ void*           kalloc(void);
 void            kfree(void *pa);
 void            kinit(void);
 uint64          kfreepages(void);
+uint64          ktotalpages(void);
+struct page*    pa2page(uint64 pa);
+uint64          page2pa(struct page *pg);
+
+// pcache.c -- the page cache and the reference counts of user pages (page.h)
+#define PC_HIT   0      // pc_get*: the page was cached
+#define PC_READ  1      //          read from disk now
+#define PC_ZERO  2      //          a new zero-filled shared anonymous page
+#define PC_LOCKED 0x1   // pc_get flags: caller holds the inode's lock
+#define PC_NOIO   0x2   //               do not read from disk (-EAGAIN instead)
+void            pcinit(void);
+void            page_dup(uint64 pa);
+void            page_put(uint64 pa);
+int             page_refs(uint64 pa);
+int             page_cached(uint64 pa);
+int             page_dirty(uint64 pa);
+int             pc_get(struct inode *ip, uint index, int flags, uint64 *pap);
+int             pc_get_shm(uint id, uint index, uint64 *pap);
+void            pc_update(struct inode *ip, uint off, char *src, uint n);
+void            pc_drop(uint dev, uint inum, uint from, uint to);
+void            pc_set_dirty(uint64 pa);
+int             pc_writeback(struct inode *ip, uint64 pa);
+int             pc_sync_inode(struct inode *ip);
+int             pc_sync_all(void);
+uint64          pc_reclaim(void);
+uint64          pc_reclaimable(void);
+void            pc_stats(struct vmstat *st);
 
 // log.c -- write-ahead log: every FS system call is one transaction
 void            initlog(int dev, struct superblock *sb);
@@ -184,18 +218,39 @@ int             copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 le
 int             copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max);
 int             uvmcheck(pagetable_t pagetable, uint64 va, uint64 len, int write);
 
-// vma.c -- mmap regions and their page faults (see vma.h)
+pte_t*          walk_next(pagetable_t pagetable, uint64 *va, uint64 end);
+
+// vma.c -- each process's table of mmap regions (see vma.h)
 struct vma;
 struct vmas;
+int             vma_index(struct vmas *t, uint64 va);
 struct vma*     vma_find(struct vmas *t, uint64 va);
 int             vma_overlaps(struct vmas *t, uint64 start, uint64 end);
-int             vma_fault(struct proc *p, uint64 va, uint64 cause);
-int             vma_fault_in(pagetable_t pagetable, uint64 va, int write);
-uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags);
+int             vma_insert(struct vmas *t, int i, struct vma *r);
+void            vma_remove(struct vmas *t, int i);
+int             vma_splits_at(struct vmas *t, uint64 addr);
+int             vma_split(struct vmas *t, uint64 addr, int *upper);
+void            vma_coalesce(struct vmas *t, uint64 start, uint64 end,
+                             void (*drop)(struct file *));
+void            vma_clear(struct vmas *t);
+int             vma_dup(struct vmas *from, struct vmas *to);
+uint64          vma_hole(struct vmas *t, uint64 len, uint64 lo, uint64 hi);
+
+// mmap.c -- what mmap and friends, fork, exec and exit do to regions and their pages
+uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags,
+                         struct file *obj, uint64 off);
 int             vma_unmap(struct proc *p, uint64 start, uint64 end);
-void            vma_unmap_all(struct vmas *t, pagetable_t pt);
+void            vma_unmap_all(struct proc *p, pagetable_t pt);
 int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
+int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
+void            vma_harvest(struct proc *p, struct inode *ip);
 int             vma_copy(struct proc *from, struct proc *to);
+uint64          vma_pagemap(struct proc *p, uint64 va);
+
+// fault.c -- page faults (scause 12, 13, 15) on user memory
+int             uvm_fault(struct proc *p, uint64 va, uint64 cause);
+int             uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio);
+int             uvm_fault_in(pagetable_t pagetable, uint64 va, int write);
 
 // plic.c
 void            plicinit(void);
@@ -207,6 +262,7 @@ void            plic_complete(int irq);
 void            virtio_disk_init(void);
 void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
+void            virtio_disk_stats(uint64 *reads, uint64 *writes);
 
 // power.c -- the test/poweroff device
 void            poweroff(int code) __attribute__((noreturn));

@@ -267,7 +267,7 @@ exec(char *path, char **argv)
   p->trapframe->epc = entry;
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;       // argv
-  vma_unmap_all(&p->vmas, old_pt);
+  vma_unmap_all(p, old_pt);
   proc_freepagetable(old_pt, old_sz);
   return argc;
 }

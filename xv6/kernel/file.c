@@ -14,6 +14,7 @@
 #include "errno.h"
 #include "riscv.h"
 #include "proc.h"
+#include "page.h"
 #include "defs.h"
 
 // Device drivers fill in their entry at boot (console.c: devsw[CONSOLE]).
@@ -70,17 +71,37 @@ fileclose(struct file *f)
   }
   struct file old = *f;     // the slot is free as soon as we let go of the lock
   f->type = FD_NONE;
+  f->readable = f->writable = 0;
   f->pipe = 0;
   f->ip = 0;
   release(&ftable.lock);
 
   if(old.type == FD_PIPE){
     pipeclose(old.pipe, old.writable);
+  } else if(old.type == FD_SHM){
+    pc_drop(SHMDEV, old.shmid, 0, old.shmpages);
   } else if(old.type == FD_INODE || old.type == FD_DEVICE){
     begin_op();             // the inode may have no links left: iput frees it
     iput(old.ip);
     end_op();
   }
+}
+
+// A new shared anonymous memory object of npages pages (MAP_SHARED|MAP_ANONYMOUS), with one
+// reference, or 0 if the file table is full.
+struct file*
+shmalloc(uint npages)
+{
+  static uint nextid;       // under ftable.lock
+  struct file *f = filealloc();
+  if(f == 0)
+    return 0;
+  acquire(&ftable.lock);
+  f->shmid = ++nextid;
+  release(&ftable.lock);
+  f->type = FD_SHM;
+  f->shmpages = npages;
+  return f;
 }
 
 // Copy the file's metadata to the struct stat at user address addr.
@@ -108,6 +129,17 @@ device(short major)
   return &devsw[major];
 }
 
+// How many bytes a read of n at f's offset can return, going by the size read without the
+// lock.
+static uint
+prefault_len(struct file *f, int n)
+{
+  uint size = f->ip->size;
+  if(n <= 0 || f->off >= size)
+    return 0;
+  return (uint)n < size - f->off ? (uint)n : size - f->off;
+}
+
 // Read up to n bytes into user memory at addr.  Returns the bytes read (0 at end of file).
 int
 fileread(struct file *f, uint64 addr, int n)
@@ -126,6 +158,11 @@ fileread(struct file *f, uint64 addr, int n)
       return -EINVAL;
     return d->read(1, addr, n);
   case FD_INODE:
+    // Fault in the part of the buffer the read will fill before locking the inode: a fault
+    // on a mapping of this very file would need the lock.  (The size is read unlocked: it
+    // only bounds the work.)
+    if(uvmcheck(myproc()->pagetable, addr, prefault_len(f, n), 1) != 0)
+      return -EFAULT;
     ilock(f->ip);
     r = readi(f->ip, 1, addr, f->off, n);
     if(r > 0)
@@ -166,6 +203,10 @@ filewrite(struct file *f, uint64 addr, int n)
   default:
     panic("filewrite: bad file type");
   }
+
+  // As in fileread: fault the buffer in before the inode lock and the transaction.
+  if(uvmcheck(myproc()->pagetable, addr, n, 0) != 0)
+    return -EFAULT;
 
   // A big write is several transactions, so a crash may leave a prefix of it on disk -- but
   // never a broken file system.

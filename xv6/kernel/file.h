@@ -2,8 +2,11 @@
 #ifndef XV6_FILE_H
 #define XV6_FILE_H
 
+// An open file, or (FD_SHM) a shared anonymous memory object, which only mmap regions refer
+// to: its pages live in the page cache under (SHMDEV, shmid, index) and go with its last
+// reference.
 struct file {
-  enum { FD_NONE, FD_PIPE, FD_INODE, FD_DEVICE } type;
+  enum { FD_NONE, FD_PIPE, FD_INODE, FD_DEVICE, FD_SHM } type;
   int ref;               // references (dup, fork)                  (ftable.lock)
   char readable;
   char writable;
@@ -11,6 +14,8 @@ struct file {
   struct inode *ip;      // FD_INODE and FD_DEVICE
   uint off;              // FD_INODE: file offset                   (ip->lock)
   short major;           // FD_DEVICE
+  uint shmid;            // FD_SHM: object id
+  uint shmpages;         // FD_SHM: size in pages
 };
 
 #define major(dev)  ((dev) >> 16 & 0xFFFF)

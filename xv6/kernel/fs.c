@@ -188,6 +188,13 @@ iget(uint dev, uint inum)
   return free;
 }
 
+// The same, for the page cache's writeback of a file it knows only by number.
+struct inode*
+iget_ref(uint dev, uint inum)
+{
+  return iget(dev, inum);
+}
+
 // Allocate a free on-disk inode of the given type: 0 and the inode, referenced and unlocked, in
 // *ipp; or -ENOSPC if every inode is in use, -ENFILE if the inode table is full.
 int
@@ -441,6 +448,7 @@ ifreefrom(struct inode *ip, uint from)
 void
 itrunc(struct inode *ip)
 {
+  pc_drop(ip->dev, ip->inum, 0, (ip->size + PGSIZE - 1) / PGSIZE);
   ifreefrom(ip, 0);
   ip->size = 0;
   iupdate(ip);
@@ -460,6 +468,50 @@ stati(struct inode *ip, struct stat *st)
 // What a missing block of a file reads as.
 static char zeroblock[BSIZE];
 
+// Read page `index` of ip's contents into the page at dst, zeroes past end of file (and for
+// blocks never allocated).  For the page cache.  Caller holds ip->lock.
+void
+readpage(struct inode *ip, uint index, char *dst)
+{
+  for(uint b = 0; b < PGSIZE / BSIZE; b++){
+    uint off = index * PGSIZE + b * BSIZE;
+    char *to = dst + b * BSIZE;
+    uint addr = off < ip->size ? bmap(ip, off / BSIZE, 0) : 0;
+    if(addr == 0){
+      memset(to, 0, BSIZE);
+      continue;
+    }
+    struct buf *bp = bread(ip->dev, addr);
+    memmove(to, bp->data, BSIZE);
+    brelse(bp);
+    if(ip->size - off < BSIZE)
+      memset(to + (ip->size - off), 0, BSIZE - (ip->size - off));
+  }
+}
+
+// readi for a regular file: copy from its page-cache pages (reading them in if needed), so
+// reads see what mappings stored.  n is within the file.  Caller holds ip->lock.
+static int
+readi_cached(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
+{
+  uint done = 0;
+  while(done < n){
+    uint m = MIN(n - done, PGSIZE - off % PGSIZE);
+    uint64 pa;
+    int r = pc_get(ip, off / PGSIZE, PC_LOCKED, &pa);
+    if(r >= 0){
+      r = either_copyout(user_dst, dst, (char *)pa + off % PGSIZE, m);
+      page_put(pa);
+    }
+    if(r < 0)
+      return done > 0 ? (int)done : (r == -ENOMEM ? -ENOMEM : -EFAULT);
+    done += m;
+    off += m;
+    dst += m;
+  }
+  return done;
+}
+
 // Copy up to n bytes from offset off of the file to dst (a user virtual address if user_dst,
 // else a kernel address).  Returns the bytes copied (0 at or past the end of the file), or
 // -EFAULT if dst is bad before anything was copied.  Caller holds ip->lock.  Never changes the
@@ -471,6 +523,8 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
     return 0;
   if(n > ip->size - off)
     n = ip->size - off;
+  if(ip->type == T_FILE)
+    return readi_cached(ip, user_dst, dst, off, n);
 
   uint done = 0;
   while(done < n){
@@ -498,8 +552,41 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
 // filled up, src went bad part way, or the file reached MAXFILE -- or, if nothing could be
 // written, -ENOSPC, -EFAULT, -EFBIG (off is already at MAXFILE) or -EINVAL (off is past the
 // end: files have no holes).  Caller holds ip->lock, inside a transaction.
+static int write_blocks(struct inode *ip, int user_src, uint64 src, uint off, uint n, int cached);
+
 int
 writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
+{
+  return write_blocks(ip, user_src, src, off, n, ip->type == T_FILE);
+}
+
+// Write the part of page `index` of ip that lies before end of file from the page at src, in
+// one transaction (at most PGSIZE/BSIZE data blocks, the inode, and blocks allocated for
+// holes left by failed writes: within MAXOPBLOCKS).  For the page cache's writeback.  0 or
+// -errno.  Caller holds no locks.
+int
+writepage(struct inode *ip, uint index, char *src)
+{
+  _Static_assert(2 * (PGSIZE / BSIZE) + 2 <= MAXOPBLOCKS, "a page must fit a transaction");
+  begin_op();
+  ilock(ip);
+  uint off = index * PGSIZE;
+  int r = 0;
+  if(off < ip->size){
+    uint n = MIN(PGSIZE, ip->size - off);
+    r = write_blocks(ip, 0, (uint64)src, off, n, 0);
+    if(r >= 0 && (uint)r < n)
+      r = -ENOSPC;
+  }
+  iunlock(ip);
+  end_op();
+  return r < 0 ? r : 0;
+}
+
+// writei; with `cached`, bytes written also go into the page-cache page that holds them, if
+// there is one.
+static int
+write_blocks(struct inode *ip, int user_src, uint64 src, uint off, uint n, int cached)
 {
   const uint maxbytes = MAXFILE * BSIZE;
 
@@ -526,6 +613,8 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
     // Log the block even if the copy failed: it may have changed part way, and the cache must
     // never hold changes the log does not know about.
     log_write(bp);
+    if(cached)
+      pc_update(ip, off, (char *)bp->data + off % BSIZE, m);
     brelse(bp);
     if(r < 0){
       err = -EFAULT;

@@ -18,6 +18,7 @@ init_first_hart(void)
   consoleinit();
   printfinit();
   printf("\nxv6 kernel is booting (%d MiB of RAM)\n\n", (int)((PHYSTOP - KERNBASE) >> 20));
+  pcinit();           // page cache (kalloc reclaims from it)
   kinit();            // physical page allocator
   kvminit();          // kernel page table
   kvminithart();      // paging on

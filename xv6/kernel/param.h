@@ -16,7 +16,7 @@
 #define FSSIZE    20000    // size of file system in blocks (mkfs default)
 #define MAXPATH     128    // maximum file path name
 #define USERSTACK     1    // user stack pages
-#define MAXMAPCOUNT 256    // mmap regions per process (Linux's max_map_count); ENOMEM past it
+#define MAXMAPCOUNT 16384  // mmap regions per process (like Linux's max_map_count); ENOMEM past it
 #define TICK_INTERVAL 1000000  // timer ticks (10 MHz) between scheduler interrupts: 0.1 s
 
 #endif

@@ -127,11 +127,12 @@ proc_freepagetable(pagetable_t pagetable, uint64 sz)
 static void
 freeproc(struct proc *p)
 {
-  if(p->pagetable){
-    vma_unmap_all(&p->vmas, p->pagetable);
+  if(p->vmas.n)
+    panic("freeproc: regions still mapped");   // exit() or fork() unmapped them
+  if(p->pagetable)
     proc_freepagetable(p->pagetable, p->sz);
-  }
-  p->vmas.n = 0;
+  memset(&p->ru, 0, sizeof(p->ru));
+  memset(&p->cru, 0, sizeof(p->cru));
   if(p->trapframe)
     kfree(p->trapframe);
   p->pagetable = 0;
@@ -245,7 +246,7 @@ growproc(int n)
     if(sz + n < sz || vma_overlaps(&p->vmas, PGROUNDUP(sz), PGROUNDUP(sz + n)))
       return -ENOMEM;   // the heap may not grow into an mmap region
     // Refuse at once what cannot fit, rather than fill all of memory and give it back.
-    if((PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE > kfreepages())
+    if((PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE > kfreepages() + pc_reclaimable())
       return -ENOMEM;
     uint64 newsz = uvmalloc(p->pagetable, sz, sz + n, PTE_W);
     if(newsz == 0)
@@ -269,14 +270,22 @@ fork(void)
   struct proc *child = allocproc();
   if(child == 0)
     return -EAGAIN;
+  // The child is USED, not RUNNABLE: nobody else touches it until we say so, and sharing its
+  // mappings may sleep (file references), so let go of its lock meanwhile.
+  release(&child->lock);
 
-  if(uvmcopy(parent->pagetable, child->pagetable, parent->sz) != 0 ||
-     vma_copy(parent, child) != 0){
+  int err = uvmcopy(parent->pagetable, child->pagetable, parent->sz);
+  if(err == 0){
+    child->sz = parent->sz;
+    err = vma_copy(parent, child);   // releases what it shared if it fails
+  }
+  sfence_vma();                      // the parent's writable pages became copy-on-write
+  if(err){
+    acquire(&child->lock);
     freeproc(child);
     release(&child->lock);
     return -ENOMEM;
   }
-  child->sz = parent->sz;
   *child->trapframe = *parent->trapframe;
   child->trapframe->a0 = 0;        // fork() returns 0 in the child
 
@@ -287,7 +296,6 @@ fork(void)
   child->cwd = idup(parent->cwd);
   safestrcpy(child->name, parent->name, sizeof(child->name));
   int pid = child->pid;
-  release(&child->lock);
 
   acquire(&wait_lock);
   child->parent = parent;
@@ -329,7 +337,7 @@ exit(int status)
   iput(p->cwd);
   end_op();
   p->cwd = 0;
-  vma_unmap_all(&p->vmas, p->pagetable);   // give the mmap pages back now, not at wait()
+  vma_unmap_all(p, p->pagetable);   // write back and give the mmap pages back now
 
   acquire(&wait_lock);
   reparent(p);
@@ -355,6 +363,17 @@ reap(struct proc *child, uint64 addr)
                           sizeof(child->xstate)) != 0)
     return -EFAULT;
   int pid = child->pid;
+  struct rusage *to = &myproc()->cru;
+  struct rusage *from[2] = { &child->ru, &child->cru };
+  for(int i = 0; i < 2; i++){
+    to->ru_minflt += from[i]->ru_minflt;
+    to->ru_majflt += from[i]->ru_majflt;
+    to->ru_zeroflt += from[i]->ru_zeroflt;
+    to->ru_cacheflt += from[i]->ru_cacheflt;
+    to->ru_cowflt += from[i]->ru_cowflt;
+    to->ru_dirtyflt += from[i]->ru_dirtyflt;
+    to->ru_wbpages += from[i]->ru_wbpages;
+  }
   freeproc(child);
   return pid;
 }

@@ -4,8 +4,11 @@
 //   p->lock      guards p->state, p->chan, p->killed, p->xstate, p->pid
 //   wait_lock    guards p->parent of every process (proc.c; taken before any p->lock)
 //   (none)       the fields private to the process (kstack, sz, pagetable, trapframe, context,
-//                ofile, cwd, name): only the process itself touches them while it exists, or
-//                its creator/reaper while the slot is not yet (or no longer) runnable.
+//                ofile, cwd, name, vmas, ru, cru): only the process itself touches them while
+//                it exists, or its creator/reaper while the slot is not yet (or no longer)
+//                runnable.  The pages its page table maps may be shared with other processes
+//                (copy-on-write, page cache): their reference counts and cache state are
+//                guarded by pcache.lock (pcache.c, page.h), never by the process.
 #ifndef XV6_PROC_H
 #define XV6_PROC_H
 
@@ -22,6 +25,7 @@
 #ifndef __ASSEMBLER__
 
 #include "vma.h"
+#include "vmstat.h"
 
 // The registers a kernel thread keeps across swtch(): the callee-saved ones.  The caller-saved
 // registers are on the thread's stack already (swtch is an ordinary call).
@@ -88,6 +92,8 @@ struct proc {
   struct inode *cwd;          // current directory
   char name[16];              // for debugging (procdump, fault messages)
   struct vmas vmas;           // mmap regions (vma.c; only this process touches them)
+  struct rusage ru;           // faults and writeback of this process (fault.c, mmap.c)
+  struct rusage cru;          // summed over the children it has waited for
 };
 
 #endif // __ASSEMBLER__

@@ -91,6 +91,12 @@ extern uint64 sys_close(void);
 extern uint64 sys_mmap(void);
 extern uint64 sys_munmap(void);
 extern uint64 sys_mprotect(void);
+extern uint64 sys_msync(void);
+extern uint64 sys_fsync(void);
+extern uint64 sys_sync(void);
+extern uint64 sys_getrusage(void);
+extern uint64 sys_vmstat(void);
+extern uint64 sys_pagemap(void);
 
 // Indexed by the numbers in syscall.h.
 static uint64 (*const syscalls[])(void) = {
@@ -119,6 +125,12 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_mmap]     = sys_mmap,
   [SYS_munmap]   = sys_munmap,
   [SYS_mprotect] = sys_mprotect,
+  [SYS_msync]    = sys_msync,
+  [SYS_fsync]    = sys_fsync,
+  [SYS_sync]     = sys_sync,
+  [SYS_getrusage] = sys_getrusage,
+  [SYS_vmstat]   = sys_vmstat,
+  [SYS_pagemap]  = sys_pagemap,
 };
 
 void

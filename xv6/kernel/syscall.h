@@ -29,5 +29,11 @@
 #define SYS_mmap     23    // mmap(addr, len, prot, flags, fd, offset)
 #define SYS_munmap   24    // munmap(addr, len)
 #define SYS_mprotect 25    // mprotect(addr, len, prot)
+#define SYS_msync    26    // msync(addr, len, flags)
+#define SYS_fsync    27    // fsync(fd): write back the file's dirty mapped pages
+#define SYS_sync     28    // sync(): write back every dirty mapped page
+#define SYS_getrusage 29   // getrusage(who, struct rusage *): fault counts (vmstat.h)
+#define SYS_vmstat   30    // vmstat(struct vmstat *): system-wide page-cache counters
+#define SYS_pagemap  31    // pagemap(addr, uint64 *entry): the page behind a user address
 
 #endif

@@ -1,16 +1,20 @@
-// System calls mmap, munmap, mprotect: argument checking with Linux's errno rules.  The
-// regions themselves live in vma.c.
-//
-// This increment maps anonymous private memory only; file-backed and shared mappings come
-// next (TODO(next increment): they return -ENODEV for now).
+// System calls of the memory system: mmap, munmap, mprotect, msync, fsync, sync, and the
+// counters (getrusage, vmstat, pagemap).  Argument checking with Linux's errno rules lives
+// here; what the calls do to regions and pages is mmap.c.
 
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "riscv.h"
 #include "spinlock.h"
+#include "sleeplock.h"
 #include "proc.h"
+#include "fs.h"
+#include "file.h"
+#include "stat.h"
 #include "mman.h"
+#include "vmstat.h"
+#include "vmpte.h"
 #include "errno.h"
 #include "defs.h"
 
@@ -31,6 +35,8 @@ check_mmap_args(uint64 addr, uint64 len, int prot, int flags, uint64 off)
     return -EINVAL;
   if(type == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN))
     return -EOPNOTSUPP;
+  if(type == MAP_SHARED_VALIDATE && (flags & MAP_SYNC))
+    return -EOPNOTSUPP;     // no file here lives on a device with synchronous page faults
   if(prot & ~PROT_ALL)
     return -EINVAL;
   if(off % PGSIZE)
@@ -44,23 +50,29 @@ check_mmap_args(uint64 addr, uint64 len, int prot, int flags, uint64 off)
     return -EOVERFLOW;
   if((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr % PGSIZE)
     return -EINVAL;
+  if(flags & (MAP_GROWSDOWN | MAP_HUGETLB))
+    return -EOPNOTSUPP;     // grows-down stacks and 2 MiB pages: mmap part 2
   return 0;
 }
 
-// The kinds of mapping this increment cannot make yet.  0 or -errno.
+// The object a file mapping maps: a new reference to fd's file in *obj.  0 or -errno.
 static int
-check_supported(int flags, int fd)
+file_object(int fd, int prot, int flags, uint64 off, uint64 len, struct file **obj)
 {
   struct proc *p = myproc();
-  if(!(flags & MAP_ANONYMOUS)){
-    if(fd < 0 || fd >= NOFILE || p->ofile[fd] == 0)
-      return -EBADF;
-    return -ENODEV;        // TODO(next increment): file-backed mappings
-  }
-  if((flags & MAP_TYPE) != MAP_PRIVATE)
-    return -ENODEV;        // TODO(next increment): shared anonymous mappings
-  if(flags & (MAP_GROWSDOWN | MAP_HUGETLB))
-    return -EOPNOTSUPP;    // TODO(next increment): grows-down stacks, 2 MiB pages
+  struct file *f;
+  if(fd < 0 || fd >= NOFILE || (f = p->ofile[fd]) == 0)
+    return -EBADF;
+  if(f->type != FD_INODE || f->ip->type != T_FILE)
+    return -ENODEV;         // pipes, devices and directories cannot be mapped
+  if(!f->readable)
+    return -EACCES;
+  if((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) && !f->writable)
+    return -EACCES;
+  // Pages past MAXFILE could never be in the file; refuse offsets the page cache cannot index.
+  if(off / PGSIZE + len / PGSIZE > 0xffffffffUL)
+    return -EOVERFLOW;
+  *obj = filedup(f);
   return 0;
 }
 
@@ -78,13 +90,26 @@ sys_mmap(void)
   argaddr(5, &off);
 
   int err = check_mmap_args(addr, len, prot, flags, off);
-  if(err == 0)
-    err = check_supported(flags, fd);
   if(err)
     return err;
-  // MAP_NORESERVE, MAP_STACK, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_NONBLOCK, MAP_SYNC (private):
-  // accepted, no effect here.
-  return vma_mmap(myproc(), addr, PGROUNDUP(len), prot, flags);
+  len = PGROUNDUP(len);
+  struct file *obj = 0;
+  if(!(flags & MAP_ANONYMOUS)){
+    err = file_object(fd, prot, flags, off, len, &obj);
+    if(err)
+      return err;
+  } else if((flags & MAP_TYPE) != MAP_PRIVATE){
+    if(len / PGSIZE > 0xffffffffUL)
+      return -ENOMEM;
+    if((obj = shmalloc(len / PGSIZE)) == 0)
+      return -ENOMEM;
+    off = 0;
+  } else {
+    off = 0;                // ignored for private anonymous memory, as in Linux
+  }
+  // MAP_NORESERVE, MAP_STACK, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_SYNC (without VALIDATE):
+  // accepted, no effect here yet.
+  return vma_mmap(myproc(), addr, len, prot, flags, obj, off);
 }
 
 // int munmap(void *addr, uint64 len): unmapping a hole is not an error.
@@ -112,11 +137,114 @@ sys_mprotect(void)
   argaddr(1, &len);
   argint(2, &prot);
   if(addr % PGSIZE || (prot & ~PROT_ALL))
-    return -EINVAL;        // TODO(next increment): PROT_GROWSDOWN / PROT_GROWSUP
+    return -EINVAL;        // PROT_GROWSDOWN / PROT_GROWSUP: mmap part 2
   if(len == 0)
     return 0;
   uint64 end = PGROUNDUP(addr + len);
   if(end < addr || addr + len < addr || end > MAXVA)
     return -ENOMEM;
   return vma_mprotect(myproc(), addr, end, prot);
+}
+
+// int msync(void *addr, uint64 len, int flags)
+uint64
+sys_msync(void)
+{
+  uint64 addr, len;
+  int flags;
+  argaddr(0, &addr);
+  argaddr(1, &len);
+  argint(2, &flags);
+  if(addr % PGSIZE || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)))
+    return -EINVAL;
+  if((flags & MS_SYNC) && (flags & MS_ASYNC))
+    return -EINVAL;
+  uint64 end = PGROUNDUP(addr + len);
+  if(end < addr || addr + len < addr || end > MAXVA)
+    return -ENOMEM;
+  if(end == addr)
+    return 0;
+  return vma_msync(myproc(), addr, end, flags);
+}
+
+// int fsync(int fd): write the file's dirty pages (this process's stores included) to disk.
+uint64
+sys_fsync(void)
+{
+  int fd;
+  struct file *f;
+  argint(0, &fd);
+  if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+    return -EBADF;
+  if(f->type != FD_INODE)
+    return -EINVAL;
+  if(f->ip->type != T_FILE)
+    return 0;               // directories and devices: nothing is ever held back
+  struct proc *p = myproc();
+  vma_harvest(p, f->ip);
+  int n = pc_sync_inode(f->ip);
+  if(n < 0)
+    return n;
+  p->ru.ru_wbpages += n;
+  return 0;
+}
+
+// int sync(void): fsync for every file.
+uint64
+sys_sync(void)
+{
+  struct proc *p = myproc();
+  vma_harvest(p, 0);
+  int n = pc_sync_all();
+  if(n < 0)
+    return n;
+  p->ru.ru_wbpages += n;
+  return 0;
+}
+
+// int getrusage(int who, struct rusage *ru)
+uint64
+sys_getrusage(void)
+{
+  int who;
+  uint64 addr;
+  argint(0, &who);
+  argaddr(1, &addr);
+  struct proc *p = myproc();
+  struct rusage *ru;
+  if(who == RUSAGE_SELF)
+    ru = &p->ru;
+  else if(who == RUSAGE_CHILDREN)
+    ru = &p->cru;
+  else
+    return -EINVAL;
+  struct rusage copy = *ru;
+  return copyout(p->pagetable, addr, (char *)&copy, sizeof(copy));
+}
+
+// int vmstat(struct vmstat *st)
+uint64
+sys_vmstat(void)
+{
+  uint64 addr;
+  argaddr(0, &addr);
+  struct vmstat st;
+  memset(&st, 0, sizeof(st));
+  st.total_pages = ktotalpages();
+  st.free_pages = kfreepages();
+  pc_stats(&st);
+  virtio_disk_stats(&st.disk_reads, &st.disk_writes);
+  st.dirty_mode = DIRTY_TRACKING;
+  return copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st));
+}
+
+// int pagemap(void *addr, uint64 *entry)
+uint64
+sys_pagemap(void)
+{
+  uint64 addr, out;
+  argaddr(0, &addr);
+  argaddr(1, &out);
+  uint64 e = vma_pagemap(myproc(), addr);
+  return copyout(myproc()->pagetable, out, (char *)&e, sizeof(e));
 }

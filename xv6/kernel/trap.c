@@ -10,6 +10,7 @@
 #include "riscv.h"
 #include "spinlock.h"
 #include "proc.h"
+#include "errno.h"
 #include "defs.h"
 
 void kernelvec(void);                          // kernelvec.S
@@ -129,6 +130,22 @@ user_fault(struct proc *p, uint64 scause)
   setkilled(p);
 }
 
+// A page fault that uvm_fault() could not resolve: say why, then mark the process for death.
+static void
+fault_failed(struct proc *p, uint64 scause, uint64 stval, int err)
+{
+  if(err == -ENXIO)
+    printf("pid %d %s: bus error: %s at pc %p stval %p is past the end of the mapped file\n",
+           p->pid, p->name, exception_name(scause), (void *)p->trapframe->epc, (void *)stval);
+  else if(err == -ENOMEM)
+    printf("pid %d %s: out of memory: %s at pc %p stval %p\n", p->pid, p->name,
+           exception_name(scause), (void *)p->trapframe->epc, (void *)stval);
+  else
+    printf("pid %d %s: segmentation fault: %s at pc %p stval %p\n", p->pid, p->name,
+           exception_name(scause), (void *)p->trapframe->epc, (void *)stval);
+  setkilled(p);
+}
+
 // From uservec (trampoline.S), on the process's kernel stack, with the kernel page table.
 void
 usertrap(void)
@@ -150,9 +167,13 @@ usertrap(void)
     intr_on();                     // sepc, scause, sstatus are saved: interrupts may come
     syscall();
   } else if(is_page_fault(scause)){
-    // An mmap region's page touched for the first time; anything else is fatal.
-    if(vma_fault(p, csrr_stval(), scause) != 0)
-      user_fault(p, scause);
+    // A page not faulted in yet, copy-on-write or dirty tracking (fault.c); anything else is
+    // fatal.  Resolving it may sleep on the disk.
+    uint64 stval = csrr_stval();
+    intr_on();
+    int err = uvm_fault(p, stval, scause);
+    if(err)
+      fault_failed(p, scause, stval, err);
   } else {
     kind = devintr(scause);
     if(kind == TRAP_NOT_DEVICE)

@@ -63,6 +63,7 @@ static struct disk {
   uint16 used_seen;                // used.idx as far as we have processed it
   uint64 capacity;                 // disk size in 512-byte sectors
   struct slot slot[NSLOTMAX];
+  uint64 reads, writes;            // blocks requested since boot
 } disk;
 
 static inline volatile uint32 *
@@ -219,6 +220,10 @@ virtio_disk_rw(struct buf *b, int write)
   }
 
   acquire(&disk.lock);
+  if(write)
+    disk.writes++;
+  else
+    disk.reads++;
 
   // Wait for a free slot.
   int s;
@@ -270,6 +275,16 @@ virtio_disk_rw(struct buf *b, int write)
            st == VIRTIO_BLK_S_UNSUPP ? "unsupported" : "no status written");
     panic("virtio_disk_rw: disk I/O error");
   }
+}
+
+// Blocks read and written since boot (vmstat).
+void
+virtio_disk_stats(uint64 *reads, uint64 *writes)
+{
+  acquire(&disk.lock);
+  *reads = disk.reads;
+  *writes = disk.writes;
+  release(&disk.lock);
 }
 
 void

@@ -13,6 +13,8 @@
 #include "memlayout.h"
 #include "riscv.h"
 #include "errno.h"
+#include "mman.h"
+#include "vmpte.h"
 #include "defs.h"
 
 extern char etext[];        // kernel.ld: end of kernel text (page aligned)
@@ -95,6 +97,33 @@ walk(pagetable_t pagetable, uint64 va, int alloc)
   return &pagetable[PX(0, va)];
 }
 
+// The first non-empty leaf PTE (mapped, or PROT_NONE with a page) for a page in [*va, end),
+// skipping absent page-table pages whole; *va becomes its address.  0 if there is none.
+pte_t *
+walk_next(pagetable_t pagetable, uint64 *va, uint64 end)
+{
+  uint64 a = PGROUNDDOWN(*va);
+  while(a < end && a < MAXVA){
+    pte_t *l2 = &pagetable[PX(2, a)];
+    if(!(*l2 & PTE_V)){
+      a = (a | ((1L << 30) - 1)) + 1;          // next gigabyte
+      continue;
+    }
+    pte_t *l1 = &((pagetable_t)PTE2PA(*l2))[PX(1, a)];
+    if(!(*l1 & PTE_V)){
+      a = (a | ((1L << 21) - 1)) + 1;          // next 2 MiB
+      continue;
+    }
+    pte_t *pte = &((pagetable_t)PTE2PA(*l1))[PX(0, a)];
+    if(*pte != 0){
+      *va = a;
+      return pte;
+    }
+    a += PGSIZE;
+  }
+  return 0;
+}
+
 // The physical address of user page va, or 0 if it is not mapped for user access.
 uint64
 walkaddr(pagetable_t pagetable, uint64 va)
@@ -138,7 +167,7 @@ mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 pa, int perm)
 }
 
 // Remove npages mappings starting at va (page aligned), which must exist; with do_free, also
-// free the physical pages.
+// drop the references to the physical pages (freeing those nobody else maps).
 void
 uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
 {
@@ -152,7 +181,7 @@ uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
     if(PTE_FLAGS(*pte) == PTE_V)
       panic("uvmunmap: not a leaf");
     if(do_free)
-      kfree((void *)PTE2PA(*pte));
+      page_put(PTE2PA(*pte));
     *pte = 0;
   }
 }
@@ -229,35 +258,27 @@ uvmfree(pagetable_t pagetable, uint64 sz)
   freewalk(pagetable);
 }
 
-// Give the child a private copy of the parent's page at va: same contents and permissions.
-static int
-copy_page(pagetable_t old, pagetable_t new, uint64 va)
-{
-  pte_t *pte = walk(old, va, 0);
-  if(pte == 0 || (*pte & PTE_V) == 0)
-    panic("uvmcopy: parent page not mapped");
-  char *mem = kalloc();
-  if(mem == 0)
-    return -ENOMEM;
-  memmove(mem, (char *)PTE2PA(*pte), PGSIZE);
-  if(mappages(new, va, PGSIZE, (uint64)mem, PTE_FLAGS(*pte) & ~PTE_V) != 0){
-    kfree(mem);
-    return -ENOMEM;
-  }
-  return 0;
-}
-
-// Copy a parent's memory [0, sz) into the child's page table.  Returns 0, or -ENOMEM with the
-// child's partial copy undone.
+// Share the parent's memory [0, sz) with the child, copy-on-write: writable pages lose W in
+// both page tables and get PTE_COW, so the first store of either copies the page (fault.c).
+// Nothing is copied now.  Returns 0, or -ENOMEM with the child's partial mapping undone.  The
+// caller fences the parent's TLB.
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
 {
   for(uint64 va = 0; va < sz; va += PGSIZE){
-    if(copy_page(old, new, va) != 0){
+    pte_t *pte = walk(old, va, 0);
+    if(pte == 0 || (*pte & PTE_V) == 0)
+      panic("uvmcopy: parent page not mapped");
+    pte_t *dst = walk(new, va, 1);
+    if(dst == 0){
       if(va > 0)
         uvmunmap(new, 0, va / PGSIZE, 1);
       return -ENOMEM;
     }
+    if(*pte & PTE_W)
+      *pte = (*pte & ~PTE_W) | PTE_COW;
+    page_dup(PTE2PA(*pte));
+    *dst = *pte;
   }
   return 0;
 }
@@ -285,6 +306,7 @@ mapped_page(pagetable_t pagetable, uint64 va, int write)
   uint64 need = PTE_V | PTE_U | (write ? PTE_W : 0);
   if((*pte & need) != need)
     return 0;
+  *pte |= PTE_A | (write ? PTE_D : 0);   // as the hardware would: dirty tracking reads D
   return (char *)PTE2PA(*pte);
 }
 
@@ -294,7 +316,7 @@ static char *
 user_page(pagetable_t pagetable, uint64 va, int write)
 {
   char *pa = mapped_page(pagetable, va, write);
-  if(pa == 0 && va < MAXVA && vma_fault_in(pagetable, va, write) == 0)
+  if(pa == 0 && va < MAXVA && uvm_fault_in(pagetable, va, write) == 0)
     pa = mapped_page(pagetable, va, write);
   return pa;
 }

@@ -1,27 +1,16 @@
-// Virtual memory areas: the regions a process maps with mmap, and their page faults.
+// Virtual memory areas: each process's table of mmap regions (struct vmas, vma.h).
 //
-// What this file owns:
-//   - p->vmas, each process's table of regions: a sorted array (by start address) of at most
-//     MAXMAPCOUNT non-overlapping regions.  Lookup is a binary search (O(log n)); insert,
-//     remove, split and merge shift the array (O(n), n <= MAXMAPCOUNT).
-//   - the user pages inside those regions: allocated lazily by vma_fault() on first touch
-//     (from usertrap, or from copyin/copyout through vm.c), freed by munmap, exec and exit.
-//     Nothing else maps, unmaps or frees them.
+// What this file owns: the table itself -- a sorted array (by start address) of at most
+// MAXMAPCOUNT non-overlapping regions, kept in a ring of page-sized chunks allocated as it
+// grows (vma.h).  Lookup is a binary search (O(log n)); inserting or removing at either end is
+// O(1) (top-down placement inserts at the front), in the middle it moves the shorter side.
+// Free-hole search for mmap(NULL, ...) starts from where the last one ended (O(log n) in the
+// usual case).  What the regions mean for pages and files is mmap.c's business; this file
+// never touches a page table or a file reference.
 //
-// Locking: none.  xv6 processes are single-threaded, so a process's VMAs and the page-table
-// entries for them are only touched by the process itself (system calls, faults, exec, exit),
-// by fork while it builds a child that is not yet runnable, and by the parent's wait() through
-// freeproc() once the child is a ZOMBIE -- the same rule as p->pagetable and p->sz (proc.h).
-// Nothing here sleeps (kalloc and walk do not), so copyin/copyout may fault pages in while
-// holding spinlocks (pipewrite does).
-//
-// TLBs: only the owning hart changes a process's page table, and userret (trampoline.S) does
-// sfence.vma on every return to user mode on every hart, so a stale translation cannot
-// survive into user mode; the local sfence_vma() calls here are belt and braces.
-//
-// PTE encoding: PROT_NONE must not be a valid PTE (V=1 with R=W=X=0 points to the next level),
-// so a page that has memory but is PROT_NONE keeps its physical address with V=0 and the
-// software bit PTE_PNONE set.  Only this file creates or reads such entries.
+// Locking: none.  xv6 processes are single-threaded, so a process's table is only touched by
+// the process itself (system calls, faults, exec, exit), and by fork while it builds a child
+// that is not yet runnable -- the same rule as p->pagetable and p->sz (proc.h).
 
 #include "types.h"
 #include "param.h"
@@ -33,22 +22,15 @@
 #include "errno.h"
 #include "defs.h"
 
-#define PTE_PNONE (1L << 8)   // RSW bit: a PROT_NONE page that owns memory (V=0)
-
-// The MAP_* bits kept in struct vma; two adjacent regions merge only if these are equal.
-#define VMA_KEEP_FLAGS (MAP_TYPE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE | MAP_LOCKED)
-
-// ---- the sorted table ------------------------------------------------------------------------
-
 // Index of the first region whose end is above va (n if none): the region holding va, if any,
 // else the first region after va.  Binary search.
-static int
-lower_bound(struct vmas *t, uint64 va)
+int
+vma_index(struct vmas *t, uint64 va)
 {
   int lo = 0, hi = t->n;
   while(lo < hi){
     int mid = (lo + hi) / 2;
-    if(t->v[mid].end <= va)
+    if(vma_at(t, mid)->end <= va)
       lo = mid + 1;
     else
       hi = mid;
@@ -60,9 +42,9 @@ lower_bound(struct vmas *t, uint64 va)
 struct vma *
 vma_find(struct vmas *t, uint64 va)
 {
-  int i = lower_bound(t, va);
-  if(i < t->n && t->v[i].start <= va)
-    return &t->v[i];
+  int i = vma_index(t, va);
+  if(i < t->n && vma_at(t, i)->start <= va)
+    return vma_at(t, i);
   return 0;
 }
 
@@ -70,45 +52,109 @@ vma_find(struct vmas *t, uint64 va)
 int
 vma_overlaps(struct vmas *t, uint64 start, uint64 end)
 {
-  int i = lower_bound(t, start);
-  return i < t->n && t->v[i].start < end;
+  int i = vma_index(t, start);
+  return i < t->n && vma_at(t, i)->start < end;
 }
 
-// Put r at index i, shifting the rest up.  0, or -ENOMEM at the MAXMAPCOUNT limit.
+// Make sure the chunk holding slot exists.  0, or -ENOMEM.
 static int
-insert_at(struct vmas *t, int i, struct vma *r)
+have_slot(struct vmas *t, int slot)
+{
+  int c = slot / VMAS_PER_CHUNK;
+  if(t->chunk[c] == 0 && (t->chunk[c] = kalloc()) == 0)
+    return -ENOMEM;
+  return 0;
+}
+
+// Put r at index i.  The shorter side moves: the regions before i one slot down, or those from
+// i on one slot up.  0, or -ENOMEM (past MAXMAPCOUNT, or no memory for a chunk).
+int
+vma_insert(struct vmas *t, int i, struct vma *r)
 {
   if(t->n >= MAXMAPCOUNT)
     return -ENOMEM;
-  memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(struct vma));
-  t->v[i] = *r;
+  if(i < t->n - i){
+    int slot = (t->base + VMA_SLOTS - 1) % VMA_SLOTS;
+    if(have_slot(t, slot) != 0)
+      return -ENOMEM;
+    t->base = slot;
+    for(int j = 0; j < i; j++)
+      *vma_at(t, j) = *vma_at(t, j + 1);
+  } else {
+    if(have_slot(t, (t->base + t->n) % VMA_SLOTS) != 0)
+      return -ENOMEM;
+    for(int j = t->n; j > i; j--)
+      *vma_at(t, j) = *vma_at(t, j - 1);
+  }
+  *vma_at(t, i) = *r;
   t->n++;
   return 0;
 }
 
+// Give back every chunk (the table is empty).
 static void
-remove_at(struct vmas *t, int i)
+free_chunks(struct vmas *t)
 {
-  memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(struct vma));
+  for(int c = 0; c < VMA_CHUNKS; c++){
+    if(t->chunk[c]){
+      kfree(t->chunk[c]);
+      t->chunk[c] = 0;
+    }
+  }
+  t->base = 0;
+}
+
+// Remove the region at index i; the shorter side moves.  A hole opens where it was, so the
+// placement hint is dropped if the hole lies above it.
+void
+vma_remove(struct vmas *t, int i)
+{
+  if(vma_at(t, i)->end > t->hint){
+    t->hint = 0;
+    t->hole_above = 0;
+  }
+  if(i < t->n - 1 - i){
+    for(int j = i; j > 0; j--)
+      *vma_at(t, j) = *vma_at(t, j - 1);
+    t->base = (t->base + 1) % VMA_SLOTS;
+  } else {
+    for(int j = i; j < t->n - 1; j++)
+      *vma_at(t, j) = *vma_at(t, j + 1);
+  }
   t->n--;
+  if(t->n == 0)
+    free_chunks(t);
+}
+
+// How many more regions splitting at addr would make: 1 if addr falls strictly inside one.
+int
+vma_splits_at(struct vmas *t, uint64 addr)
+{
+  struct vma *r = vma_find(t, addr);
+  return r != 0 && r->start < addr;
 }
 
 // Make addr a region boundary: if it falls strictly inside a region, cut that region in two.
-// 0, or -ENOMEM at the limit.
-static int
-split_at(struct vmas *t, uint64 addr)
+// The upper part's offset moves with it; the caller takes the extra file reference.
+// 0, or -ENOMEM.  *upper (if not 0) gets the new upper part's index, or -1 if none was made.
+int
+vma_split(struct vmas *t, uint64 addr, int *upper)
 {
-  int i = lower_bound(t, addr);
-  if(i == t->n || t->v[i].start >= addr)
+  if(upper)
+    *upper = -1;
+  int i = vma_index(t, addr);
+  if(i == t->n || vma_at(t, i)->start >= addr)
     return 0;
-  struct vma upper = t->v[i];
-  upper.start = addr;
-  if(upper.file)
-    upper.offset += addr - t->v[i].start;
-  int err = insert_at(t, i + 1, &upper);
-  if(err == 0)
-    t->v[i].end = addr;
-  return err;
+  struct vma hi = *vma_at(t, i);
+  hi.start = addr;
+  hi.offset += addr - vma_at(t, i)->start;
+  int err = vma_insert(t, i + 1, &hi);
+  if(err)
+    return err;
+  vma_at(t, i)->end = addr;
+  if(upper)
+    *upper = i + 1;
+  return 0;
 }
 
 // Can b (starting where a ends) be folded into a?
@@ -120,326 +166,102 @@ mergeable(struct vma *a, struct vma *b)
   return a->file == 0 || a->offset + (a->end - a->start) == b->offset;
 }
 
-// Merge every pair of adjacent compatible regions.
-static void
-coalesce(struct vmas *t)
-{
-  if(t->n == 0)
-    return;
-  int j = 0;
-  for(int i = 1; i < t->n; i++){
-    if(mergeable(&t->v[j], &t->v[i]))
-      t->v[j].end = t->v[i].end;
-    else
-      t->v[++j] = t->v[i];
-  }
-  t->n = j + 1;
-}
-
-// ---- pages -------------------------------------------------------------------------------------
-
-// The leaf PTE bits for prot: 0 for PROT_NONE; W needs R on RISC-V.
-static uint64
-prot_pte(int prot)
-{
-  uint64 bits = PTE_V | PTE_U;
-  if((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0)
-    return 0;
-  if(prot & PROT_READ)
-    bits |= PTE_R;
-  if(prot & PROT_WRITE)
-    bits |= PTE_R | PTE_W;
-  if(prot & PROT_EXEC)
-    bits |= PTE_X;
-  return bits;
-}
-
-// The PTE for a page of memory pa in a region with prot.
-static pte_t
-make_pte(uint64 pa, int prot)
-{
-  uint64 bits = prot_pte(prot);
-  return PA2PTE(pa) | (bits ? bits : PTE_PNONE);
-}
-
-// Does this PTE own a page (mapped, or kept under PROT_NONE)?
-static int
-has_page(pte_t *pte)
-{
-  return pte != 0 && (*pte & (PTE_V | PTE_PNONE)) != 0;
-}
-
-// Free the pages of [start, end) that were faulted in.
-static void
-free_pages(pagetable_t pt, uint64 start, uint64 end)
-{
-  for(uint64 a = start; a < end; a += PGSIZE){
-    pte_t *pte = walk(pt, a, 0);
-    if(has_page(pte)){
-      kfree((void *)PTE2PA(*pte));
-      *pte = 0;
-    }
-  }
-}
-
-// Give the page at va (page aligned, not yet backed) a zeroed page of memory.  0 or -ENOMEM.
-static int
-fill_page(pagetable_t pt, uint64 va, int prot)
-{
-  char *mem = kalloc();
-  if(mem == 0)
-    return -ENOMEM;
-  memset(mem, 0, PGSIZE);
-  pte_t *pte = walk(pt, va, 1);
-  if(pte == 0){
-    kfree(mem);
-    return -ENOMEM;
-  }
-  *pte = make_pte((uint64)mem, prot);
-  return 0;
-}
-
-// Give the existing pages of [start, end) the PTE bits of prot.
-static void
-reprotect_pages(pagetable_t pt, uint64 start, uint64 end, int prot)
-{
-  for(uint64 a = start; a < end; a += PGSIZE){
-    pte_t *pte = walk(pt, a, 0);
-    if(has_page(pte))
-      *pte = make_pte(PTE2PA(*pte), prot);
-  }
-}
-
-// ---- faults --------------------------------------------------------------------------------
-
-// May an access of this kind (a page-fault scause) touch a region with prot?
-static int
-access_ok(int prot, uint64 cause)
-{
-  switch(cause){
-  case EXC_INST_PAGE_FAULT:
-    return (prot & PROT_EXEC) != 0;
-  case EXC_LOAD_PAGE_FAULT:
-    return (prot & (PROT_READ | PROT_WRITE)) != 0;   // W implies R
-  case EXC_STORE_PAGE_FAULT:
-    return (prot & PROT_WRITE) != 0;
-  }
-  return 0;
-}
-
-// A page fault at user address va with the given scause (12, 13 or 15).  If va is in one of
-// p's regions and the region allows the access, back the page with zeroed memory (lazy
-// allocation) and return 0.  Otherwise -EFAULT (no region, or prot forbids the access: the
-// caller kills the process, or fails the copy), or -ENOMEM.
-int
-vma_fault(struct proc *p, uint64 va, uint64 cause)
-{
-  if(va >= MAXVA)
-    return -EFAULT;
-  struct vma *r = vma_find(&p->vmas, va);
-  if(r == 0 || !access_ok(r->prot, cause))
-    return -EFAULT;
-  uint64 page = PGROUNDDOWN(va);
-  pte_t *pte = walk(p->pagetable, page, 0);
-  if(has_page(pte))
-    return 0;   // already there: a spurious fault (the PTE allows what the region allows)
-  return fill_page(p->pagetable, page, r->prot);
-}
-
-// For vm.c's copyin/copyout: fault in the page at va of pagetable, if that is the current
-// process's and va is in a region allowing the access.  0, or -errno.
-int
-vma_fault_in(pagetable_t pagetable, uint64 va, int write)
-{
-  struct proc *p = myproc();
-  if(p == 0 || p->pagetable != pagetable)
-    return -EFAULT;
-  return vma_fault(p, va, write ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT);
-}
-
-// ---- operations on a process's regions ------------------------------------------------------
-
-// Remove [start, end) (page aligned) from p's regions, freeing their pages.  Parts of regions
-// outside the range stay.  0, or -ENOMEM if cutting a hole in one region would pass the limit
-// (then nothing changed).
-int
-vma_unmap(struct proc *p, uint64 start, uint64 end)
-{
-  struct vmas *t = &p->vmas;
-  int i = lower_bound(t, start);
-  if(i < t->n && t->v[i].start < start && t->v[i].end > end){
-    int err = split_at(t, end);     // a hole in the middle of one region: needs a new entry
-    if(err)
-      return err;
-  }
-  while(i < t->n && t->v[i].start < end){
-    struct vma *r = &t->v[i];
-    uint64 lo = r->start > start ? r->start : start;
-    uint64 hi = r->end < end ? r->end : end;
-    free_pages(p->pagetable, lo, hi);
-    if(r->start < start){
-      r->end = start;               // keep the head
-      i++;
-    } else if(r->end > end){
-      if(r->file)
-        r->offset += end - r->start;
-      r->start = end;               // keep the tail
-      i++;
-    } else {
-      remove_at(t, i);
-    }
-  }
-  sfence_vma();
-  return 0;
-}
-
-// Unmap everything (exit, exec, freeproc): pt is the page table the regions live in.
+// Merge compatible neighbours among the regions that touch [start, end] (and the ones just
+// outside it).  Each merge makes one region of two, so the absorbed one's file reference goes
+// to drop(file).  Only the changed part of the table is looked at: O(k + n) for k regions
+// there, the n for moving the table after a merge.
 void
-vma_unmap_all(struct vmas *t, pagetable_t pt)
+vma_coalesce(struct vmas *t, uint64 start, uint64 end, void (*drop)(struct file *))
 {
-  for(int i = 0; i < t->n; i++)
-    free_pages(pt, t->v[i].start, t->v[i].end);
+  int i = vma_index(t, start);
+  if(i > 0)
+    i--;
+  while(i + 1 < t->n && vma_at(t, i)->start <= end){
+    struct vma *a = vma_at(t, i), *b = vma_at(t, i + 1);
+    if(!mergeable(a, b)){
+      i++;
+      continue;
+    }
+    struct file *f = b->file;
+    a->end = b->end;
+    uint64 keep_hint = t->hint, keep_hole = t->hole_above;
+    vma_remove(t, i + 1);           // no hole opens: a covers b's range
+    t->hint = keep_hint;
+    t->hole_above = keep_hole;
+    if(f && drop)
+      drop(f);
+  }
+}
+
+// Forget every region (their pages and files are the caller's to release first).
+void
+vma_clear(struct vmas *t)
+{
   t->n = 0;
+  t->hint = t->hole_above = 0;
+  free_chunks(t);
 }
 
-// Find room for len bytes: the highest free hole in [MMAPMIN, MMAPTOP).  Its address, or 0.
-static uint64
-find_hole(struct vmas *t, uint64 len)
+// Give `to` (empty) a copy of from's table.  0, or -ENOMEM (then `to` stays empty).
+int
+vma_dup(struct vmas *from, struct vmas *to)
 {
-  uint64 hi = MMAPTOP;
-  for(int i = t->n - 1; i >= -1; i--){
-    uint64 lo = i >= 0 ? t->v[i].end : MMAPMIN;
-    if(lo < MMAPMIN)
-      lo = MMAPMIN;
-    if(hi > lo && hi - lo >= len)
-      return hi - len;
-    if(i >= 0 && t->v[i].start < hi)
-      hi = t->v[i].start;
-    if(hi <= MMAPMIN)
-      break;
-  }
-  return 0;
-}
-
-// Is [addr, addr+len) a place a mapping may go: above the heap, below MMAPTOP?
-static int
-in_user_area(struct proc *p, uint64 addr, uint64 len)
-{
-  return addr >= PGROUNDUP(p->sz) && addr + len > addr && addr + len <= MMAPTOP;
-}
-
-// Where the new mapping goes, or -errno.
-static uint64
-place(struct proc *p, uint64 addr, uint64 len, int flags)
-{
-  struct vmas *t = &p->vmas;
-  if(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)){
-    if(!in_user_area(p, addr, len))
+  for(int i = 0; i < from->n; i++){
+    if(have_slot(to, i) != 0){
+      vma_clear(to);
       return -ENOMEM;
-    if(vma_overlaps(t, addr, addr + len)){
-      if(flags & MAP_FIXED_NOREPLACE)
-        return -EEXIST;
-      int err = vma_unmap(p, addr, addr + len);
-      if(err)
-        return err;
     }
-    return addr;
+    *vma_at(to, i) = *vma_at(from, i);
   }
-  uint64 hint = PGROUNDUP(addr);
-  if(addr != 0 && in_user_area(p, hint, len) && !vma_overlaps(t, hint, hint + len))
-    return hint;
-  uint64 a = find_hole(t, len);
-  return a ? a : -ENOMEM;
-}
-
-// Back every page of [start, end) now (MAP_POPULATE, MAP_LOCKED).  0 or -ENOMEM.
-static int
-populate(struct proc *p, uint64 start, uint64 end, int prot)
-{
-  if(prot_pte(prot) == 0)
-    return 0;
-  for(uint64 a = start; a < end; a += PGSIZE){
-    if(!has_page(walk(p->pagetable, a, 0)) && fill_page(p->pagetable, a, prot) != 0)
-      return -ENOMEM;
-  }
+  to->n = from->n;
+  to->hint = from->hint;
+  to->hole_above = from->hole_above;
   return 0;
 }
 
-// Create an anonymous private mapping of len bytes (page multiple, > 0), arguments already
-// checked by sys_mmap.  Returns its address, or -errno (ENOMEM, EEXIST).
+// The free hole of len bytes right below t->hint, or 0.  O(log n).
+static uint64
+below_hint(struct vmas *t, uint64 len, uint64 lo, uint64 hi)
+{
+  uint64 top = t->hint;
+  if(top == 0 || top > hi || len <= t->hole_above)
+    return 0;                       // no hint, or a hole above it might fit
+  int i = vma_index(t, top);
+  if(i < t->n && vma_at(t, i)->start < top)
+    return 0;                       // a region spans the hint now
+  uint64 bottom = i > 0 ? vma_at(t, i - 1)->end : lo;
+  if(bottom < lo)
+    bottom = lo;
+  return top > bottom && top - bottom >= len ? top - len : 0;
+}
+
+// The highest free hole of len bytes in [lo, hi): its address, or 0.  Like Linux before its
+// gap-augmented trees, it remembers where the last search ended (t->hint) and the largest hole
+// it skipped above that; a request no larger than that hole looks right below the hint first.
 uint64
-vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags)
+vma_hole(struct vmas *t, uint64 len, uint64 lo, uint64 hi)
 {
-  struct vmas *t = &p->vmas;
-  if(t->n >= MAXMAPCOUNT && !(flags & MAP_FIXED))
-    return -ENOMEM;
-  uint64 start = place(p, addr, len, flags);
-  if((int64)start < 0)
-    return start;
-  struct vma r = { .start = start, .end = start + len, .prot = prot,
-                   .flags = flags & VMA_KEEP_FLAGS, .file = 0, .offset = 0 };
-  int err = insert_at(t, lower_bound(t, start), &r);
-  if(err)
-    return err;
-  coalesce(t);
-  if(flags & (MAP_POPULATE | MAP_LOCKED)){
-    if(populate(p, start, start + len, prot) != 0){
-      vma_unmap(p, start, start + len);
-      return -ENOMEM;
-    }
+  uint64 a = below_hint(t, len, lo, hi);
+  if(a){
+    t->hint = a;
+    return a;
   }
-  return start;
-}
-
-// Set prot on [start, end) (page aligned), which must be mapped throughout (else -ENOMEM),
-// splitting regions at the ends and updating the PTEs of pages already there.
-int
-vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
-{
-  struct vmas *t = &p->vmas;
-  int i = lower_bound(t, start);
-  for(uint64 a = start; a < end; i++){
-    if(i == t->n || t->v[i].start > a)
-      return -ENOMEM;
-    a = t->v[i].end;
-  }
-  int extra = (vma_find(t, start) && vma_find(t, start)->start < start) +
-              (vma_find(t, end) && vma_find(t, end)->start < end);
-  if(t->n + extra > MAXMAPCOUNT)
-    return -ENOMEM;
-  if(split_at(t, start) != 0 || split_at(t, end) != 0)
-    panic("vma_mprotect: split");
-  for(i = lower_bound(t, start); i < t->n && t->v[i].start < end; i++)
-    t->v[i].prot = prot;
-  reprotect_pages(p->pagetable, start, end, prot);
-  coalesce(t);
-  sfence_vma();
-  return 0;
-}
-
-// fork: give the child copies of the parent's regions and of every page faulted in so far.
-// 0, or -ENOMEM (the child's copies so far are freed).
-int
-vma_copy(struct proc *from, struct proc *to)
-{
-  to->vmas = from->vmas;
-  for(int i = 0; i < from->vmas.n; i++){
-    struct vma *r = &from->vmas.v[i];
-    for(uint64 a = r->start; a < r->end; a += PGSIZE){
-      pte_t *src = walk(from->pagetable, a, 0);
-      if(!has_page(src))
-        continue;
-      char *mem = kalloc();
-      pte_t *dst = mem ? walk(to->pagetable, a, 1) : 0;
-      if(dst == 0){
-        if(mem)
-          kfree(mem);
-        vma_unmap_all(&to->vmas, to->pagetable);
-        return -ENOMEM;
-      }
-      memmove(mem, (char *)PTE2PA(*src), PGSIZE);
-      *dst = PA2PTE((uint64)mem) | PTE_FLAGS(*src);
+  uint64 top = hi, skipped = 0;
+  for(int i = vma_index(t, hi) - 1; i >= -1; i--){
+    uint64 bottom = i >= 0 ? vma_at(t, i)->end : lo;
+    if(bottom < lo)
+      bottom = lo;
+    if(top > bottom && top - bottom >= len){
+      t->hint = top - len;
+      t->hole_above = skipped;
+      return top - len;
     }
+    if(top > bottom && top - bottom > skipped)
+      skipped = top - bottom;
+    if(i >= 0 && vma_at(t, i)->start < top)
+      top = vma_at(t, i)->start;
+    if(top <= lo)
+      break;
   }
   return 0;
 }

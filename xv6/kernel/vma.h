@@ -1,21 +1,56 @@
-// Per-process virtual memory areas (VMAs): the regions created by mmap.  See vma.c.
+// Per-process virtual memory areas (VMAs): the regions created by mmap.  The table is vma.c;
+// what happens to the pages inside the regions is mmap.c and fault.c.
 #ifndef XV6_VMA_H
 #define XV6_VMA_H
+
+#include "mman.h"
 
 // One mapped region [start, end), page aligned, non-empty.
 struct vma {
   uint64 start;
   uint64 end;
   int prot;             // PROT_* bits (mman.h)
-  int flags;            // the MAP_* bits that describe the region (VMA_KEEP_FLAGS in vma.c)
-  struct file *file;    // backing file; 0 for anonymous memory (file mappings: next increment)
-  uint64 offset;        // file offset of start (0 for anonymous memory)
+  int flags;            // the MAP_* bits that describe the region (VMA_KEEP_FLAGS in vma.c);
+                        // the type is MAP_SHARED or MAP_PRIVATE (SHARED_VALIDATE is SHARED)
+  struct file *file;    // the object mapped, one reference per region: an FD_INODE file, an
+                        // FD_SHM object (shared anonymous memory), or 0 (private anonymous)
+  uint64 offset;        // byte offset in the object of start (0 for private anonymous)
 };
 
+// The table is a ring of VMA_SLOTS slots held in page-sized chunks, allocated when first used,
+// so a process with few regions costs one page and one with many needs no contiguous memory.
+// Being a ring, it inserts at either end without moving anything: top-down placement always
+// inserts at the front.
+#define VMAS_PER_CHUNK  (PGSIZE / sizeof(struct vma))
+#define VMA_CHUNKS      ((MAXMAPCOUNT + VMAS_PER_CHUNK - 1) / VMAS_PER_CHUNK)
+#define VMA_SLOTS       (VMA_CHUNKS * VMAS_PER_CHUNK)
+
 // A process's regions, sorted by start, never overlapping, at most MAXMAPCOUNT of them.
+// Region i is in slot (base + i) % VMA_SLOTS (vma_at()).
 struct vmas {
   int n;
-  struct vma v[MAXMAPCOUNT];
+  int base;                          // slot of region 0
+  struct vma *chunk[VMA_CHUNKS];     // 0 until a slot in it is used
+  uint64 hint;                       // start of the last top-down placement (0: none)
+  uint64 hole_above;                 // no free hole above hint is longer than this
 };
+
+static inline struct vma *
+vma_slot(struct vmas *t, int slot)
+{
+  return &t->chunk[slot / VMAS_PER_CHUNK][slot % VMAS_PER_CHUNK];
+}
+
+static inline struct vma *
+vma_at(struct vmas *t, int i)
+{
+  return vma_slot(t, (t->base + i) % VMA_SLOTS);
+}
+
+static inline int
+vma_shared(struct vma *r)
+{
+  return (r->flags & MAP_TYPE) == MAP_SHARED;
+}
 
 #endif

@@ -2,6 +2,7 @@
 // one line per failed check and "mmaptest: FAILED" (exit 1).
 
 #include "kernel/types.h"
+#include "kernel/param.h"
 #include "kernel/fcntl.h"
 #include "user/user.h"
 
@@ -240,14 +241,14 @@ t_limit(void)
 {
   char *first = 0, *r = 0;
   int n = 0;
-  for(; n < 400; n++){
+  for(; n < MAXMAPCOUNT + 10; n++){
     r = anon(0, PG, n % 2 ? PROT_READ : PROT_READ | PROT_WRITE, 0);
     if(r == MAP_FAILED)
       break;
     if(n == 0)
       first = r;
   }
-  CHECK(r == MAP_FAILED && errno == ENOMEM && n > 100 && n < 400,
+  CHECK(r == MAP_FAILED && errno == ENOMEM && n == MAXMAPCOUNT,
         "map count limit: %d regions, errno %d", n, errno);
   if(first)
     CHECK(munmap(first - (n - 1) * PG, n * PG) == 0, "munmap all");

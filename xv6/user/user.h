@@ -10,6 +10,7 @@
 #include "kernel/types.h"
 #include "kernel/errno.h"
 #include "kernel/mman.h"
+#include "kernel/vmstat.h"
 
 struct stat;
 
@@ -40,6 +41,12 @@ int poweroff(int code);                 // ours: stop the machine with this exit
 void* mmap(void *addr, uint64 length, int prot, int flags, int fd, long offset);
 int munmap(void *addr, uint64 length);
 int mprotect(void *addr, uint64 length, int prot);
+int msync(void *addr, uint64 length, int flags);
+int fsync(int fd);                      // ours: write the file's dirty mapped pages to disk
+int sync(void);                         // ours: the same for every file
+int getrusage(int who, struct rusage *ru);  // ours: fault counts (kernel/vmstat.h)
+int vmstat(struct vmstat *st);          // ours: system-wide page-cache counters
+int pagemap(void *addr, uint64 *entry); // ours: Linux pagemap entry of the page at addr
 
 // ---- ulib.c
 int stat(const char*, struct stat*);

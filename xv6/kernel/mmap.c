@@ -1,0 +1,451 @@
+// What mmap, munmap, mprotect, msync, fork, exec and exit do to a process's regions and to
+// the pages inside them.  The table of regions is vma.c; faults are fault.c; shared pages and
+// writeback are pcache.c.
+//
+// Each region holds one reference to the object it maps (an open file, or a shared anonymous
+// object), so the fd may be closed after mmap; each page-table entry of a region holds one
+// reference to its page.  Dirty shared file pages are written back when they are unmapped
+// (munmap, exit, exec, MAP_FIXED over them), on msync(MS_SYNC), and on fsync/sync.
+//
+// Dirty pages are found per process: the dirty record of a shared file page lives in the PTEs
+// of the processes that stored to it (vmpte.h) until one of that process's own calls above
+// harvests it into the page (PG_DIRTY), which any later writeback of the file then honours.
+// (Reaching into other processes' page tables needs a reverse map and remote TLB shootdowns.)
+//
+// Locking: as vma.c -- a process's regions and page table are its own.  Writeback sleeps
+// (disk), so none of this may run under a spinlock.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "proc.h"
+#include "fs.h"
+#include "file.h"
+#include "mman.h"
+#include "vmpte.h"
+#include "errno.h"
+#include "defs.h"
+
+// The MAP_* bits kept in struct vma; two adjacent regions merge only if these are equal.
+#define VMA_KEEP_FLAGS (MAP_TYPE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE | MAP_LOCKED)
+
+static int
+is_file(struct vma *r)
+{
+  return r->file && r->file->type == FD_INODE;
+}
+
+static int
+shared_file(struct vma *r)
+{
+  return is_file(r) && vma_shared(r);
+}
+
+// ---- pages of a range ---------------------------------------------------------------------------
+
+// If the shared file page behind *pte was stored to, move that record into the page.
+static void
+harvest(pte_t *pte)
+{
+  if(pte_dirty(*pte)){
+    pc_set_dirty(PTE2PA(*pte));
+    *pte = pte_clean(*pte);
+  }
+}
+
+// Write back the dirty shared file pages of region r in [lo, hi) (harvesting their PTEs
+// first).  Pages written, or -errno.
+static int
+writeback_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 hi)
+{
+  int n = 0;
+  for(uint64 a = lo; a < hi; a += PGSIZE){
+    pte_t *pte = walk_next(pt, &a, hi);
+    if(pte == 0)
+      break;
+    harvest(pte);
+  }
+  sfence_vma();
+  for(uint64 a = lo; a < hi; a += PGSIZE){
+    pte_t *pte = walk_next(pt, &a, hi);
+    if(pte == 0)
+      break;
+    int r2 = pc_writeback(r->file->ip, PTE2PA(*pte));
+    if(r2 < 0)
+      return r2;
+    n += r2;
+  }
+  p->ru.ru_wbpages += n;
+  return n;
+}
+
+// Take the pages of region r in [lo, hi) out of page table pt, writing dirty shared file pages
+// back first.
+static void
+release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 hi)
+{
+  for(uint64 a = lo; a < hi; a += PGSIZE){
+    pte_t *pte = walk_next(pt, &a, hi);
+    if(pte == 0)
+      break;
+    uint64 pa = PTE2PA(*pte);
+    if(shared_file(r)){
+      harvest(pte);
+      int w = pc_writeback(r->file->ip, pa);
+      if(w < 0)
+        printf("pid %d: writeback of a page of inode %d failed (%d)\n", p->pid,
+               (int)r->file->ip->inum, w);
+      else
+        p->ru.ru_wbpages += w;
+    }
+    *pte = 0;
+    page_put(pa);
+  }
+  sfence_vma();
+}
+
+// The PTE bits for the page behind *pte in region r under prot.
+static pte_t
+reprotected(struct vma *r, pte_t pte, int prot)
+{
+  uint64 pa = PTE2PA(pte);
+  uint64 bits = prot_pte(prot);
+  if(!vma_shared(r) && ((pte & PTE_COW) || page_cached(pa)))
+    bits &= ~PTE_W;                     // still shared: the first store must copy
+  if(shared_file(r) && DIRTY_TRACKING == DIRTY_WP)
+    bits &= ~PTE_W;                     // clean again (harvested): W waits for the next store
+  return PA2PTE(pa) | (bits ? bits : PTE_PNONE) | (pte & PTE_COW);
+}
+
+static void
+reprotect_range(pagetable_t pt, struct vma *r, uint64 lo, uint64 hi, int prot)
+{
+  for(uint64 a = lo; a < hi; a += PGSIZE){
+    pte_t *pte = walk_next(pt, &a, hi);
+    if(pte == 0)
+      break;
+    if(shared_file(r))
+      harvest(pte);
+    *pte = reprotected(r, *pte, prot);
+  }
+  sfence_vma();
+}
+
+// ---- regions ------------------------------------------------------------------------------------
+
+static void
+drop_file(struct file *f)
+{
+  fileclose(f);
+}
+
+// Make addr a region boundary, taking a file reference for a new upper part.
+static int
+split(struct vmas *t, uint64 addr)
+{
+  int upper;
+  int err = vma_split(t, addr, &upper);
+  if(err == 0 && upper >= 0 && vma_at(t, upper)->file)
+    filedup(vma_at(t, upper)->file);
+  return err;
+}
+
+// Remove [start, end) (page aligned) from p's regions: dirty shared pages are written back,
+// pages and object references released.  Parts of regions outside the range stay.  0, or
+// -ENOMEM if cutting a hole would pass MAXMAPCOUNT (then nothing changed).
+int
+vma_unmap(struct proc *p, uint64 start, uint64 end)
+{
+  struct vmas *t = &p->vmas;
+  if(!vma_overlaps(t, start, end))
+    return 0;
+  if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
+    return -ENOMEM;
+  if(split(t, start) != 0 || split(t, end) != 0)
+    return -ENOMEM;
+  int i = vma_index(t, start);
+  while(i < t->n && vma_at(t, i)->start < end){
+    struct vma r = *vma_at(t, i);
+    release_range(p, p->pagetable, &r, r.start, r.end);
+    vma_remove(t, i);
+    if(r.file)
+      fileclose(r.file);
+  }
+  return 0;
+}
+
+// Unmap everything (exit, exec): pt is the page table the regions live in.
+void
+vma_unmap_all(struct proc *p, pagetable_t pt)
+{
+  struct vmas *t = &p->vmas;
+  for(int i = 0; i < t->n; i++){
+    struct vma *r = vma_at(t, i);
+    release_range(p, pt, r, r->start, r->end);
+    if(r->file)
+      fileclose(r->file);
+  }
+  vma_clear(t);
+}
+
+// Is [addr, addr+len) a place a mapping may go: above the heap, below MMAPTOP?
+static int
+in_user_area(struct proc *p, uint64 addr, uint64 len)
+{
+  return addr >= PGROUNDUP(p->sz) && addr + len > addr && addr + len <= MMAPTOP;
+}
+
+// Where the new mapping goes, or -errno.
+static uint64
+place(struct proc *p, uint64 addr, uint64 len, int flags)
+{
+  struct vmas *t = &p->vmas;
+  if(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)){
+    if(!in_user_area(p, addr, len))
+      return -ENOMEM;
+    if(vma_overlaps(t, addr, addr + len)){
+      if(flags & MAP_FIXED_NOREPLACE)
+        return -EEXIST;
+      int err = vma_unmap(p, addr, addr + len);   // writes back what it replaces
+      if(err)
+        return err;
+    }
+    return addr;
+  }
+  uint64 hint = PGROUNDUP(addr);
+  if(addr != 0 && in_user_area(p, hint, len) && !vma_overlaps(t, hint, hint + len))
+    return hint;
+  uint64 a = vma_hole(t, len, MMAPMIN, MMAPTOP);
+  return a ? a : -ENOMEM;
+}
+
+// Create a mapping of len bytes (page multiple, > 0) of object obj (0, an FD_INODE file or an
+// FD_SHM object) from byte offset off; arguments already checked by sys_mmap.  Takes over the
+// caller's reference to obj (released on failure).  Returns the address, or -errno.
+uint64
+vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags, struct file *obj,
+         uint64 off)
+{
+  struct vmas *t = &p->vmas;
+  uint64 start = -ENOMEM;
+  if(t->n < MAXMAPCOUNT || (flags & MAP_FIXED))
+    start = place(p, addr, len, flags);
+  if((int64)start < 0){
+    if(obj)
+      fileclose(obj);
+    return start;
+  }
+  int type = (flags & MAP_TYPE) == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
+  struct vma r = { .start = start, .end = start + len, .prot = prot,
+                   .flags = (flags & VMA_KEEP_FLAGS & ~MAP_TYPE) | type,
+                   .file = obj, .offset = off };
+  int err = vma_insert(t, vma_index(t, start), &r);
+  if(err){
+    if(obj)
+      fileclose(obj);
+    return err;
+  }
+  vma_coalesce(t, start, start + len, drop_file);
+  if(flags & (MAP_POPULATE | MAP_LOCKED)){
+    for(uint64 a = start; a < start + len; a += PGSIZE){
+      err = uvm_populate(p, vma_find(t, a), a, (flags & MAP_NONBLOCK) != 0);
+      if(err == -ENXIO)
+        break;                    // past end of file: those pages fault when touched
+      if(err){
+        vma_unmap(p, start, start + len);
+        return err;
+      }
+    }
+  }
+  return start;
+}
+
+// Set prot on [start, end) (page aligned), which must be mapped throughout (else -ENOMEM),
+// splitting regions at the ends and updating the PTEs of pages already there.  -EACCES if a
+// shared file region would become writable through a read-only file.
+int
+vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
+{
+  struct vmas *t = &p->vmas;
+  int i = vma_index(t, start);
+  for(uint64 a = start; a < end; i++){
+    if(i == t->n || vma_at(t, i)->start > a)
+      return -ENOMEM;
+    struct vma *r = vma_at(t, i);
+    if((prot & PROT_WRITE) && shared_file(r) && !r->file->writable)
+      return -EACCES;
+    a = r->end;
+  }
+  if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
+    return -ENOMEM;
+  if(split(t, start) != 0 || split(t, end) != 0)
+    return -ENOMEM;
+  for(i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
+    struct vma *r = vma_at(t, i);
+    r->prot = prot;
+    reprotect_range(p->pagetable, r, r->start, r->end, prot);
+  }
+  vma_coalesce(t, start, end, drop_file);
+  return 0;
+}
+
+// MS_INVALIDATE: drop p's mappings of the clean cached pages of region r in [lo, hi); they
+// fault back in from the page cache.  Private copies and dirty pages stay.
+static void
+invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
+{
+  for(uint64 a = lo; a < hi; a += PGSIZE){
+    pte_t *pte = walk_next(p->pagetable, &a, hi);
+    if(pte == 0)
+      break;
+    uint64 pa = PTE2PA(*pte);
+    if(!page_cached(pa) || page_dirty(pa) || (vma_shared(r) && pte_dirty(*pte)))
+      continue;
+    *pte = 0;
+    page_put(pa);
+  }
+  sfence_vma();
+}
+
+// msync: for the shared file regions in [start, end), move dirty records into the pages
+// (MS_ASYNC: the next sync point writes them), write them back (MS_SYNC), and with
+// MS_INVALIDATE drop this process's mappings of clean cached pages so later accesses see the
+// cache, which is the file.  0, or -ENOMEM if part of the range is unmapped (the mapped parts
+// are still done, as in Linux), or a writeback error.
+int
+vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
+{
+  struct vmas *t = &p->vmas;
+  int err = 0;
+  uint64 a = start;
+  for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
+    struct vma *r = vma_at(t, i);
+    if(r->start > a)
+      err = -ENOMEM;
+    uint64 lo = r->start > start ? r->start : start;
+    uint64 hi = r->end < end ? r->end : end;
+    a = r->end;
+    if(!is_file(r))
+      continue;
+    if(vma_shared(r)){
+      if(flags & MS_SYNC){
+        int w = writeback_range(p, p->pagetable, r, lo, hi);
+        if(w < 0 && err == 0)
+          err = w;
+      } else {
+        for(uint64 v = lo; v < hi; v += PGSIZE){
+          pte_t *pte = walk_next(p->pagetable, &v, hi);
+          if(pte == 0)
+            break;
+          harvest(pte);
+        }
+        sfence_vma();
+      }
+    }
+    if(flags & MS_INVALIDATE)
+      invalidate_range(p, r, lo, hi);
+  }
+  if(a < end && err == 0)
+    err = -ENOMEM;
+  return err;
+}
+
+// fsync(ip) and sync() (ip 0): harvest the dirty records of p's shared mappings of ip (of
+// every file) into the pages, so the page cache's writeback sees them.
+void
+vma_harvest(struct proc *p, struct inode *ip)
+{
+  struct vmas *t = &p->vmas;
+  for(int i = 0; i < t->n; i++){
+    struct vma *r = vma_at(t, i);
+    if(!shared_file(r) || (ip && r->file->ip != ip))
+      continue;
+    for(uint64 a = r->start; a < r->end; a += PGSIZE){
+      pte_t *pte = walk_next(p->pagetable, &a, r->end);
+      if(pte == 0)
+        break;
+      harvest(pte);
+    }
+  }
+  sfence_vma();
+}
+
+// ---- fork ---------------------------------------------------------------------------------------
+
+// The child's PTE for a page the parent maps with *src in region r; updates *src too.  Shared
+// pages stay shared (the child has not stored to them yet); private pages become
+// copy-on-write in both, unless they are still page-cache pages (already copied on store).
+static pte_t
+fork_pte(struct vma *r, pte_t *src)
+{
+  if(vma_shared(r))
+    return is_file(r) ? pte_clean(*src) : *src;
+  if(!page_cached(PTE2PA(*src)))
+    *src = (*src & ~PTE_W) | PTE_COW;
+  return *src;
+}
+
+// fork: give the child the parent's regions, sharing every page faulted in so far (private
+// ones copy-on-write).  0, or -ENOMEM (the child's regions and pages so far are released).
+int
+vma_copy(struct proc *from, struct proc *to)
+{
+  if(vma_dup(&from->vmas, &to->vmas) != 0)
+    return -ENOMEM;
+  for(int i = 0; i < to->vmas.n; i++)
+    if(vma_at(&to->vmas, i)->file)
+      filedup(vma_at(&to->vmas, i)->file);
+  int err = 0;
+  for(int i = 0; i < from->vmas.n && err == 0; i++){
+    struct vma *r = vma_at(&from->vmas, i);
+    for(uint64 a = r->start; a < r->end; a += PGSIZE){
+      pte_t *src = walk_next(from->pagetable, &a, r->end);
+      if(src == 0)
+        break;
+      pte_t *dst = walk(to->pagetable, a, 1);
+      if(dst == 0){
+        err = -ENOMEM;
+        break;
+      }
+      page_dup(PTE2PA(*src));
+      *dst = fork_pte(r, src);
+    }
+  }
+  sfence_vma();                   // the parent's PTEs lost W
+  if(err)
+    vma_unmap_all(to, to->pagetable);
+  return err;
+}
+
+// ---- pagemap ------------------------------------------------------------------------------------
+
+// Linux's pagemap entry (vmstat.h) for the page at user address va of p; 0 if none.
+uint64
+vma_pagemap(struct proc *p, uint64 va)
+{
+  if(va >= MAXVA)
+    return 0;
+  pte_t *pte = walk(p->pagetable, PGROUNDDOWN(va), 0);
+  if(!pte_has_page(pte))
+    return 0;
+  uint64 pa = PTE2PA(*pte);
+  uint64 e = PM_PRESENT | ((pa / PGSIZE) & PM_PFRAME_MASK);
+  if(*pte & PTE_D)
+    e |= PM_SOFT_DIRTY;
+  if(page_refs(pa) == 1)
+    e |= PM_MMAP_EXCLUSIVE;
+  if((*pte & (PTE_V | PTE_W)) == (PTE_V | PTE_W))
+    e |= PM_WRITE;
+  struct vma *r = vma_find(&p->vmas, va);
+  if(page_cached(pa)){
+    e |= PM_FILE;
+    if(r && !vma_shared(r))
+      e |= PM_COW;
+  }
+  if(*pte & PTE_COW)
+    e |= PM_COW;
+  return e;
+}

@@ -1,0 +1,456 @@
+// The page cache: at most one physical page per (device, inode, page index) of a file, and per
+// page of a shared anonymous memory object (SHMDEV, object id, index).  It is unified: the
+// pages that MAP_SHARED mappings map are the ones read() copies from and write() copies into
+// (fs.c), so every mapper and every reader sees a store or a write() at once.  MAP_PRIVATE
+// mappings map these pages read-only until their first store copies the page (fault.c).
+//
+// What this file owns:
+//   - every struct page's fields (page.h) and the reference counts of all user pages: a page
+//     is freed when its last reference goes, except a cache page, which stays cached;
+//   - the hash table of cache pages, and the LRU list of unreferenced, clean file pages that
+//     kalloc() may reclaim when memory runs out;
+//   - the dirty state of file pages (PG_DIRTY) and writing them back (through fs.c's
+//     writepage, which uses the log), and the system-wide counters vmstat() reports.
+//
+// Locking: pcache.lock (a spinlock) guards every struct page field, the hash table, the LRU
+// list and the counters.  It is held only for short, non-sleeping work and never while calling
+// kalloc() (which may call pc_reclaim()); kfree() under it is fine.  Filling a file's page from
+// disk happens under the inode's sleeplock, so two processes never read the same page twice:
+// the second finds the first one's page in the table once it gets the inode lock.  Lock order:
+// inode sleeplock -> pcache.lock -> kalloc's lock.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
+#include "page.h"
+#include "vmstat.h"
+#include "errno.h"
+#include "defs.h"
+
+#define NPCHASH 1021   // hash buckets (prime)
+
+static struct {
+  struct spinlock lock;
+  struct page *hash[NPCHASH];
+  struct page lru;           // sentinel: lru.lru_next is the most recently released page
+  uint64 npages;             // pages with PG_CACHE
+  uint64 nlru;               // pages on the LRU list
+  uint64 hits, misses, writebacks, reclaimed;
+} pc;
+
+void
+pcinit(void)
+{
+  initlock(&pc.lock, "pcache");
+  pc.lru.lru_next = pc.lru.lru_prev = &pc.lru;
+}
+
+static uint
+bucket(uint dev, uint inum, uint index)
+{
+  return (dev * 2654435761u ^ inum * 40503u ^ index * 2246822519u) % NPCHASH;
+}
+
+// ---- under pc.lock ---------------------------------------------------------------------------
+
+static struct page *
+lookup(uint dev, uint inum, uint index)
+{
+  for(struct page *pg = pc.hash[bucket(dev, inum, index)]; pg; pg = pg->hnext)
+    if(pg->index == index && pg->inum == inum && pg->dev == dev)
+      return pg;
+  return 0;
+}
+
+static void
+lru_remove(struct page *pg)
+{
+  if(!(pg->flags & PG_LRU))
+    return;
+  pg->lru_prev->lru_next = pg->lru_next;
+  pg->lru_next->lru_prev = pg->lru_prev;
+  pg->flags &= ~PG_LRU;
+  pc.nlru--;
+}
+
+// An unreferenced cache page goes on the LRU list if it could be dropped at no cost: a clean
+// file page.  (Shared anonymous pages have nowhere to go; dirty ones wait for writeback.)
+static void
+lru_maybe_add(struct page *pg)
+{
+  if(pg->ref != 0 || (pg->flags & (PG_LRU | PG_DIRTY)) || !(pg->flags & PG_CACHE) ||
+     pg->dev == SHMDEV)
+    return;
+  pg->lru_next = pc.lru.lru_next;
+  pg->lru_prev = &pc.lru;
+  pc.lru.lru_next->lru_prev = pg;
+  pc.lru.lru_next = pg;
+  pg->flags |= PG_LRU;
+  pc.nlru++;
+}
+
+static void
+hash_insert(struct page *pg, uint dev, uint inum, uint index)
+{
+  pg->dev = dev;
+  pg->inum = inum;
+  pg->index = index;
+  pg->flags |= PG_CACHE;
+  uint b = bucket(dev, inum, index);
+  pg->hnext = pc.hash[b];
+  pc.hash[b] = pg;
+  pc.npages++;
+}
+
+static void
+hash_remove(struct page *pg)
+{
+  struct page **pp = &pc.hash[bucket(pg->dev, pg->inum, pg->index)];
+  while(*pp != pg){
+    if(*pp == 0)
+      panic("hash_remove: page not in the cache");
+    pp = &(*pp)->hnext;
+  }
+  *pp = pg->hnext;
+  pg->hnext = 0;
+  pg->flags &= ~(PG_CACHE | PG_DIRTY);
+  pc.npages--;
+}
+
+// ---- references -----------------------------------------------------------------------------
+
+// One more reference to user page pa (a new PTE maps it).
+void
+page_dup(uint64 pa)
+{
+  struct page *pg = pa2page(pa);
+  acquire(&pc.lock);
+  if(pg->ref == 0 && !(pg->flags & PG_CACHE))
+    panic("page_dup: free page");
+  pg->ref++;
+  lru_remove(pg);
+  release(&pc.lock);
+}
+
+// Drop a reference to user page pa.  The last one frees the page, unless it is cached.
+void
+page_put(uint64 pa)
+{
+  struct page *pg = pa2page(pa);
+  acquire(&pc.lock);
+  if(pg->ref == 0)
+    panic("page_put: no reference");
+  int last = --pg->ref == 0;
+  int cached = pg->flags & PG_CACHE;
+  if(last && cached)
+    lru_maybe_add(pg);
+  release(&pc.lock);
+  if(last && !cached)
+    kfree((void *)pa);
+}
+
+// How many references pa has.
+int
+page_refs(uint64 pa)
+{
+  acquire(&pc.lock);
+  int n = pa2page(pa)->ref;
+  release(&pc.lock);
+  return n;
+}
+
+// Is pa a page-cache page (of a file, or of a shared anonymous object)?
+int
+page_cached(uint64 pa)
+{
+  acquire(&pc.lock);
+  int c = (pa2page(pa)->flags & PG_CACHE) != 0;
+  release(&pc.lock);
+  return c;
+}
+
+// Is pa a file page marked dirty (newer than the file)?
+int
+page_dirty(uint64 pa)
+{
+  acquire(&pc.lock);
+  int d = (pa2page(pa)->flags & PG_DIRTY) != 0;
+  release(&pc.lock);
+  return d;
+}
+
+// ---- finding and filling pages -----------------------------------------------------------------
+
+// The cached page (dev, inum, index) with a new reference, or 0.
+static uint64
+find(uint dev, uint inum, uint index)
+{
+  acquire(&pc.lock);
+  struct page *pg = lookup(dev, inum, index);
+  if(pg){
+    pg->ref++;
+    lru_remove(pg);
+    pc.hits++;
+  }
+  release(&pc.lock);
+  return pg ? page2pa(pg) : 0;
+}
+
+// Page `index` of file ip, with a reference for the caller, in *pap.  Returns PC_HIT (it was
+// cached), PC_READ (read from disk now), or -ENXIO (the page lies wholly past end of file),
+// -EAGAIN (not cached and `flags` has PC_NOIO), -ENOMEM.  The caller holds ip's sleeplock iff
+// `flags` has PC_LOCKED; otherwise it is taken for the disk read.  Only regular files.
+int
+pc_get(struct inode *ip, uint index, int flags, uint64 *pap)
+{
+  if((uint64)index * PGSIZE >= ip->size)    // read without the lock: size changes only under it
+    return -ENXIO;
+  if((*pap = find(ip->dev, ip->inum, index)) != 0)
+    return PC_HIT;
+  if(flags & PC_NOIO)
+    return -EAGAIN;
+  if(!(flags & PC_LOCKED))
+    ilock(ip);
+  int r;
+  if((uint64)index * PGSIZE >= ip->size){
+    r = -ENXIO;
+  } else if((*pap = find(ip->dev, ip->inum, index)) != 0){
+    r = PC_HIT;                   // read by someone else while we waited for the lock
+  } else {
+    char *mem = kalloc();
+    if(mem == 0){
+      r = -ENOMEM;
+    } else {
+      readpage(ip, index, mem);   // while we hold ip->lock nobody else can insert this page
+      acquire(&pc.lock);
+      hash_insert(pa2page((uint64)mem), ip->dev, ip->inum, index);
+      pc.misses++;
+      release(&pc.lock);
+      *pap = (uint64)mem;
+      r = PC_READ;
+    }
+  }
+  if(!(flags & PC_LOCKED))
+    iunlock(ip);
+  return r;
+}
+
+// Page `index` of shared anonymous object `id`, created zero-filled if it is new, with a
+// reference for the caller, in *pap.  PC_HIT, PC_ZERO, or -ENOMEM.
+int
+pc_get_shm(uint id, uint index, uint64 *pap)
+{
+  if((*pap = find(SHMDEV, id, index)) != 0)
+    return PC_HIT;
+  char *mem = kalloc();
+  if(mem == 0)
+    return -ENOMEM;
+  memset(mem, 0, PGSIZE);
+  acquire(&pc.lock);
+  struct page *pg = lookup(SHMDEV, id, index);
+  if(pg){                          // another process of the object made it meanwhile
+    pg->ref++;
+    pc.hits++;
+  } else {
+    hash_insert(pa2page((uint64)mem), SHMDEV, id, index);
+    pc.misses++;
+  }
+  release(&pc.lock);
+  if(pg){
+    kfree(mem);
+    *pap = page2pa(pg);
+    return PC_HIT;
+  }
+  *pap = (uint64)mem;
+  return PC_ZERO;
+}
+
+// write() changed bytes [off, off+n) of file ip (n within one page), now in src: if that page
+// is cached, copy them in, so mappings and later reads see them.  Caller holds ip->lock.
+void
+pc_update(struct inode *ip, uint off, char *src, uint n)
+{
+  acquire(&pc.lock);
+  struct page *pg = lookup(ip->dev, ip->inum, off / PGSIZE);
+  if(pg)
+    memmove((char *)page2pa(pg) + off % PGSIZE, src, n);
+  release(&pc.lock);
+}
+
+// Drop pages [from, to) of object (dev, inum) from the cache (truncation, a freed inode, the
+// end of a shared anonymous object).  Unreferenced pages are freed; pages still mapped leave
+// the cache and live on, anonymous, until unmapped.
+void
+pc_drop(uint dev, uint inum, uint from, uint to)
+{
+  for(uint index = from; index < to; index++){
+    acquire(&pc.lock);
+    struct page *pg = lookup(dev, inum, index);
+    int gone = 0;
+    if(pg){
+      lru_remove(pg);
+      hash_remove(pg);
+      gone = pg->ref == 0;
+    }
+    release(&pc.lock);
+    if(gone)
+      kfree((void *)page2pa(pg));
+  }
+}
+
+// ---- dirty pages and writeback ---------------------------------------------------------------
+
+// A store reached file page pa (a harvested D bit, or a write fault): it must be written back.
+void
+pc_set_dirty(uint64 pa)
+{
+  struct page *pg = pa2page(pa);
+  acquire(&pc.lock);
+  if((pg->flags & PG_CACHE) && pg->dev != SHMDEV){
+    pg->flags |= PG_DIRTY;
+    lru_remove(pg);
+  }
+  release(&pc.lock);
+}
+
+// If file page pa (of ip, and referenced by the caller) is dirty, write its bytes before end of
+// file to disk: 1 if it was written, 0 if clean, or -errno (then it stays dirty).  The dirty
+// flag is cleared before the copy, so a store that lands meanwhile marks it dirty again.
+int
+pc_writeback(struct inode *ip, uint64 pa)
+{
+  struct page *pg = pa2page(pa);
+  acquire(&pc.lock);
+  int dirty = (pg->flags & (PG_CACHE | PG_DIRTY)) == (PG_CACHE | PG_DIRTY);
+  uint index = pg->index;
+  if(dirty)
+    pg->flags &= ~PG_DIRTY;
+  release(&pc.lock);
+  if(!dirty)
+    return 0;
+  if(pg->dev != ip->dev || pg->inum != ip->inum)
+    panic("pc_writeback: page of another file");
+  int err = writepage(ip, index, (char *)pa);
+  acquire(&pc.lock);
+  if(err)
+    pg->flags |= PG_DIRTY;
+  else
+    pc.writebacks++;
+  lru_maybe_add(pg);
+  release(&pc.lock);
+  return err ? err : 1;
+}
+
+// Write back every dirty cached page of file ip.  The number written, or -errno.
+int
+pc_sync_inode(struct inode *ip)
+{
+  int n = 0;
+  uint npages = (ip->size + PGSIZE - 1) / PGSIZE;
+  for(uint index = 0; index < npages; index++){
+    acquire(&pc.lock);
+    struct page *pg = lookup(ip->dev, ip->inum, index);
+    int dirty = pg && (pg->flags & PG_DIRTY);
+    if(dirty){
+      pg->ref++;                   // keep it while we write
+      lru_remove(pg);
+    }
+    release(&pc.lock);
+    if(!dirty)
+      continue;
+    int r = pc_writeback(ip, page2pa(pg));
+    page_put(page2pa(pg));
+    if(r < 0)
+      return r;
+    n += r;
+  }
+  return n;
+}
+
+// Write back every dirty page in the cache.  The number written, or -errno (the first error).
+int
+pc_sync_all(void)
+{
+  int n = 0, err = 0;
+  for(uint b = 0; b < NPCHASH; b++){
+    // One pass per file with dirty pages in this bucket; bounded, because other processes
+    // may keep dirtying pages while we write.
+    for(int pass = 0; pass < 16; pass++){
+      acquire(&pc.lock);
+      struct page *pg = pc.hash[b];
+      while(pg && !(pg->flags & PG_DIRTY))
+        pg = pg->hnext;
+      uint dev = 0, inum = 0;
+      if(pg){
+        dev = pg->dev;
+        inum = pg->inum;
+      }
+      release(&pc.lock);
+      if(pg == 0)
+        break;
+      struct inode *ip = iget_ref(dev, inum);
+      if(ip == 0)
+        return -ENFILE;
+      ilock(ip);                   // read it in: pc_sync_inode needs its size
+      iunlock(ip);
+      int r = pc_sync_inode(ip);
+      begin_op();
+      iput(ip);
+      end_op();
+      if(r < 0){
+        err = err ? err : r;
+        break;                     // leave this bucket: its dirty page stays dirty
+      }
+      n += r;
+    }
+  }
+  return err ? err : n;
+}
+
+// ---- memory pressure ---------------------------------------------------------------------------
+
+// Take the least recently used reclaimable page out of the cache for kalloc(): its address,
+// or 0 if there is none.  The caller gets it as if freshly allocated.
+uint64
+pc_reclaim(void)
+{
+  acquire(&pc.lock);
+  struct page *pg = pc.lru.lru_prev;
+  if(pg == &pc.lru){
+    release(&pc.lock);
+    return 0;
+  }
+  lru_remove(pg);
+  hash_remove(pg);
+  pc.reclaimed++;
+  release(&pc.lock);
+  return page2pa(pg);
+}
+
+// How many pages pc_reclaim() could give back now.
+uint64
+pc_reclaimable(void)
+{
+  acquire(&pc.lock);
+  uint64 n = pc.nlru;
+  release(&pc.lock);
+  return n;
+}
+
+// The page-cache part of vmstat().
+void
+pc_stats(struct vmstat *st)
+{
+  acquire(&pc.lock);
+  st->cache_pages = pc.npages;
+  st->cache_hits = pc.hits;
+  st->cache_misses = pc.misses;
+  st->writeback_pages = pc.writebacks;
+  st->reclaimed_pages = pc.reclaimed;
+  release(&pc.lock);
+}
