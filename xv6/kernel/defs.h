@@ -64,6 +64,11 @@ void            stati(struct inode *ip, struct stat *st);
 int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
 void            itrunc(struct inode *ip);
 struct inode*   iget_ref(uint dev, uint inum);
+int             get_write_access(struct inode *ip);
+void            put_write_access(struct inode *ip);
+int             deny_write_access(struct inode *ip);
+void            allow_write_access(struct inode *ip);
+int             write_denied(struct inode *ip);
 void            readpage(struct inode *ip, uint index, char *dst);
 int             writepage(struct inode *ip, uint index, char *src);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
@@ -94,6 +99,8 @@ int             page_refs(uint64 pa);
 int             page_cached(uint64 pa);
 int             page_dirty(uint64 pa);
 int             pc_get(struct inode *ip, uint index, int flags, uint64 *pap);
+int             pc_cached(struct inode *ip, uint index);
+int             pc_cached_shm(uint id, uint index);
 int             pc_get_shm(uint id, uint index, uint64 *pap);
 void            pc_update(struct inode *ip, uint off, char *src, uint n);
 void            pc_drop(uint dev, uint inum, uint from, uint to);
@@ -231,12 +238,19 @@ void            vma_remove(struct vmas *t, int i);
 int             vma_splits_at(struct vmas *t, uint64 addr);
 int             vma_split(struct vmas *t, uint64 addr, int *upper);
 void            vma_coalesce(struct vmas *t, uint64 start, uint64 end,
-                             void (*drop)(struct file *));
+                             void (*drop)(struct vma *));
 void            vma_clear(struct vmas *t);
 int             vma_dup(struct vmas *from, struct vmas *to);
 uint64          vma_hole(struct vmas *t, uint64 len, uint64 lo, uint64 hi);
 
 // mmap.c -- what mmap and friends, fork, exec and exit do to regions and their pages
+void            mmapinit(void);
+uint64          committed_pages(void);
+int64           vma_growsdown_start(struct proc *p, uint64 addr);
+int             vma_grow(struct proc *p, uint64 va);
+int             vma_mlock(struct proc *p, uint64 start, uint64 end, int on);
+int             vma_madvise(struct proc *p, uint64 start, uint64 end, int advice);
+int             vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec);
 uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags,
                          struct file *obj, uint64 off);
 int             vma_unmap(struct proc *p, uint64 start, uint64 end);

@@ -184,6 +184,8 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
   uint64 page = PGROUNDDOWN(va);
   pte_t *pte = walk(p->pagetable, page, 0);
   struct vma *r = vma_find(&p->vmas, va);
+  if(r == 0 && vma_grow(p, va))
+    r = vma_find(&p->vmas, va);   // the page just below a MAP_GROWSDOWN region
   if(r == 0){
     // The program image [0, sz): only copy-on-write stores fault there.
     uint64 need = PTE_V | PTE_U | PTE_COW;

@@ -81,6 +81,8 @@ fileclose(struct file *f)
   } else if(old.type == FD_SHM){
     pc_drop(SHMDEV, old.shmid, 0, old.shmpages);
   } else if(old.type == FD_INODE || old.type == FD_DEVICE){
+    if(old.type == FD_INODE && old.writable && old.ip->type == T_FILE)
+      put_write_access(old.ip);
     begin_op();             // the inode may have no links left: iput frees it
     iput(old.ip);
     end_op();
@@ -199,6 +201,8 @@ filewrite(struct file *f, uint64 addr, int n)
       return -EINVAL;
     return d->write(1, addr, n);
   case FD_INODE:
+    if(write_denied(f->ip))
+      return -ETXTBSY;      // cannot happen through open(), but say so if it does
     break;
   default:
     panic("filewrite: bad file type");

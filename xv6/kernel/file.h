@@ -28,6 +28,8 @@ struct inode {
   uint dev;
   uint inum;
   int ref;               // in-memory references
+  int writers;           // open files that may write it (get_write_access)
+  int denywrite;         // MAP_DENYWRITE mappings of it (deny_write_access)
   struct sleeplock lock;
   int valid;             // the fields below have been read from disk
 

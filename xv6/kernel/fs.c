@@ -183,6 +183,8 @@ iget(uint dev, uint inum)
     free->inum = inum;
     free->ref = 1;
     free->valid = 0;
+    free->writers = 0;
+    free->denywrite = 0;
   }
   release(&itable.lock);
   return free;
@@ -247,6 +249,59 @@ iupdate(struct inode *ip)
   memmove(dip->addrs, ip->addrs, sizeof(ip->addrs));
   log_write(bp);
   brelse(bp);
+}
+
+// Writers and MAP_DENYWRITE exclude each other, in the flag's historic meaning: while a file
+// is mapped with MAP_DENYWRITE (exec maps programs so) it cannot be opened for writing or
+// written, and a file open for writing cannot be mapped so.  0, or -ETXTBSY.
+int
+get_write_access(struct inode *ip)
+{
+  acquire(&itable.lock);
+  int ok = ip->denywrite == 0;
+  if(ok)
+    ip->writers++;
+  release(&itable.lock);
+  return ok ? 0 : -ETXTBSY;
+}
+
+void
+put_write_access(struct inode *ip)
+{
+  acquire(&itable.lock);
+  if(--ip->writers < 0)
+    panic("put_write_access: no writer");
+  release(&itable.lock);
+}
+
+int
+deny_write_access(struct inode *ip)
+{
+  acquire(&itable.lock);
+  int ok = ip->writers == 0;
+  if(ok)
+    ip->denywrite++;
+  release(&itable.lock);
+  return ok ? 0 : -ETXTBSY;
+}
+
+void
+allow_write_access(struct inode *ip)
+{
+  acquire(&itable.lock);
+  if(--ip->denywrite < 0)
+    panic("allow_write_access: not denied");
+  release(&itable.lock);
+}
+
+// Is ip mapped with MAP_DENYWRITE right now?
+int
+write_denied(struct inode *ip)
+{
+  acquire(&itable.lock);
+  int d = ip->denywrite > 0;
+  release(&itable.lock);
+  return d;
 }
 
 struct inode*

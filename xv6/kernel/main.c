@@ -23,6 +23,7 @@ init_first_hart(void)
   kvminit();          // kernel page table
   kvminithart();      // paging on
   procinit();         // process table
+  mmapinit();         // commit accounting
   trapinit();
   trapinithart();     // kernel trap vector
   plicinit();         // interrupt controller: device priorities

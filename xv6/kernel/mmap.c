@@ -12,8 +12,17 @@
 // harvests it into the page (PG_DIRTY), which any later writeback of the file then honours.
 // (Reaching into other processes' page tables needs a reverse map and remote TLB shootdowns.)
 //
+// What a region holds besides its pages, taken and given back together (region_hold/drop):
+//   - one reference to its object (fd may be closed after mmap);
+//   - with MAP_DENYWRITE, one count of the inode's denywrite (fs.c: no writers meanwhile);
+//   - with VMA_ACCOUNT (private writable or shared anonymous, without MAP_NORESERVE), a charge
+//     of its pages against the commit limit, all of RAM: mmap fails with ENOMEM rather than
+//     promise memory that is not there;
+//   - with MAP_LOCKED (mmap or mlock), its pages count against the process's MLOCKPAGES and
+//     are all present.
+//
 // Locking: as vma.c -- a process's regions and page table are its own.  Writeback sleeps
-// (disk), so none of this may run under a spinlock.
+// (disk), so none of this may run under a spinlock.  commit.lock guards the commit charge.
 
 #include "types.h"
 #include "param.h"
@@ -30,7 +39,102 @@
 #include "defs.h"
 
 // The MAP_* bits kept in struct vma; two adjacent regions merge only if these are equal.
-#define VMA_KEEP_FLAGS (MAP_TYPE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE | MAP_LOCKED)
+#define VMA_KEEP_FLAGS (MAP_TYPE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE | MAP_LOCKED | \
+                        MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE)
+
+// Pages promised to accountable regions of all processes.
+static struct {
+  struct spinlock lock;
+  uint64 committed;
+} commit;
+
+void
+mmapinit(void)
+{
+  initlock(&commit.lock, "commit");
+}
+
+// Reserve npages against the commit limit (all of RAM).  0, or -ENOMEM.
+static int
+commit_charge(uint64 npages)
+{
+  acquire(&commit.lock);
+  int ok = commit.committed + npages <= ktotalpages();
+  if(ok)
+    commit.committed += npages;
+  release(&commit.lock);
+  return ok ? 0 : -ENOMEM;
+}
+
+static void
+commit_uncharge(uint64 npages)
+{
+  acquire(&commit.lock);
+  if(npages > commit.committed)
+    panic("commit_uncharge: more than was charged");
+  commit.committed -= npages;
+  release(&commit.lock);
+}
+
+uint64
+committed_pages(void)
+{
+  acquire(&commit.lock);
+  uint64 n = commit.committed;
+  release(&commit.lock);
+  return n;
+}
+
+static uint64
+npages(struct vma *r)
+{
+  return (r->end - r->start) / PGSIZE;
+}
+
+// Does a region with these flags and prot need a commit charge?
+static int
+accountable(int flags, int prot, struct file *obj)
+{
+  if(flags & MAP_NORESERVE)
+    return 0;
+  if((flags & MAP_TYPE) == MAP_PRIVATE)
+    return (prot & PROT_WRITE) != 0;
+  return obj != 0 && obj->type == FD_SHM;
+}
+
+// A region [r] came into being by splitting or copying one: take its own object reference and
+// denywrite count (the pages' charges move with them; see above).
+static void
+region_hold(struct vma *r)
+{
+  if(r->file){
+    filedup(r->file);
+    if((r->flags & MAP_DENYWRITE) && deny_write_access(r->file->ip) != 0)
+      panic("region_hold: a writer while denied");
+  }
+}
+
+// Region r goes away or is folded into a neighbour: give back its object reference and
+// denywrite count.
+static void
+region_drop(struct vma *r)
+{
+  if(r->file){
+    if(r->flags & MAP_DENYWRITE)
+      allow_write_access(r->file->ip);
+    fileclose(r->file);
+  }
+}
+
+// Region r's pages leave the process (munmap, exit): its charges go.
+static void
+region_uncharge(struct proc *p, struct vma *r)
+{
+  if(r->flags & VMA_ACCOUNT)
+    commit_uncharge(npages(r));
+  if(r->flags & MAP_LOCKED)
+    p->locked_pages -= npages(r);
+}
 
 static int
 is_file(struct vma *r)
@@ -136,20 +240,14 @@ reprotect_range(pagetable_t pt, struct vma *r, uint64 lo, uint64 hi, int prot)
 
 // ---- regions ------------------------------------------------------------------------------------
 
-static void
-drop_file(struct file *f)
-{
-  fileclose(f);
-}
-
-// Make addr a region boundary, taking a file reference for a new upper part.
+// Make addr a region boundary; a new upper part holds what a region holds.
 static int
 split(struct vmas *t, uint64 addr)
 {
   int upper;
   int err = vma_split(t, addr, &upper);
-  if(err == 0 && upper >= 0 && vma_at(t, upper)->file)
-    filedup(vma_at(t, upper)->file);
+  if(err == 0 && upper >= 0)
+    region_hold(vma_at(t, upper));
   return err;
 }
 
@@ -171,8 +269,8 @@ vma_unmap(struct proc *p, uint64 start, uint64 end)
     struct vma r = *vma_at(t, i);
     release_range(p, p->pagetable, &r, r.start, r.end);
     vma_remove(t, i);
-    if(r.file)
-      fileclose(r.file);
+    region_uncharge(p, &r);
+    region_drop(&r);
   }
   return 0;
 }
@@ -185,8 +283,8 @@ vma_unmap_all(struct proc *p, pagetable_t pt)
   for(int i = 0; i < t->n; i++){
     struct vma *r = vma_at(t, i);
     release_range(p, pt, r, r->start, r->end);
-    if(r->file)
-      fileclose(r->file);
+    region_uncharge(p, r);
+    region_drop(r);
   }
   vma_clear(t);
 }
@@ -222,6 +320,52 @@ place(struct proc *p, uint64 addr, uint64 len, int flags)
   return a ? a : -ENOMEM;
 }
 
+// Fault in every page of [start, end) now (MAP_POPULATE, MAP_LOCKED, mlock).  Pages past end
+// of file are left to fault (and fail) when touched.  0, or -errno.
+static int
+populate(struct proc *p, uint64 start, uint64 end, int noio)
+{
+  for(uint64 a = start; a < end; a += PGSIZE){
+    struct vma *r = vma_find(&p->vmas, a);
+    int err = r ? uvm_populate(p, r, a, noio) : 0;
+    if(err == -ENXIO)
+      a = r->end - PGSIZE;        // the rest of this region is past end of file
+    else if(err)
+      return err;
+  }
+  return 0;
+}
+
+// Take what a new region needs: object reference (given by the caller), denywrite, commit
+// charge, lock quota.  0, or -errno with nothing taken (the caller's reference included).
+static int
+region_take(struct proc *p, struct vma *r)
+{
+  int err = 0;
+  if((r->flags & MAP_DENYWRITE) && (err = deny_write_access(r->file->ip)) < 0)
+    goto drop_file;
+  if((r->flags & VMA_ACCOUNT) && (err = commit_charge(npages(r))) < 0)
+    goto allow;
+  if(r->flags & MAP_LOCKED){
+    if(p->locked_pages + npages(r) > MLOCKPAGES){
+      err = -EAGAIN;
+      goto uncharge;
+    }
+    p->locked_pages += npages(r);
+  }
+  return 0;
+uncharge:
+  if(r->flags & VMA_ACCOUNT)
+    commit_uncharge(npages(r));
+allow:
+  if(r->flags & MAP_DENYWRITE)
+    allow_write_access(r->file->ip);
+drop_file:
+  if(r->file)
+    fileclose(r->file);
+  return err;
+}
+
 // Create a mapping of len bytes (page multiple, > 0) of object obj (0, an FD_INODE file or an
 // FD_SHM object) from byte offset off; arguments already checked by sys_mmap.  Takes over the
 // caller's reference to obj (released on failure).  Returns the address, or -errno.
@@ -230,42 +374,63 @@ vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags, struct fi
          uint64 off)
 {
   struct vmas *t = &p->vmas;
+  int type = (flags & MAP_TYPE) == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
+  struct vma r = { .start = 0, .end = len, .prot = prot,
+                   .flags = (flags & VMA_KEEP_FLAGS & ~MAP_TYPE) | type,
+                   .file = obj, .offset = off };
+  if(!obj || obj->type != FD_INODE)
+    r.flags &= ~MAP_DENYWRITE;
+  if(accountable(flags, prot, obj))
+    r.flags |= VMA_ACCOUNT;
+  // Take the charges before placing: MAP_FIXED unmaps what it replaces, which cannot be undone.
+  int err = region_take(p, &r);
+  if(err)
+    return err;
   uint64 start = -ENOMEM;
   if(t->n < MAXMAPCOUNT || (flags & MAP_FIXED))
     start = place(p, addr, len, flags);
-  if((int64)start < 0){
-    if(obj)
-      fileclose(obj);
-    return start;
+  if((int64)start >= 0){
+    r.start = start;
+    r.end = start + len;
+    err = vma_insert(t, vma_index(t, start), &r);
   }
-  int type = (flags & MAP_TYPE) == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
-  struct vma r = { .start = start, .end = start + len, .prot = prot,
-                   .flags = (flags & VMA_KEEP_FLAGS & ~MAP_TYPE) | type,
-                   .file = obj, .offset = off };
-  int err = vma_insert(t, vma_index(t, start), &r);
-  if(err){
-    if(obj)
-      fileclose(obj);
-    return err;
+  if((int64)start < 0 || err){
+    region_uncharge(p, &r);
+    region_drop(&r);
+    return (int64)start < 0 ? start : err;
   }
-  vma_coalesce(t, start, start + len, drop_file);
+  vma_coalesce(t, start, start + len, region_drop);
   if(flags & (MAP_POPULATE | MAP_LOCKED)){
-    for(uint64 a = start; a < start + len; a += PGSIZE){
-      err = uvm_populate(p, vma_find(t, a), a, (flags & MAP_NONBLOCK) != 0);
-      if(err == -ENXIO)
-        break;                    // past end of file: those pages fault when touched
-      if(err){
-        vma_unmap(p, start, start + len);
-        return err;
-      }
+    err = populate(p, start, start + len, (flags & MAP_NONBLOCK) && !(flags & MAP_LOCKED));
+    if(err){
+      vma_unmap(p, start, start + len);
+      return err;
     }
   }
   return start;
 }
 
+// Pages in [start, end) of regions that would need a commit charge under prot but have none.
+static uint64
+charge_needed(struct vmas *t, uint64 start, uint64 end, int prot)
+{
+  uint64 n = 0;
+  for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
+    struct vma *r = vma_at(t, i);
+    if(!(r->flags & VMA_ACCOUNT) && accountable(r->flags, prot, r->file)){
+      uint64 lo = r->start > start ? r->start : start;
+      uint64 hi = r->end < end ? r->end : end;
+      n += (hi - lo) / PGSIZE;
+    }
+  }
+  return n;
+}
+
 // Set prot on [start, end) (page aligned), which must be mapped throughout (else -ENOMEM),
 // splitting regions at the ends and updating the PTEs of pages already there.  -EACCES if a
-// shared file region would become writable through a read-only file.
+// shared file region would become writable through a read-only file; -ENOMEM if a private
+// region becoming writable cannot be charged.  A region stays charged when it loses
+// PROT_WRITE again (as in Linux).
 int
 vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
 {
@@ -281,14 +446,177 @@ vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
   }
   if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
     return -ENOMEM;
+  uint64 charge = charge_needed(t, start, end, prot);
+  if(charge && commit_charge(charge) != 0)
+    return -ENOMEM;
+  if(split(t, start) != 0 || split(t, end) != 0){
+    if(charge)
+      commit_uncharge(charge);
+    return -ENOMEM;
+  }
+  for(i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
+    struct vma *r = vma_at(t, i);
+    if(accountable(r->flags, prot, r->file))
+      r->flags |= VMA_ACCOUNT;
+    r->prot = prot;
+    reprotect_range(p->pagetable, r, r->start, r->end, prot);
+  }
+  vma_coalesce(t, start, end, region_drop);
+  return 0;
+}
+
+// The start of the MAP_GROWSDOWN region holding addr (mprotect with PROT_GROWSDOWN extends the
+// range down to it), or -EINVAL if addr is not in such a region.
+int64
+vma_growsdown_start(struct proc *p, uint64 addr)
+{
+  struct vma *r = vma_find(&p->vmas, addr);
+  if(r == 0 || !(r->flags & MAP_GROWSDOWN))
+    return -EINVAL;
+  return r->start;
+}
+
+// A fault at va outside every region: if va is the page just below a MAP_GROWSDOWN region and
+// the guard gap to whatever lies below stays free, grow the region down over it (charging
+// the page).  1 if it grew, 0 if not.
+int
+vma_grow(struct proc *p, uint64 va)
+{
+  struct vmas *t = &p->vmas;
+  int i = vma_index(t, va);
+  if(i == t->n)
+    return 0;
+  struct vma *r = vma_at(t, i);
+  uint64 page = PGROUNDDOWN(va);
+  if(!(r->flags & MAP_GROWSDOWN) || r->start <= page || r->start - page != PGSIZE)
+    return 0;
+  uint64 floor = PGROUNDUP(p->sz);
+  if(i > 0 && vma_at(t, i - 1)->end > floor)
+    floor = vma_at(t, i - 1)->end;
+  if(page < floor || page - floor < GUARDGAP * PGSIZE)
+    return 0;
+  if((r->flags & VMA_ACCOUNT) && commit_charge(1) != 0)
+    return 0;
+  if(r->flags & MAP_LOCKED){
+    if(p->locked_pages + 1 > MLOCKPAGES){
+      if(r->flags & VMA_ACCOUNT)
+        commit_uncharge(1);
+      return 0;
+    }
+    p->locked_pages++;
+  }
+  r->start = page;
+  return 1;
+}
+
+// mlock (on) or munlock of [start, end): set or clear MAP_LOCKED on the regions there
+// (splitting them), and fault in every page of newly locked ones.  -ENOMEM if part of the
+// range is unmapped or the lock limit would be passed.
+int
+vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
+{
+  struct vmas *t = &p->vmas;
+  int i = vma_index(t, start);
+  uint64 more = 0;
+  for(uint64 a = start; a < end; i++){
+    if(i == t->n || vma_at(t, i)->start > a)
+      return -ENOMEM;
+    struct vma *r = vma_at(t, i);
+    if(on && !(r->flags & MAP_LOCKED)){
+      uint64 lo = r->start > start ? r->start : start;
+      uint64 hi = r->end < end ? r->end : end;
+      more += (hi - lo) / PGSIZE;
+    }
+    a = r->end;
+  }
+  if(p->locked_pages + more > MLOCKPAGES)
+    return -ENOMEM;
+  if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
+    return -ENOMEM;
   if(split(t, start) != 0 || split(t, end) != 0)
     return -ENOMEM;
   for(i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
-    r->prot = prot;
-    reprotect_range(p->pagetable, r, r->start, r->end, prot);
+    if(on && !(r->flags & MAP_LOCKED)){
+      r->flags |= MAP_LOCKED;
+      p->locked_pages += npages(r);
+    } else if(!on && (r->flags & MAP_LOCKED)){
+      r->flags &= ~MAP_LOCKED;
+      p->locked_pages -= npages(r);
+    }
   }
-  vma_coalesce(t, start, end, drop_file);
+  vma_coalesce(t, start, end, region_drop);
+  return on ? populate(p, start, end, 0) : 0;
+}
+
+// madvise: DONTNEED drops the pages of [start, end) (private anonymous memory comes back as
+// zeros, file and shared pages from the page cache; dirty shared file pages are written back
+// first, so nothing is lost); WILLNEED reads file pages into the page cache; NORMAL, RANDOM
+// and SEQUENTIAL are accepted hints.  -EINVAL for DONTNEED on locked memory, -ENOMEM if part
+// of the range is unmapped (the mapped parts are still done).
+int
+vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
+{
+  struct vmas *t = &p->vmas;
+  int err = 0;
+  uint64 a = start;
+  for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
+    struct vma *r = vma_at(t, i);
+    if(r->start > a)
+      err = -ENOMEM;
+    uint64 lo = r->start > start ? r->start : start;
+    uint64 hi = r->end < end ? r->end : end;
+    a = r->end;
+    if(advice == MADV_DONTNEED){
+      if(r->flags & MAP_LOCKED)
+        return -EINVAL;
+      release_range(p, p->pagetable, r, lo, hi);
+    } else if(advice == MADV_WILLNEED && is_file(r)){
+      for(uint64 v = lo; v < hi; v += PGSIZE){
+        uint64 pa;
+        uint idx = (r->offset + (v - r->start)) / PGSIZE;
+        if(pc_get(r->file->ip, idx, 0, &pa) < 0)
+          break;                  // past end of file, or out of memory: it is only a hint
+        page_put(pa);
+      }
+    }
+  }
+  if(a < end)
+    err = -ENOMEM;
+  return err;
+}
+
+// mincore: for each page of [start, end), whether it is resident -- for file mappings, in the
+// page cache (as Linux reports); otherwise mapped in p.  One byte per page at user address
+// vec.  0, -ENOMEM (part of the range unmapped), -EFAULT.
+int
+vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
+{
+  struct vmas *t = &p->vmas;
+  int i = vma_index(t, start);
+  for(uint64 a = start; a < end; i++){
+    if(i == t->n || vma_at(t, i)->start > a)
+      return -ENOMEM;
+    a = vma_at(t, i)->end;
+  }
+  char buf[64];
+  int n = 0;
+  for(uint64 a = start; a < end; a += PGSIZE){
+    struct vma *r = vma_find(t, a);
+    pte_t *pte = walk(p->pagetable, a, 0);
+    int resident = pte_has_page(pte);
+    if(!resident && r->file && r->file->type == FD_INODE)
+      resident = pc_cached(r->file->ip, (r->offset + (a - r->start)) / PGSIZE);
+    else if(!resident && r->file && r->file->type == FD_SHM)
+      resident = pc_cached_shm(r->file->shmid, (r->offset + (a - r->start)) / PGSIZE);
+    buf[n++] = resident;
+    if(n == sizeof(buf) || a + PGSIZE >= end){
+      if(copyout(p->pagetable, vec, buf, n) != 0)
+        return -EFAULT;
+      vec += n;
+      n = 0;
+    }
+  }
   return 0;
 }
 
@@ -389,15 +717,26 @@ fork_pte(struct vma *r, pte_t *src)
 }
 
 // fork: give the child the parent's regions, sharing every page faulted in so far (private
-// ones copy-on-write).  0, or -ENOMEM (the child's regions and pages so far are released).
+// ones copy-on-write), charging its accountable regions anew; memory locks are not inherited.
+// 0, or -ENOMEM (the child's regions and pages so far are released).
 int
 vma_copy(struct proc *from, struct proc *to)
 {
-  if(vma_dup(&from->vmas, &to->vmas) != 0)
+  uint64 charge = 0;
+  for(int i = 0; i < from->vmas.n; i++)
+    if(vma_at(&from->vmas, i)->flags & VMA_ACCOUNT)
+      charge += npages(vma_at(&from->vmas, i));
+  if(commit_charge(charge) != 0)
     return -ENOMEM;
-  for(int i = 0; i < to->vmas.n; i++)
-    if(vma_at(&to->vmas, i)->file)
-      filedup(vma_at(&to->vmas, i)->file);
+  if(vma_dup(&from->vmas, &to->vmas) != 0){
+    commit_uncharge(charge);
+    return -ENOMEM;
+  }
+  for(int i = 0; i < to->vmas.n; i++){
+    struct vma *r = vma_at(&to->vmas, i);
+    r->flags &= ~MAP_LOCKED;      // memory locks are not inherited
+    region_hold(r);
+  }
   int err = 0;
   for(int i = 0; i < from->vmas.n && err == 0; i++){
     struct vma *r = vma_at(&from->vmas, i);

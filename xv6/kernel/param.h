@@ -17,6 +17,8 @@
 #define MAXPATH     128    // maximum file path name
 #define USERSTACK     1    // user stack pages
 #define MAXMAPCOUNT 16384  // mmap regions per process (like Linux's max_map_count); ENOMEM past it
+#define MLOCKPAGES  2048   // pages a process may lock (mlock, MAP_LOCKED): 8 MiB, Linux's RLIMIT_MEMLOCK
+#define GUARDGAP     256   // pages a MAP_GROWSDOWN region keeps free below it (Linux's stack_guard_gap)
 #define TICK_INTERVAL 1000000  // timer ticks (10 MHz) between scheduler interrupts: 0.1 s
 
 #endif

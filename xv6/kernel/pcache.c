@@ -201,6 +201,25 @@ find(uint dev, uint inum, uint index)
   return pg ? page2pa(pg) : 0;
 }
 
+// Is page `index` of file ip (of shared anonymous object id) in the cache?  For mincore.
+int
+pc_cached(struct inode *ip, uint index)
+{
+  acquire(&pc.lock);
+  int c = lookup(ip->dev, ip->inum, index) != 0;
+  release(&pc.lock);
+  return c;
+}
+
+int
+pc_cached_shm(uint id, uint index)
+{
+  acquire(&pc.lock);
+  int c = lookup(SHMDEV, id, index) != 0;
+  release(&pc.lock);
+  return c;
+}
+
 // Page `index` of file ip, with a reference for the caller, in *pap.  Returns PC_HIT (it was
 // cached), PC_READ (read from disk now), or -ENXIO (the page lies wholly past end of file),
 // -EAGAIN (not cached and `flags` has PC_NOIO), -ENOMEM.  The caller holds ip's sleeplock iff

@@ -4,7 +4,7 @@
 //   p->lock      guards p->state, p->chan, p->killed, p->xstate, p->pid
 //   wait_lock    guards p->parent of every process (proc.c; taken before any p->lock)
 //   (none)       the fields private to the process (kstack, sz, pagetable, trapframe, context,
-//                ofile, cwd, name, vmas, ru, cru): only the process itself touches them while
+//                ofile, cwd, name, vmas, ru, cru, locked_pages): only the process itself touches them while
 //                it exists, or its creator/reaper while the slot is not yet (or no longer)
 //                runnable.  The pages its page table maps may be shared with other processes
 //                (copy-on-write, page cache): their reference counts and cache state are
@@ -93,6 +93,7 @@ struct proc {
   char name[16];              // for debugging (procdump, fault messages)
   struct vmas vmas;           // mmap regions (vma.c; only this process touches them)
   struct rusage ru;           // faults and writeback of this process (fault.c, mmap.c)
+  uint64 locked_pages;        // pages of its MAP_LOCKED regions (mlock; mmap.c)
   struct rusage cru;          // summed over the children it has waited for
 };
 

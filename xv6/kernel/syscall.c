@@ -97,6 +97,10 @@ extern uint64 sys_sync(void);
 extern uint64 sys_getrusage(void);
 extern uint64 sys_vmstat(void);
 extern uint64 sys_pagemap(void);
+extern uint64 sys_madvise(void);
+extern uint64 sys_mincore(void);
+extern uint64 sys_mlock(void);
+extern uint64 sys_munlock(void);
 
 // Indexed by the numbers in syscall.h.
 static uint64 (*const syscalls[])(void) = {
@@ -131,6 +135,10 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_getrusage] = sys_getrusage,
   [SYS_vmstat]   = sys_vmstat,
   [SYS_pagemap]  = sys_pagemap,
+  [SYS_madvise]  = sys_madvise,
+  [SYS_mincore]  = sys_mincore,
+  [SYS_mlock]    = sys_mlock,
+  [SYS_munlock]  = sys_munlock,
 };
 
 void

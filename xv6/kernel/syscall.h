@@ -35,5 +35,9 @@
 #define SYS_getrusage 29   // getrusage(who, struct rusage *): fault counts (vmstat.h)
 #define SYS_vmstat   30    // vmstat(struct vmstat *): system-wide page-cache counters
 #define SYS_pagemap  31    // pagemap(addr, uint64 *entry): the page behind a user address
+#define SYS_madvise  32    // madvise(addr, len, advice)
+#define SYS_mincore  33    // mincore(addr, len, unsigned char *vec)
+#define SYS_mlock    34    // mlock(addr, len)
+#define SYS_munlock  35    // munlock(addr, len)
 
 #endif

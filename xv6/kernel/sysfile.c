@@ -369,14 +369,17 @@ sys_open(void)
     goto fail;
   }
 
+  int writer = acc != O_RDONLY && ip->type == T_FILE;
+  if(writer && (r = get_write_access(ip)) < 0)
+    goto fail;                     // mapped with MAP_DENYWRITE: ETXTBSY
   if((f = filealloc()) == 0){
     r = -ENFILE;
-    goto fail;
+    goto fail_writer;
   }
   if((fd = fdalloc(f)) < 0){
     fileclose(f);                  // still FD_NONE: just frees the slot
     r = fd;
-    goto fail;
+    goto fail_writer;
   }
 
   if(ip->type == T_DEVICE){
@@ -397,6 +400,9 @@ sys_open(void)
   end_op();
   return fd;
 
+fail_writer:
+  if(writer)
+    put_write_access(ip);
 fail:
   iunlockput(ip);
   end_op();

@@ -50,8 +50,10 @@ check_mmap_args(uint64 addr, uint64 len, int prot, int flags, uint64 off)
     return -EOVERFLOW;
   if((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr % PGSIZE)
     return -EINVAL;
-  if(flags & (MAP_GROWSDOWN | MAP_HUGETLB))
-    return -EOPNOTSUPP;     // grows-down stacks and 2 MiB pages: mmap part 2
+  if((flags & MAP_GROWSDOWN) && (!(flags & MAP_ANONYMOUS) || type != MAP_PRIVATE))
+    return -EINVAL;         // a stack is private anonymous memory
+  if(flags & MAP_HUGETLB)
+    return -EOPNOTSUPP;     // 2 MiB pages: next
   return 0;
 }
 
@@ -107,8 +109,7 @@ sys_mmap(void)
   } else {
     off = 0;                // ignored for private anonymous memory, as in Linux
   }
-  // MAP_NORESERVE, MAP_STACK, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_SYNC (without VALIDATE):
-  // accepted, no effect here yet.
+  // MAP_STACK, MAP_EXECUTABLE and (without VALIDATE) MAP_SYNC: accepted, no effect.
   return vma_mmap(myproc(), addr, len, prot, flags, obj, off);
 }
 
@@ -136,13 +137,21 @@ sys_mprotect(void)
   argaddr(0, &addr);
   argaddr(1, &len);
   argint(2, &prot);
-  if(addr % PGSIZE || (prot & ~PROT_ALL))
-    return -EINVAL;        // PROT_GROWSDOWN / PROT_GROWSUP: mmap part 2
+  if(addr % PGSIZE || (prot & ~(PROT_ALL | PROT_GROWSDOWN)))
+    return -EINVAL;        // PROT_GROWSUP too: nothing grows up on RISC-V
   if(len == 0)
     return 0;
   uint64 end = PGROUNDUP(addr + len);
   if(end < addr || addr + len < addr || end > MAXVA)
     return -ENOMEM;
+  if(prot & PROT_GROWSDOWN){
+    // The change extends down to the start of the grows-down region holding addr.
+    int64 s = vma_growsdown_start(myproc(), addr);
+    if(s < 0)
+      return s;
+    addr = s;
+    prot &= ~PROT_GROWSDOWN;
+  }
   return vma_mprotect(myproc(), addr, end, prot);
 }
 
@@ -247,4 +256,76 @@ sys_pagemap(void)
   argaddr(1, &out);
   uint64 e = vma_pagemap(myproc(), addr);
   return copyout(myproc()->pagetable, out, (char *)&e, sizeof(e));
+}
+
+// The page-aligned range [*start, *end) of a (addr, len) argument pair.  0, -EINVAL for an
+// unaligned addr, -ENOMEM when it wraps or leaves user space.
+static int
+range_arg(uint64 addr, uint64 len, uint64 *start, uint64 *end)
+{
+  if(addr % PGSIZE)
+    return -EINVAL;
+  uint64 e = PGROUNDUP(addr + len);
+  if(e < addr || addr + len < addr || e > MAXVA)
+    return -ENOMEM;
+  *start = addr;
+  *end = e;
+  return 0;
+}
+
+// int madvise(void *addr, uint64 len, int advice)
+uint64
+sys_madvise(void)
+{
+  uint64 addr, len, start, end;
+  int advice;
+  argaddr(0, &addr);
+  argaddr(1, &len);
+  argint(2, &advice);
+  if(advice < MADV_NORMAL || advice > MADV_DONTNEED)
+    return -EINVAL;
+  int err = range_arg(addr, len, &start, &end);
+  if(err || start == end)
+    return err;
+  return vma_madvise(myproc(), start, end, advice);
+}
+
+// int mincore(void *addr, uint64 len, unsigned char *vec)
+uint64
+sys_mincore(void)
+{
+  uint64 addr, len, vec, start, end;
+  argaddr(0, &addr);
+  argaddr(1, &len);
+  argaddr(2, &vec);
+  int err = range_arg(addr, len, &start, &end);
+  if(err || start == end)
+    return err;
+  return vma_mincore(myproc(), start, end, vec);
+}
+
+// int mlock(void *addr, uint64 len): addr is rounded down to a page, as in Linux.
+uint64
+sys_mlock(void)
+{
+  uint64 addr, len, start, end;
+  argaddr(0, &addr);
+  argaddr(1, &len);
+  int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
+  if(err || start == end)
+    return err;
+  return vma_mlock(myproc(), start, end, 1);
+}
+
+// int munlock(void *addr, uint64 len)
+uint64
+sys_munlock(void)
+{
+  uint64 addr, len, start, end;
+  argaddr(0, &addr);
+  argaddr(1, &len);
+  int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
+  if(err || start == end)
+    return err;
+  return vma_mlock(myproc(), start, end, 0);
 }

@@ -167,11 +167,11 @@ mergeable(struct vma *a, struct vma *b)
 }
 
 // Merge compatible neighbours among the regions that touch [start, end] (and the ones just
-// outside it).  Each merge makes one region of two, so the absorbed one's file reference goes
-// to drop(file).  Only the changed part of the table is looked at: O(k + n) for k regions
+// outside it).  Each merge makes one region of two, so what the absorbed one held goes
+// to drop(region).  Only the changed part of the table is looked at: O(k + n) for k regions
 // there, the n for moving the table after a merge.
 void
-vma_coalesce(struct vmas *t, uint64 start, uint64 end, void (*drop)(struct file *))
+vma_coalesce(struct vmas *t, uint64 start, uint64 end, void (*drop)(struct vma *))
 {
   int i = vma_index(t, start);
   if(i > 0)
@@ -182,14 +182,14 @@ vma_coalesce(struct vmas *t, uint64 start, uint64 end, void (*drop)(struct file 
       i++;
       continue;
     }
-    struct file *f = b->file;
+    struct vma gone = *b;
     a->end = b->end;
     uint64 keep_hint = t->hint, keep_hole = t->hole_above;
     vma_remove(t, i + 1);           // no hole opens: a covers b's range
     t->hint = keep_hint;
     t->hole_above = keep_hole;
-    if(f && drop)
-      drop(f);
+    if(drop)
+      drop(&gone);
   }
 }
 

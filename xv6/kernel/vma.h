@@ -47,6 +47,9 @@ vma_at(struct vmas *t, int i)
   return vma_slot(t, (t->base + i) % VMA_SLOTS);
 }
 
+// Bits of struct vma's flags that are ours, not MAP_* (Linux leaves bits 21-25 unused).
+#define VMA_ACCOUNT (1 << 21)    // its pages are charged to the commit limit (mmap.c)
+
 static inline int
 vma_shared(struct vma *r)
 {

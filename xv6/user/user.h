@@ -47,6 +47,10 @@ int sync(void);                         // ours: the same for every file
 int getrusage(int who, struct rusage *ru);  // ours: fault counts (kernel/vmstat.h)
 int vmstat(struct vmstat *st);          // ours: system-wide page-cache counters
 int pagemap(void *addr, uint64 *entry); // ours: Linux pagemap entry of the page at addr
+int madvise(void *addr, uint64 length, int advice);
+int mincore(void *addr, uint64 length, unsigned char *vec);
+int mlock(const void *addr, uint64 length);
+int munlock(const void *addr, uint64 length);
 
 // ---- ulib.c
 int stat(const char*, struct stat*);

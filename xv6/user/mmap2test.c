@@ -1,0 +1,460 @@
+// mmap2test: madvise, mincore, mlock/munlock and MAP_LOCKED, MAP_NORESERVE and the commit
+// limit, MAP_GROWSDOWN (+ PROT_GROWSDOWN), MAP_DENYWRITE.  Arguments name tests (none: all).
+// Prints "mmap2test: ALL OK" (exit 0) or a line per failed check and "mmap2test: FAILED"
+// (exit 1).
+
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/fcntl.h"
+#include "user/user.h"
+
+#define PG 4096
+
+static int failures;
+
+#define CHECK(cond, ...)                                          \
+  do {                                                            \
+    if(!(cond)){                                                  \
+      printf("mmap2test: FAIL line %d: ", __LINE__);              \
+      printf(__VA_ARGS__);                                        \
+      printf("\n");                                               \
+      failures++;                                                 \
+    }                                                             \
+  } while(0)
+
+static char *
+anon(void *addr, uint64 len, int prot, int flags)
+{
+  return mmap(addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+}
+
+// Run fn(p) in a child; its exit status (-1 when the kernel killed it).
+static int
+in_child(void (*fn)(char *), char *p)
+{
+  int pid = fork();
+  if(pid == 0){
+    fn(p);
+    exit(0);
+  }
+  int st = 12345;
+  if(pid < 0 || wait(&st) != pid)
+    return 12345;
+  return st;
+}
+
+static void touch_write(char *p) { *(volatile char *)p = 1; }
+
+// A file of n pages, byte i of page k = k + i (mod 256).
+static void
+make_file(char *name, int n)
+{
+  unlink(name);
+  int fd = open(name, O_CREATE | O_RDWR);
+  CHECK(fd >= 0, "create %s: errno %d", name, errno);
+  char buf[512];
+  for(int k = 0; k < n; k++){
+    for(int part = 0; part < PG / (int)sizeof(buf); part++){
+      for(int i = 0; i < (int)sizeof(buf); i++)
+        buf[i] = k + part * sizeof(buf) + i;
+      CHECK(write(fd, buf, sizeof(buf)) == sizeof(buf), "write %s", name);
+    }
+  }
+  close(fd);
+}
+
+static uint64
+faults(void)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt + ru.ru_majflt;
+}
+
+// ---- madvise -----------------------------------------------------------------------------------
+
+static void
+t_madvise(void)
+{
+  char *p = anon(0, 4 * PG, PROT_READ | PROT_WRITE, 0);
+  CHECK(p != MAP_FAILED, "mmap: errno %d", errno);
+  CHECK(madvise(p + 1, PG, MADV_NORMAL) == -1 && errno == EINVAL, "unaligned: errno %d", errno);
+  CHECK(madvise(p, PG, 99) == -1 && errno == EINVAL, "bad advice: errno %d", errno);
+  CHECK(madvise(p, PG, -1) == -1 && errno == EINVAL, "negative advice: errno %d", errno);
+  CHECK(madvise(p, 0, MADV_DONTNEED) == 0, "len 0: errno %d", errno);
+  for(int a = MADV_NORMAL; a <= MADV_WILLNEED; a++)
+    CHECK(madvise(p, 4 * PG, a) == 0, "advice %d: errno %d", a, errno);
+  CHECK(madvise(p + 4 * PG, PG, MADV_NORMAL) == -1 && errno == ENOMEM,
+        "unmapped: errno %d", errno);
+
+  // DONTNEED on private anonymous memory: zeros come back
+  p[0] = 'x';
+  p[PG + 7] = 'y';
+  CHECK(madvise(p, 2 * PG, MADV_DONTNEED) == 0, "DONTNEED: errno %d", errno);
+  uint64 e = 1;
+  pagemap(p, &e);
+  CHECK(e == 0, "page still mapped after DONTNEED (%lx)", e);
+  CHECK(p[0] == 0 && p[PG + 7] == 0, "private anonymous not zero after DONTNEED");
+  munmap(p, 4 * PG);
+
+  // DONTNEED on a shared file mapping: the stores are written back, not lost
+  make_file("madv.f", 2);
+  int fd = open("madv.f", O_RDWR);
+  char *s = mmap(0, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  CHECK(s != MAP_FAILED, "mmap shared: errno %d", errno);
+  s[5] = 'S';
+  CHECK(madvise(s, 2 * PG, MADV_DONTNEED) == 0, "DONTNEED shared: errno %d", errno);
+  char c = 0;
+  CHECK(read(fd, &c, 1) == 1 && c == (char)0, "read byte 0");
+  CHECK(s[5] == 'S', "shared store lost after DONTNEED (%d)", s[5]);
+  munmap(s, 2 * PG);
+
+  // DONTNEED on a private file mapping: the private copy goes, the file comes back
+  char *q = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  q[9] = 'Q';
+  CHECK(madvise(q, PG, MADV_DONTNEED) == 0, "DONTNEED private file");
+  CHECK(q[9] == 9, "private file page not refilled from the file (%d)", q[9]);
+  munmap(q, PG);
+  close(fd);
+
+  // WILLNEED reads a file into the page cache: touching it then is a cache hit
+  make_file("madv.g", 4);
+  fd = open("madv.g", O_RDONLY);
+  char *w = mmap(0, 4 * PG, PROT_READ, MAP_SHARED, fd, 0);
+  struct vmstat before, after;
+  vmstat(&before);
+  CHECK(madvise(w, 4 * PG, MADV_WILLNEED) == 0, "WILLNEED: errno %d", errno);
+  vmstat(&after);
+  CHECK(after.cache_misses - before.cache_misses == 4, "WILLNEED read %d pages, not 4",
+        (int)(after.cache_misses - before.cache_misses));
+  struct rusage r0, r1;
+  getrusage(RUSAGE_SELF, &r0);
+  for(int k = 0; k < 4; k++)
+    CHECK(w[k * PG + 1] == (char)(k + 1), "WILLNEED page %d contents", k);
+  getrusage(RUSAGE_SELF, &r1);
+  CHECK(r1.ru_majflt == r0.ru_majflt && r1.ru_cacheflt - r0.ru_cacheflt == 4,
+        "after WILLNEED: %d major, %d cache faults", (int)(r1.ru_majflt - r0.ru_majflt),
+        (int)(r1.ru_cacheflt - r0.ru_cacheflt));
+  munmap(w, 4 * PG);
+  close(fd);
+  unlink("madv.f");
+  unlink("madv.g");
+}
+
+// ---- mincore -----------------------------------------------------------------------------------
+
+static void
+t_mincore(void)
+{
+  unsigned char vec[8];
+  char *p = anon(0, 4 * PG, PROT_READ | PROT_WRITE, 0);
+  memset(vec, 7, sizeof(vec));
+  CHECK(mincore(p, 4 * PG, vec) == 0, "mincore: errno %d", errno);
+  CHECK(vec[0] == 0 && vec[1] == 0 && vec[2] == 0 && vec[3] == 0, "untouched pages resident");
+  p[PG] = 1;
+  p[3 * PG + 100] = 1;
+  CHECK(mincore(p, 4 * PG, vec) == 0, "mincore 2");
+  CHECK(vec[0] == 0 && vec[1] == 1 && vec[2] == 0 && vec[3] == 1,
+        "residency %d%d%d%d, want 0101", vec[0], vec[1], vec[2], vec[3]);
+  CHECK(mincore(p + 1, PG, vec) == -1 && errno == EINVAL, "unaligned: errno %d", errno);
+  CHECK(mincore(p, 5 * PG, vec) == -1 && errno == ENOMEM, "unmapped: errno %d", errno);
+  CHECK(mincore(p, PG, (unsigned char *)0x10) == -1 && errno == EFAULT, "bad vec: errno %d",
+        errno);
+  munmap(p, 4 * PG);
+
+  // a file's page counts as resident when it is in the page cache, mapped here or not
+  make_file("minc.f", 3);
+  int fd = open("minc.f", O_RDONLY);
+  char *f = mmap(0, 3 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+  char buf[16];
+  CHECK(read(fd, buf, sizeof(buf)) == sizeof(buf), "read");     // brings page 0 in
+  CHECK(mincore(f, 3 * PG, vec) == 0, "mincore file");
+  CHECK(vec[0] == 1 && vec[1] == 0 && vec[2] == 0, "file residency %d%d%d, want 100",
+        vec[0], vec[1], vec[2]);
+  munmap(f, 3 * PG);
+  close(fd);
+  unlink("minc.f");
+}
+
+// ---- mlock, MAP_LOCKED -------------------------------------------------------------------------
+
+static void
+lock_all_in_child(char *unused)
+{
+  // memory locks are not inherited: the child has its own full quota
+  char *q = anon(0, MLOCKPAGES * (uint64)PG, PROT_READ | PROT_WRITE, MAP_LOCKED);
+  exit(q == MAP_FAILED ? 1 : 0);
+}
+
+static void
+t_mlock(void)
+{
+  char *p = anon(0, 8 * PG, PROT_READ | PROT_WRITE, 0);
+  CHECK(mlock(p, 8 * PG) == 0, "mlock: errno %d", errno);
+  unsigned char vec[8];
+  mincore(p, 8 * PG, vec);
+  int all = 1;
+  for(int i = 0; i < 8; i++)
+    all &= vec[i];
+  CHECK(all, "mlock did not fault every page in");
+  uint64 f0 = faults();
+  for(int i = 0; i < 8; i++)
+    p[i * PG] = i;
+  CHECK(faults() == f0, "%d faults on locked pages", (int)(faults() - f0));
+  CHECK(madvise(p, PG, MADV_DONTNEED) == -1 && errno == EINVAL,
+        "DONTNEED on locked memory: errno %d", errno);
+  CHECK(munlock(p, 8 * PG) == 0, "munlock: errno %d", errno);
+  CHECK(madvise(p, PG, MADV_DONTNEED) == 0, "DONTNEED after munlock: errno %d", errno);
+  CHECK(mlock(p + 7 * PG, 2 * PG) == -1 && errno == ENOMEM, "mlock past the mapping: errno %d",
+        errno);
+  munmap(p, 8 * PG);
+
+  // the limit: MLOCKPAGES pages per process
+  char *big = anon(0, (MLOCKPAGES + 1) * (uint64)PG, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+  CHECK(big != MAP_FAILED, "mmap big: errno %d", errno);
+  CHECK(mlock(big, (MLOCKPAGES + 1) * (uint64)PG) == -1 && errno == ENOMEM,
+        "mlock past the limit: errno %d", errno);
+  CHECK(mlock(big, 16 * PG) == 0, "mlock 16 pages: errno %d", errno);
+  char *l = anon(0, (MLOCKPAGES - 15) * (uint64)PG, PROT_READ, MAP_LOCKED);
+  CHECK(l == MAP_FAILED && errno == EAGAIN, "MAP_LOCKED past the limit: errno %d", errno);
+  CHECK(in_child(lock_all_in_child, 0) == 0, "child could not lock its own quota");
+  l = anon(0, (MLOCKPAGES - 16) * (uint64)PG, PROT_READ, MAP_LOCKED);
+  CHECK(l != MAP_FAILED, "MAP_LOCKED up to the limit: errno %d", errno);
+  if(l != MAP_FAILED){
+    CHECK(l[5 * PG] == 0, "locked page");
+    CHECK(munmap(l, (MLOCKPAGES - 16) * (uint64)PG) == 0, "munmap locked");
+  }
+  // unmapping gave the quota back
+  l = anon(0, (MLOCKPAGES - 16) * (uint64)PG, PROT_READ, MAP_LOCKED);
+  CHECK(l != MAP_FAILED, "MAP_LOCKED after munmap: errno %d", errno);
+  munmap(l, (MLOCKPAGES - 16) * (uint64)PG);
+  munmap(big, (MLOCKPAGES + 1) * (uint64)PG);
+}
+
+// ---- MAP_NORESERVE and the commit limit ------------------------------------------------------------
+
+static uint64 total_pages;
+
+static void
+fill_until_killed(char *p)
+{
+  for(uint64 i = 0;; i++)
+    p[i * PG] = 1;         // more pages than RAM: the kernel kills us when none is left
+}
+
+static void
+t_noreserve(void)
+{
+  struct vmstat st;
+  vmstat(&st);
+  total_pages = st.total_pages;
+  uint64 big = (total_pages + 16) * PG;
+  char *p = anon(0, big, PROT_READ | PROT_WRITE, 0);
+  CHECK(p == MAP_FAILED && errno == ENOMEM, "more than RAM, reserved: errno %d", errno);
+  p = mmap(0, big, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  CHECK(p == MAP_FAILED && errno == ENOMEM, "shared anonymous more than RAM: errno %d", errno);
+  // read-only private memory needs no reservation, until it becomes writable
+  p = anon(0, big, PROT_READ, 0);
+  CHECK(p != MAP_FAILED, "read-only, more than RAM: errno %d", errno);
+  if(p != MAP_FAILED){
+    CHECK(mprotect(p, big, PROT_READ | PROT_WRITE) == -1 && errno == ENOMEM,
+          "mprotect RW more than RAM: errno %d", errno);
+    CHECK(mprotect(p, 16 * PG, PROT_READ | PROT_WRITE) == 0, "mprotect a little: errno %d",
+          errno);
+    p[3] = 1;
+    munmap(p, big);
+  }
+  // half of RAM twice: the second cannot be promised while the first holds it
+  uint64 half = total_pages / 2 * PG + PG;
+  char *a = anon(0, half, PROT_READ | PROT_WRITE, 0);
+  CHECK(a != MAP_FAILED, "half of RAM: errno %d", errno);
+  char *b = anon(0, half, PROT_READ | PROT_WRITE, 0);
+  CHECK(b == MAP_FAILED && errno == ENOMEM, "second half reserved: errno %d", errno);
+  munmap(a, half);
+  b = anon(0, half, PROT_READ | PROT_WRITE, 0);
+  CHECK(b != MAP_FAILED, "reservation given back by munmap: errno %d", errno);
+  munmap(b, half);
+
+  // NORESERVE: the mapping is made; running out of memory kills only the process
+  p = anon(0, big, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+  CHECK(p != MAP_FAILED, "NORESERVE more than RAM: errno %d", errno);
+  if(p != MAP_FAILED){
+    vmstat(&st);
+    uint64 free_before = st.free_pages;
+    CHECK(in_child(fill_until_killed, p) == -1, "child filling memory not killed");
+    vmstat(&st);
+    CHECK(st.free_pages + 64 >= free_before, "memory not given back: %d then %d free",
+          (int)free_before, (int)st.free_pages);
+    munmap(p, big);
+  }
+}
+
+// fork must reserve the child's copy of reserved private memory
+static void
+t_fork_reserve(void)
+{
+  uint64 most = (total_pages * 2 / 3) * PG;
+  char *a = anon(0, most, PROT_READ | PROT_WRITE, 0);
+  CHECK(a != MAP_FAILED, "two thirds of RAM: errno %d", errno);
+  int pid = fork();
+  if(pid == 0)
+    exit(0);
+  CHECK(pid == -1 && errno == ENOMEM, "fork with 2/3 of RAM reserved: pid %d errno %d", pid,
+        errno);
+  if(pid > 0)
+    wait(0);
+  munmap(a, most);
+  pid = fork();
+  if(pid == 0)
+    exit(0);
+  CHECK(pid > 0, "fork after munmap: errno %d", errno);
+  wait(0);
+}
+
+// ---- MAP_GROWSDOWN ------------------------------------------------------------------------------
+
+static char *stack_top;
+
+static void
+touch_two_below(char *p)
+{
+  p[-2 * PG] = 1;          // skips a page: not the page just below
+}
+
+static void
+grow_into_gap(char *p)
+{
+  // grow one page at a time until the guard gap stops it: the kernel kills us
+  for(char *q = p - PG;; q -= PG)
+    *q = 1;
+}
+
+static void
+t_growsdown(void)
+{
+  int fd = open("README", O_RDONLY);
+  CHECK(mmap(0, PG, PROT_READ, MAP_PRIVATE | MAP_GROWSDOWN, fd, 0) == MAP_FAILED &&
+        errno == EINVAL, "GROWSDOWN with a file: errno %d", errno);
+  close(fd);
+  CHECK(mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0)
+        == MAP_FAILED && errno == EINVAL, "GROWSDOWN shared: errno %d", errno);
+
+  char *s = anon(0, 2 * PG, PROT_READ | PROT_WRITE, MAP_GROWSDOWN | MAP_STACK);
+  CHECK(s != MAP_FAILED, "GROWSDOWN: errno %d", errno);
+  if(s == MAP_FAILED)
+    return;
+  stack_top = s + 2 * PG;
+  s[0] = 1;
+  s[-1] = 2;               // the page just below: the region grows
+  s[-PG] = 3;
+  s[-PG - 1] = 4;          // and again
+  CHECK(s[-1] == 2 && s[-PG - 1] == 4, "grown pages");
+  unsigned char vec[4];
+  CHECK(mincore(s - 2 * PG, 4 * PG, vec) == 0, "grown region is mapped: errno %d", errno);
+  CHECK(in_child(touch_two_below, s - 2 * PG) == -1, "a fault two pages below grew the stack");
+
+  // PROT_GROWSDOWN applies the change down to the start of the region
+  CHECK(mprotect(stack_top - PG, PG, PROT_READ | PROT_GROWSDOWN) == 0,
+        "PROT_GROWSDOWN: errno %d", errno);
+  CHECK(in_child(touch_write, s - 2 * PG) == -1, "bottom page still writable");
+  CHECK(mprotect(s, PG, PROT_READ | PROT_GROWSUP) == -1 && errno == EINVAL,
+        "PROT_GROWSUP: errno %d", errno);
+  char *plain = anon(0, PG, PROT_READ, 0);
+  CHECK(mprotect(plain, PG, PROT_READ | PROT_GROWSDOWN) == -1 && errno == EINVAL,
+        "PROT_GROWSDOWN on a plain region: errno %d", errno);
+  munmap(plain, PG);
+  munmap(s - 2 * PG, 4 * PG);
+
+  // growth stops GUARDGAP pages above the next region down
+  char *low = anon(0, (GUARDGAP + 8) * (uint64)PG, PROT_READ, 0);
+  CHECK(low != MAP_FAILED, "low region");
+  CHECK(munmap(low + PG, (GUARDGAP + 7) * (uint64)PG) == 0, "carve");
+  char *st = anon(low + (GUARDGAP + 4) * (uint64)PG, PG, PROT_READ | PROT_WRITE,
+                  MAP_GROWSDOWN | MAP_FIXED_NOREPLACE);
+  CHECK(st == low + (GUARDGAP + 4) * (uint64)PG, "stack above the low region: errno %d", errno);
+  CHECK(in_child(grow_into_gap, st) == -1, "growth into the guard gap not stopped");
+  // the child grew 3 pages (gap GUARDGAP from low's end); here nothing grew
+  st[-1] = 5;
+  st[-PG - 1] = 5;
+  st[-2 * PG - 1] = 5;
+  CHECK(in_child(touch_write, st - 4 * PG) == -1, "grew into the guard gap");
+  munmap(low, (GUARDGAP + 8) * (uint64)PG);
+}
+
+// ---- MAP_DENYWRITE -----------------------------------------------------------------------------
+
+static void
+t_denywrite(void)
+{
+  make_file("deny.f", 2);
+  int w = open("deny.f", O_RDWR);
+  int r = open("deny.f", O_RDONLY);
+  char *p = mmap(0, 2 * PG, PROT_READ, MAP_PRIVATE | MAP_DENYWRITE, r, 0);
+  CHECK(p == MAP_FAILED && errno == ETXTBSY, "DENYWRITE while open for writing: errno %d",
+        errno);
+  close(w);
+  p = mmap(0, 2 * PG, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_DENYWRITE | MAP_EXECUTABLE, r, 0);
+  CHECK(p != MAP_FAILED, "DENYWRITE: errno %d", errno);
+  CHECK(open("deny.f", O_WRONLY) == -1 && errno == ETXTBSY, "open for writing: errno %d", errno);
+  CHECK(open("deny.f", O_RDWR) == -1 && errno == ETXTBSY, "open O_RDWR: errno %d", errno);
+  int r2 = open("deny.f", O_RDONLY);
+  CHECK(r2 >= 0, "open for reading: errno %d", errno);
+  close(r2);
+  CHECK(p[PG + 3] == 4, "contents");
+  // a child shares the mapping, and the denial, until it goes
+  int pid = fork();
+  if(pid == 0){
+    munmap(p, 2 * PG);
+    exit(open("deny.f", O_WRONLY) == -1 && errno == ETXTBSY ? 0 : 1);
+  }
+  int st = -5;
+  wait(&st);
+  CHECK(st == 0, "child could open for writing while the parent maps it");
+  // a split region still denies until every part is gone
+  munmap(p, PG);
+  CHECK(open("deny.f", O_WRONLY) == -1 && errno == ETXTBSY, "after partial munmap: errno %d",
+        errno);
+  munmap(p + PG, PG);
+  w = open("deny.f", O_WRONLY);
+  CHECK(w >= 0, "open for writing after munmap: errno %d", errno);
+  close(w);
+  close(r);
+  unlink("deny.f");
+}
+
+struct test {
+  char *name;
+  void (*fn)(void);
+};
+
+static struct test tests[] = {
+  {"madvise", t_madvise},
+  {"mincore", t_mincore},
+  {"mlock", t_mlock},
+  {"noreserve", t_noreserve},
+  {"forkreserve", t_fork_reserve},
+  {"growsdown", t_growsdown},
+  {"denywrite", t_denywrite},
+};
+
+int
+main(int argc, char *argv[])
+{
+  struct vmstat st;
+  vmstat(&st);
+  total_pages = st.total_pages;
+  for(int i = 0; i < (int)(sizeof(tests) / sizeof(tests[0])); i++){
+    int want = argc == 1;
+    for(int a = 1; a < argc; a++)
+      if(strcmp(argv[a], tests[i].name) == 0)
+        want = 1;
+    if(want)
+      tests[i].fn();
+  }
+  if(failures){
+    printf("mmap2test: FAILED (%d)\n", failures);
+    exit(1);
+  }
+  printf("mmap2test: ALL OK\n");
+  exit(0);
+}
