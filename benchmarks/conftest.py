@@ -4,13 +4,14 @@ Options:
   --bench-progress=auto|on|off   a progress bar line per test (auto: on when the output is a
                                  terminal)
   --bench-smoke                  smoke size: tiny workloads, one round, no peer calibration
+  --bench-xv6-dir=DIR            where test_faults.py builds its two xv6 kernels (default: the
+                                 pytest cache, .pytest_cache/d/bench-xv6; a temporary folder
+                                 when the cache is off)
 Smoke size is also on with --benchmark-disable (nothing is timed, so the runs only need to
 work) and with the environment variable RVEMU_BENCH_SMOKE=1.
 """
 
 import contextlib
-import importlib.util
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from benchmarks.harness import Progress  # noqa: E402
+from benchmarks.harness import Progress, smoke_mode, xv6_build  # noqa: E402
 from rvemu import toolchain  # noqa: E402
 
 
@@ -34,12 +35,9 @@ def pytest_addoption(parser):
     g.addoption("--bench-smoke", action="store_true",
                 help="smoke size: tiny workloads and one round (implied by --benchmark-disable "
                      "and RVEMU_BENCH_SMOKE=1)")
-
-
-def smoke_mode(config) -> bool:
-    return bool(config.getoption("--bench-smoke")
-                or config.getoption("benchmark_disable", False)
-                or os.environ.get("RVEMU_BENCH_SMOKE", "") not in ("", "0"))
+    g.addoption("--bench-xv6-dir", metavar="DIR",
+                help="build folder of the page-fault benchmarks' two xv6 kernels (default: "
+                     "the pytest cache, else a temporary folder)")
 
 
 @pytest.fixture(scope="session")
@@ -110,14 +108,24 @@ def xv6_image():
     from rvemu.cli import bundled_image
     img = bundled_image()
     if img is None:
-        build_py = ROOT / "xv6" / "build.py"
-        if not toolchain.available() or not build_py.exists():
+        mod = xv6_build()
+        if not toolchain.available() or mod is None:
             pytest.skip("no bundled xv6 image and no toolchain to build one")
-        spec = importlib.util.spec_from_file_location("_bench_xv6_build", build_py)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
         img = str(mod.build())
     return img
+
+
+@pytest.fixture(scope="session")
+def xv6_build_dir(request, tmp_path_factory) -> Path:
+    """Where test_faults.py builds its kernels: --bench-xv6-dir, else the pytest cache (kept
+    between runs, so the builds are incremental), else a temporary folder."""
+    given = request.config.getoption("--bench-xv6-dir")
+    if given:
+        return Path(given)
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("bench-xv6"))
+    return tmp_path_factory.mktemp("bench-xv6")
 
 
 @pytest.fixture

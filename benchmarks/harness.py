@@ -8,6 +8,8 @@ file for the session, because the peers need counts of their scaled-up copies to
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -19,6 +21,26 @@ from rvemu import Machine, StopReason
 
 RAM_MIB = 128
 MAX_INSTRUCTIONS = 50_000_000_000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def smoke_mode(config) -> bool:
+    """Smoke size: --bench-smoke, --benchmark-disable or RVEMU_BENCH_SMOKE=1 (conftest.py)."""
+    return bool(config.getoption("--bench-smoke")
+                or config.getoption("benchmark_disable", False)
+                or os.environ.get("RVEMU_BENCH_SMOKE", "") not in ("", "0"))
+
+
+def xv6_build():
+    """xv6/build.py of this source tree as a module (its build(out, dirty) builds the guest),
+    or None when the tree has none (an installed rvemu without its sources)."""
+    path = ROOT / "xv6" / "build.py"
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("_bench_xv6_build", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def run_rvemu(elf: Path) -> Machine:

@@ -6,6 +6,10 @@ peers that are installed run too, the others skip.  The second test times a smok
 JSON file and turns it into the Markdown report (and the charts when matplotlib is there), and
 checks that the report command explains a missing matplotlib.  Both run pytest in a subprocess
 from the repository root, as a person would: `pytest benchmarks --benchmark-disable`.
+
+The page-fault benchmarks (benchmarks/test_faults.py) build two xv6 kernels; both runs build
+them into one folder of this session's pytest cache (--bench-xv6-dir), so after the first
+build (about 20 s each) they are only brought up to date.
 """
 
 import importlib.util
@@ -28,34 +32,47 @@ def run(args, cwd=ROOT, **kw):
     return r, r.stdout + r.stderr
 
 
-def run_suite(*args):
+@pytest.fixture(scope="session")
+def xv6_dir(request, tmp_path_factory):
+    """Where the suite's page-fault benchmarks build their kernels: kept in the pytest cache
+    when there is one, so that the next test run finds them built."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return cache.mkdir("bench-xv6")
+    return tmp_path_factory.mktemp("bench-xv6")
+
+
+def run_suite(xv6_dir, *args):
     # From a neutral directory and with --import-mode=append, so the installed rvemu (with its
     # compiled core) is imported, not the source tree's (which has none in CI).
     r, out = run(["-m", "pytest", str(ROOT / "benchmarks"), f"--rootdir={ROOT}",
                   "--import-mode=append", "-p", "no:cacheprovider", "-q", "-rs",
-                  "--bench-progress=off", *args], cwd=Path(__file__).resolve().parent)
+                  "--bench-progress=off", f"--bench-xv6-dir={xv6_dir}", *args],
+                 cwd=Path(__file__).resolve().parent)
     assert r.returncode == 0, out[-4000:]
     assert re.search(r"\d+ passed", out) and not re.search(r"\d+ error", out), out[-4000:]
     return out
 
 
-def test_benchmark_suite_runs_in_smoke_mode():
-    run_suite("--benchmark-disable")
+def test_benchmark_suite_runs_in_smoke_mode(xv6_dir):
+    run_suite(xv6_dir, "--benchmark-disable")
 
 
-def test_smoke_run_to_json_and_report(tmp_path):
+def test_smoke_run_to_json_and_report(tmp_path, xv6_dir):
     data = tmp_path / "run.json"
-    run_suite("--bench-smoke", f"--benchmark-json={data}")
+    run_suite(xv6_dir, "--bench-smoke", f"--benchmark-json={data}")
     out_dir = tmp_path / "report"
     charts = importlib.util.find_spec("matplotlib") is not None
     r, out = run(["-m", "benchmarks.report", str(data), "--out", str(out_dir),
                   *([] if charts else ["--no-charts"])])
     assert r.returncode == 0, out
     md = (out_dir / "report.md").read_text()
-    for row in ("| integer |", "| memory |", "| tlb |", "## Boot to the shell prompt"):
+    for row in ("| integer |", "| memory |", "| tlb |", "## Boot to the shell prompt",
+                "## Page-fault cost in the xv6 guest", "| anon | dbit |",
+                "| shared-store | wp |"):
         assert row in md, md
     if charts:
-        for png in ("mips.png", "boot.png"):
+        for png in ("mips.png", "boot.png", "faults.png"):
             assert (out_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert f"({png})" in md
 

@@ -107,6 +107,7 @@ void            pc_drop(uint dev, uint inum, uint from, uint to);
 void            pc_set_dirty(uint64 pa);
 int             pc_writeback(struct inode *ip, uint64 pa);
 int             pc_sync_inode(struct inode *ip);
+int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
 uint64          pc_reclaim(void);
 uint64          pc_reclaimable(void);

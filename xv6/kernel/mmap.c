@@ -160,32 +160,6 @@ harvest(pte_t *pte)
   }
 }
 
-// Write back the dirty shared file pages of region r in [lo, hi) (harvesting their PTEs
-// first).  Pages written, or -errno.
-static int
-writeback_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 hi)
-{
-  int n = 0;
-  for(uint64 a = lo; a < hi; a += PGSIZE){
-    pte_t *pte = walk_next(pt, &a, hi);
-    if(pte == 0)
-      break;
-    harvest(pte);
-  }
-  sfence_vma();
-  for(uint64 a = lo; a < hi; a += PGSIZE){
-    pte_t *pte = walk_next(pt, &a, hi);
-    if(pte == 0)
-      break;
-    int r2 = pc_writeback(r->file->ip, PTE2PA(*pte));
-    if(r2 < 0)
-      return r2;
-    n += r2;
-  }
-  p->ru.ru_wbpages += n;
-  return n;
-}
-
 // Take the pages of region r in [lo, hi) out of page table pt, writing dirty shared file pages
 // back first.
 static void
@@ -659,18 +633,16 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
     if(!is_file(r))
       continue;
     if(vma_shared(r)){
+      // The stores to these file pages may have come through any of p's mappings of the
+      // file: collect them all, then write the range's dirty pages (Linux: the file's range).
+      vma_harvest(p, r->file->ip);
       if(flags & MS_SYNC){
-        int w = writeback_range(p, p->pagetable, r, lo, hi);
+        uint first = (r->offset + (lo - r->start)) / PGSIZE;
+        int w = pc_sync_range(r->file->ip, first, first + (hi - lo) / PGSIZE);
         if(w < 0 && err == 0)
           err = w;
-      } else {
-        for(uint64 v = lo; v < hi; v += PGSIZE){
-          pte_t *pte = walk_next(p->pagetable, &v, hi);
-          if(pte == 0)
-            break;
-          harvest(pte);
-        }
-        sfence_vma();
+        else if(w > 0)
+          p->ru.ru_wbpages += w;
       }
     }
     if(flags & MS_INVALIDATE)

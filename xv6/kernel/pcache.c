@@ -369,9 +369,18 @@ pc_writeback(struct inode *ip, uint64 pa)
 int
 pc_sync_inode(struct inode *ip)
 {
+  return pc_sync_range(ip, 0, (ip->size + PGSIZE - 1) / PGSIZE);
+}
+
+// Write back the dirty cached pages [from, to) of file ip.  The number written, or -errno.
+int
+pc_sync_range(struct inode *ip, uint from, uint to)
+{
   int n = 0;
   uint npages = (ip->size + PGSIZE - 1) / PGSIZE;
-  for(uint index = 0; index < npages; index++){
+  if(to > npages)
+    to = npages;
+  for(uint index = from; index < to; index++){
     acquire(&pc.lock);
     struct page *pg = lookup(ip->dev, ip->inum, index);
     int dirty = pg && (pg->flags & PG_DIRTY);
