@@ -43,6 +43,7 @@ int             fileread(struct file *f, uint64 addr, int n);
 int             filestat(struct file *f, uint64 addr);
 int             filewrite(struct file *f, uint64 addr, int n);
 struct file*    shmalloc(uint npages);
+int             fileresize(struct file *f, uint64 length);
 
 // fs.c -- inodes, directories, path names
 void            fsinit(int dev);
@@ -63,6 +64,7 @@ int             readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint
 void            stati(struct inode *ip, struct stat *st);
 int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
 void            itrunc(struct inode *ip);
+void            itruncate(struct inode *ip, uint size);
 struct inode*   iget_ref(uint dev, uint inum);
 int             get_write_access(struct inode *ip);
 void            put_write_access(struct inode *ip);
@@ -104,6 +106,7 @@ int             pc_cached_shm(uint id, uint index);
 int             pc_get_shm(uint id, uint index, uint64 *pap);
 void            pc_update(struct inode *ip, uint off, char *src, uint n);
 void            pc_drop(uint dev, uint inum, uint from, uint to);
+void            pc_truncate(struct inode *ip, uint newsize);
 void            pc_set_dirty(uint64 pa);
 int             pc_writeback(struct inode *ip, uint64 pa);
 int             pc_sync_inode(struct inode *ip);
@@ -152,6 +155,7 @@ void            userinit(void);
 int             wait(uint64 addr);
 void            wakeup(void *chan);
 void            yield(void);
+void            proc_foreach(void (*fn)(struct proc *, void *), void *arg);
 int             either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
 int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 void            procdump(void);
@@ -261,6 +265,7 @@ int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
 void            vma_harvest(struct proc *p, struct inode *ip);
 int             vma_copy(struct proc *from, struct proc *to);
 uint64          vma_pagemap(struct proc *p, uint64 va);
+void            vma_truncate(struct inode *ip, uint size);
 
 // fault.c -- page faults (scause 12, 13, 15) on user memory
 int             uvm_fault(struct proc *p, uint64 va, uint64 cause);
@@ -272,6 +277,11 @@ void            plicinit(void);
 void            plicinithart(void);
 int             plic_claim(void);
 void            plic_complete(int irq);
+
+// tlb.c -- remote TLB shootdowns
+void            tlb_poll(void);
+void            tlb_shootdown(struct proc *p);
+uint64          tlb_shootdowns(void);
 
 // virtio_disk.c
 void            virtio_disk_init(void);

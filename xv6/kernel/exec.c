@@ -260,6 +260,7 @@ exec(char *path, char **argv)
 
   // Point of no return: switch the process over to the new image.
   safestrcpy(p->name, last_element(path), sizeof(p->name));
+  acquiresleep(&p->vmlock);   // truncation must not look at old regions in the new table
   pagetable_t old_pt = p->pagetable;
   uint64 old_sz = p->sz;
   p->pagetable = pt;
@@ -268,6 +269,7 @@ exec(char *path, char **argv)
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;       // argv
   vma_unmap_all(p, old_pt);
+  releasesleep(&p->vmlock);
   proc_freepagetable(old_pt, old_sz);
   return argc;
 }

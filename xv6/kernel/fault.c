@@ -174,10 +174,30 @@ present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
   return 0;
 }
 
+static int fault_locked(struct proc *p, uint64 va, uint64 cause);
+
 // Resolve a page fault of process p at user address va with the given scause (12, 13, 15).
 // 0 when the page is now mapped for the access; else -EFAULT, -ENXIO or -ENOMEM (see above).
+// A fault in a file mapping takes p->vmlock (a truncation may be unmapping pages of the file)
+// and may sleep on the disk, so it fails with -EFAULT where sleeping is not allowed (a
+// spinlock held: interrupts off); system calls fault their buffers in before taking locks.
 int
 uvm_fault(struct proc *p, uint64 va, uint64 cause)
+{
+  struct vma *r = va < MAXVA ? vma_find(&p->vmas, va) : 0;
+  if(r == 0 || r->file == 0 || r->file->type != FD_INODE || holdingsleep(&p->vmlock))
+    return fault_locked(p, va, cause);
+  if(!intr_enabled())
+    return -EFAULT;
+  acquiresleep(&p->vmlock);
+  int err = fault_locked(p, va, cause);
+  releasesleep(&p->vmlock);
+  return err;
+}
+
+// uvm_fault, with p->vmlock held if it is a file mapping.
+static int
+fault_locked(struct proc *p, uint64 va, uint64 cause)
 {
   if(va >= MAXVA)
     return -EFAULT;

@@ -181,6 +181,7 @@ fileread(struct file *f, uint64 addr, int n)
 // allocating it), plus the inode, the indirect block and two for a write that starts and
 // ends part way into a block.
 #define MAXWRITE (((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE)
+_Static_assert(MAXWRITE <= PGSIZE, "fileresize writes zeros from one page");
 
 // Write n bytes from user memory at addr.  Returns the bytes written; fewer than n only if the
 // disk filled up, the file reached its maximum size or addr went bad part way; an error if
@@ -231,4 +232,50 @@ filewrite(struct file *f, uint64 addr, int n)
       break;                // a short write: the next one would fail
   }
   return done;
+}
+
+// ftruncate: make f's file exactly length bytes.  Shrinking frees the blocks past the end and
+// unmaps the pages past it from every process; growing appends zeros (files here have no
+// holes), in transactions of at most MAXWRITE bytes like write().  0, or -errno.
+int
+fileresize(struct file *f, uint64 length)
+{
+  if(f->type != FD_INODE || f->ip->type != T_FILE || !f->writable)
+    return -EINVAL;
+  if(length > MAXFILE * BSIZE)
+    return -EFBIG;
+  struct inode *ip = f->ip;
+  begin_op();
+  ilock(ip);
+  int shrunk = length < ip->size;
+  if(shrunk)
+    itruncate(ip, length);
+  iunlock(ip);
+  end_op();
+  if(shrunk){
+    vma_truncate(ip, length);
+    return 0;
+  }
+  char *zeros = kalloc();
+  if(zeros == 0)
+    return -ENOMEM;
+  memset(zeros, 0, PGSIZE);
+  int err = 0;
+  for(;;){
+    begin_op();
+    ilock(ip);
+    uint size = ip->size;
+    uint n = length - size < MAXWRITE ? length - size : MAXWRITE;
+    int r = n ? writei(ip, 0, (uint64)zeros, size, n) : 0;
+    iunlock(ip);
+    end_op();
+    if(n == 0)
+      break;
+    if(r < 0 || (uint)r < n){
+      err = r < 0 ? r : -ENOSPC;
+      break;
+    }
+  }
+  kfree(zeros);
+  return err;
 }

@@ -503,9 +503,21 @@ ifreefrom(struct inode *ip, uint from)
 void
 itrunc(struct inode *ip)
 {
-  pc_drop(ip->dev, ip->inum, 0, (ip->size + PGSIZE - 1) / PGSIZE);
-  ifreefrom(ip, 0);
-  ip->size = 0;
+  itruncate(ip, 0);
+}
+
+// Shrink ip to size bytes (no larger than it is): free the blocks past the new end, and drop
+// the page-cache pages past it (mappings lose them in vma_truncate(), which the caller runs
+// once it has let go of the inode and the transaction).  Caller holds ip->lock, inside a
+// transaction.
+void
+itruncate(struct inode *ip, uint size)
+{
+  if(size > ip->size)
+    panic("itruncate: growing");
+  pc_truncate(ip, size);
+  ifreefrom(ip, (size + BSIZE - 1) / BSIZE);
+  ip->size = size;
   iupdate(ip);
 }
 

@@ -27,6 +27,7 @@
 #define VIRTIO0_IRQ 1
 
 #define CLINT           0x2000000L
+#define CLINT_MSIP(hart) (CLINT + 4 * (hart))   // write 1: machine software interrupt on hart
 #define CLINT_MTIMECMP(hart) (CLINT + 0x4000 + 8 * (hart))
 #define CLINT_MTIME     (CLINT + 0xBFF8)
 

@@ -673,6 +673,64 @@ vma_harvest(struct proc *p, struct inode *ip)
   sfence_vma();
 }
 
+// ---- truncation --------------------------------------------------------------------------------
+
+struct truncation {
+  struct inode *ip;
+  uint first;                     // first page index wholly past the new end of file
+};
+
+#define TRUNC_BATCH 64
+
+// Take out of p's page table every page of ip's mappings (shared and private copies alike, as
+// Linux does) from page index t->first on; the pages go once no hart can reach them.
+static void
+truncate_proc(struct proc *p, void *arg)
+{
+  struct truncation *t = arg;
+  uint64 batch[TRUNC_BATCH];
+  int n = 0;
+  acquiresleep(&p->vmlock);
+  for(int i = 0; i < p->vmas.n; i++){
+    struct vma *r = vma_at(&p->vmas, i);
+    if(!is_file(r) || r->file->ip != t->ip)
+      continue;
+    uint64 cut = (uint64)t->first * PGSIZE;   // file offset of the first page to go
+    uint64 lo = r->start;
+    if(cut > r->offset)
+      lo = cut - r->offset >= r->end - r->start ? r->end : r->start + (cut - r->offset);
+    for(uint64 a = lo; a < r->end; a += PGSIZE){
+      pte_t *pte = walk_next(p->pagetable, &a, r->end);
+      if(pte == 0)
+        break;
+      batch[n++] = PTE2PA(*pte);
+      *pte = 0;
+      if(n == TRUNC_BATCH){
+        tlb_shootdown(p);
+        for(int j = 0; j < n; j++)
+          page_put(batch[j]);
+        n = 0;
+      }
+    }
+  }
+  if(n){
+    tlb_shootdown(p);
+    for(int j = 0; j < n; j++)
+      page_put(batch[j]);
+  }
+  releasesleep(&p->vmlock);
+}
+
+// File ip was cut to size bytes (itruncate): unmap its pages past the new end from every
+// process, so that touching them is a bus error, as in Linux.  Call with no inode lock and no
+// transaction held (processes hold their vmlock while they fault pages of the file in).
+void
+vma_truncate(struct inode *ip, uint size)
+{
+  struct truncation t = { .ip = ip, .first = (size + PGSIZE - 1) / PGSIZE };
+  proc_foreach(truncate_proc, &t);
+}
+
 // ---- fork ---------------------------------------------------------------------------------------
 
 // The child's PTE for a page the parent maps with *src in region r; updates *src too.  Shared

@@ -322,6 +322,23 @@ pc_drop(uint dev, uint inum, uint from, uint to)
   }
 }
 
+// The file ip shrinks to newsize bytes: pages wholly past the new end leave the cache (see
+// pc_drop), and the rest of the last page past it reads as zeros from now on.  Caller holds
+// ip->lock; ip->size is still the old size.
+void
+pc_truncate(struct inode *ip, uint newsize)
+{
+  uint keep = (newsize + PGSIZE - 1) / PGSIZE;
+  pc_drop(ip->dev, ip->inum, keep, (ip->size + PGSIZE - 1) / PGSIZE);
+  if(newsize % PGSIZE == 0)
+    return;
+  acquire(&pc.lock);
+  struct page *pg = lookup(ip->dev, ip->inum, newsize / PGSIZE);
+  if(pg)
+    memset((char *)page2pa(pg) + newsize % PGSIZE, 0, PGSIZE - newsize % PGSIZE);
+  release(&pc.lock);
+}
+
 // ---- dirty pages and writeback ---------------------------------------------------------------
 
 // A store reached file page pa (a harvested D bit, or a write fault): it must be written back.

@@ -83,6 +83,7 @@ procinit(void)
   for(int i = 0; i < NPROC; i++){
     struct proc *p = &proc[i];
     initlock(&p->lock, "proc");
+    initsleeplock(&p->vmlock, "vm");
     p->state = UNUSED;
     p->kstack = KSTACK(i);
   }
@@ -277,7 +278,11 @@ fork(void)
   int err = uvmcopy(parent->pagetable, child->pagetable, parent->sz);
   if(err == 0){
     child->sz = parent->sz;
+    acquiresleep(&parent->vmlock);
+    acquiresleep(&child->vmlock);
     err = vma_copy(parent, child);   // releases what it shared if it fails
+    releasesleep(&child->vmlock);
+    releasesleep(&parent->vmlock);
   }
   sfence_vma();                      // the parent's writable pages became copy-on-write
   if(err){
@@ -337,7 +342,9 @@ exit(int status)
   iput(p->cwd);
   end_op();
   p->cwd = 0;
+  acquiresleep(&p->vmlock);
   vma_unmap_all(p, p->pagetable);   // write back and give the mmap pages back now
+  releasesleep(&p->vmlock);
 
   acquire(&wait_lock);
   reparent(p);
@@ -573,6 +580,20 @@ either_copyin(void *dst, int user_src, uint64 src, uint64 len)
     return copyin(myproc()->pagetable, dst, src, len);
   memmove(dst, (void *)src, len);
   return 0;
+}
+
+// Call fn(p, arg) for every process slot in use, without holding any lock: a process may exit
+// meanwhile (fn then sees what is left of it).  For scans that must sleep.
+void
+proc_foreach(void (*fn)(struct proc *, void *), void *arg)
+{
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    acquire(&p->lock);
+    int used = p->state != UNUSED;
+    release(&p->lock);
+    if(used)
+      fn(p, arg);
+  }
 }
 
 // ---- debugging ---------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 // Lock summary:
 //   p->lock      guards p->state, p->chan, p->killed, p->xstate, p->pid
 //   wait_lock    guards p->parent of every process (proc.c; taken before any p->lock)
+//   p->vmlock    (a sleeplock) p->vmas and the PTEs of p's file mappings against truncation
+//                by other processes (mmap.c)
 //   (none)       the fields private to the process (kstack, sz, pagetable, trapframe, context,
 //                ofile, cwd, name, vmas, ru, cru, locked_pages): only the process itself touches them while
 //                it exists, or its creator/reaper while the slot is not yet (or no longer)
@@ -24,6 +26,7 @@
 
 #ifndef __ASSEMBLER__
 
+#include "sleeplock.h"
 #include "vma.h"
 #include "vmstat.h"
 
@@ -91,7 +94,10 @@ struct proc {
   struct file *ofile[NOFILE]; // open files
   struct inode *cwd;          // current directory
   char name[16];              // for debugging (procdump, fault messages)
-  struct vmas vmas;           // mmap regions (vma.c; only this process touches them)
+  struct vmas vmas;           // mmap regions (vma.c; changed only by this process)
+  struct sleeplock vmlock;    // held by this process while it changes vmas or the PTEs of its
+                              // file mappings, and by a truncation of a file that unmaps
+                              // pages from it (mmap.c); faults on anonymous memory go without
   struct rusage ru;           // faults and writeback of this process (fault.c, mmap.c)
   uint64 locked_pages;        // pages of its MAP_LOCKED regions (mlock; mmap.c)
   struct rusage cru;          // summed over the children it has waited for

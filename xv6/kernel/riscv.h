@@ -50,6 +50,8 @@
 #define SIE_SSIE (1L << IRQ_S_SOFT)
 #define SIE_STIE (1L << IRQ_S_TIMER)
 #define SIE_SEIE (1L << IRQ_S_EXT)
+#define IRQ_M_SOFT   3
+#define MIE_MSIE (1L << IRQ_M_SOFT)  // machine software interrupt: CLINT msip (mvec.S)
 
 #define MENVCFG_STCE   (1UL << 63)  // Sstc: stimecmp is enabled for S-mode
 #define MCOUNTEREN_TM  (1L << 1)     // S-mode may read `time` (and, with STCE, use stimecmp)
@@ -109,6 +111,7 @@ CSR_ACCESSORS(mtvec, "mtvec")
 CSR_ACCESSORS(medeleg, "medeleg")
 CSR_ACCESSORS(mideleg, "mideleg")
 CSR_ACCESSORS(mie, "mie")
+CSR_ACCESSORS(mscratch, "mscratch")
 CSR_ACCESSORS(mcounteren, "mcounteren")
 CSR_ACCESSORS(menvcfg, CSR_MENVCFG)
 CSR_ACCESSORS(pmpcfg0, "pmpcfg0")

@@ -34,6 +34,7 @@ acquire(struct spinlock *lk)
   // amoswap.w.aq: the acquire ordering keeps the critical section's loads and stores after
   // the swap.  (A failed swap also tells rvemu to let the other harts run.)
   while(__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+    tlb_poll();   // the holder may be waiting for this hart to flush its TLB (tlb.c)
   }
   lk->cpu = mycpu();
 }

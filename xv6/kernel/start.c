@@ -1,5 +1,6 @@
 // M-mode set-up, run once per hart straight after entry.S: hand the machine to S-mode and
-// jump (with mret) to main().  After this the kernel never runs in M-mode again: timer
+// jump (with mret) to main().  After this the kernel runs in M-mode only for the few
+// instructions of mvec.S that turn an inter-hart interrupt into a supervisor one: timer
 // interrupts come from Sstc's stimecmp and everything else is delegated.
 
 #include "types.h"
@@ -11,6 +12,10 @@
 void start(void);
 void main(void);
 void probe_trap(void);
+void machinevec(void);   // mvec.S
+
+// mvec.S's save area, two words per hart.
+static uint64 mscratch_area[NCPU][2];
 
 // End of RAM.  Set once, by hart 0 in M-mode before any S-mode code runs; read-only after.
 unsigned long phystop;
@@ -87,6 +92,11 @@ start(void)
 
   open_pmp();
   start_timer();
+
+  // Inter-hart interrupts: msip traps to machinevec, which passes it on as SSIP.
+  csrw_mscratch((uint64)mscratch_area[csrr_mhartid()]);
+  csrw_mtvec((uint64)machinevec);
+  csrs_mie(MIE_MSIE);
 
   // The kernel finds its hart id in tp (cpuid()).
   write_tp(csrr_mhartid());

@@ -87,6 +87,7 @@ extern uint64 sys_unlink(void);
 extern uint64 sys_link(void);
 extern uint64 sys_mkdir(void);
 extern uint64 sys_close(void);
+extern uint64 sys_ftruncate(void);
 // sysmman.c
 extern uint64 sys_mmap(void);
 extern uint64 sys_munmap(void);
@@ -139,6 +140,7 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_mincore]  = sys_mincore,
   [SYS_mlock]    = sys_mlock,
   [SYS_munlock]  = sys_munlock,
+  [SYS_ftruncate] = sys_ftruncate,
 };
 
 void

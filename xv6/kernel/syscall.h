@@ -39,5 +39,6 @@
 #define SYS_mincore  33    // mincore(addr, len, unsigned char *vec)
 #define SYS_mlock    34    // mlock(addr, len)
 #define SYS_munlock  35    // munlock(addr, len)
+#define SYS_ftruncate 36   // ftruncate(fd, length)
 
 #endif

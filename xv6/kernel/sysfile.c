@@ -393,11 +393,14 @@ sys_open(void)
   f->readable = acc != O_WRONLY;
   f->writable = acc != O_RDONLY;
 
-  if((omode & O_TRUNC) && ip->type == T_FILE)
+  int truncated = (omode & O_TRUNC) && ip->type == T_FILE && ip->size > 0;
+  if(truncated)
     itrunc(ip);
 
   iunlock(ip);
   end_op();
+  if(truncated)
+    vma_truncate(ip, 0);          // mappings lose the pages too (f holds ip)
   return fd;
 
 fail_writer:
@@ -557,4 +560,20 @@ fail:
   fileclose(rf);
   fileclose(wf);
   return r;
+}
+
+// int ftruncate(int fd, long length)
+uint64
+sys_ftruncate(void)
+{
+  int fd;
+  uint64 length;
+  struct file *f;
+  argint(0, &fd);
+  argaddr(1, &length);
+  if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+    return -EBADF;
+  if((int64)length < 0)
+    return -EINVAL;
+  return fileresize(f, length);
 }

@@ -20,6 +20,16 @@
 
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
 
+// Run one operation on the caller's regions under its vmlock (proc.h): `p` is the caller.
+#define locked(call)                       \
+  ({                                       \
+    struct proc *p = myproc();             \
+    acquiresleep(&p->vmlock);              \
+    uint64 _r = (call);                    \
+    releasesleep(&p->vmlock);              \
+    _r;                                    \
+  })
+
 // Every MAP_* bit Linux defines (MAP_SHARED_VALIDATE refuses the others).
 #define MAP_KNOWN (MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | \
                    MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |          \
@@ -110,7 +120,7 @@ sys_mmap(void)
     off = 0;                // ignored for private anonymous memory, as in Linux
   }
   // MAP_STACK, MAP_EXECUTABLE and (without VALIDATE) MAP_SYNC: accepted, no effect.
-  return vma_mmap(myproc(), addr, len, prot, flags, obj, off);
+  return locked(vma_mmap(p, addr, len, prot, flags, obj, off));
 }
 
 // int munmap(void *addr, uint64 len): unmapping a hole is not an error.
@@ -125,7 +135,7 @@ sys_munmap(void)
   uint64 end = PGROUNDUP(addr + len);
   if(end < addr || addr + len < addr || end > MAXVA)
     return -EINVAL;
-  return vma_unmap(myproc(), addr, end);
+  return locked(vma_unmap(p, addr, end));
 }
 
 // int mprotect(void *addr, uint64 len, int prot)
@@ -152,7 +162,7 @@ sys_mprotect(void)
     addr = s;
     prot &= ~PROT_GROWSDOWN;
   }
-  return vma_mprotect(myproc(), addr, end, prot);
+  return locked(vma_mprotect(p, addr, end, prot));
 }
 
 // int msync(void *addr, uint64 len, int flags)
@@ -173,7 +183,7 @@ sys_msync(void)
     return -ENOMEM;
   if(end == addr)
     return 0;
-  return vma_msync(myproc(), addr, end, flags);
+  return locked(vma_msync(p, addr, end, flags));
 }
 
 // int fsync(int fd): write the file's dirty pages (this process's stores included) to disk.
@@ -190,7 +200,9 @@ sys_fsync(void)
   if(f->ip->type != T_FILE)
     return 0;               // directories and devices: nothing is ever held back
   struct proc *p = myproc();
+  acquiresleep(&p->vmlock);
   vma_harvest(p, f->ip);
+  releasesleep(&p->vmlock);
   int n = pc_sync_inode(f->ip);
   if(n < 0)
     return n;
@@ -203,7 +215,9 @@ uint64
 sys_sync(void)
 {
   struct proc *p = myproc();
+  acquiresleep(&p->vmlock);
   vma_harvest(p, 0);
+  releasesleep(&p->vmlock);
   int n = pc_sync_all();
   if(n < 0)
     return n;
@@ -244,6 +258,7 @@ sys_vmstat(void)
   pc_stats(&st);
   virtio_disk_stats(&st.disk_reads, &st.disk_writes);
   st.dirty_mode = DIRTY_TRACKING;
+  st.tlb_shootdowns = tlb_shootdowns();
   return copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st));
 }
 
@@ -287,7 +302,7 @@ sys_madvise(void)
   int err = range_arg(addr, len, &start, &end);
   if(err || start == end)
     return err;
-  return vma_madvise(myproc(), start, end, advice);
+  return locked(vma_madvise(p, start, end, advice));
 }
 
 // int mincore(void *addr, uint64 len, unsigned char *vec)
@@ -301,7 +316,7 @@ sys_mincore(void)
   int err = range_arg(addr, len, &start, &end);
   if(err || start == end)
     return err;
-  return vma_mincore(myproc(), start, end, vec);
+  return locked(vma_mincore(p, start, end, vec));
 }
 
 // int mlock(void *addr, uint64 len): addr is rounded down to a page, as in Linux.
@@ -314,7 +329,7 @@ sys_mlock(void)
   int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
   if(err || start == end)
     return err;
-  return vma_mlock(myproc(), start, end, 1);
+  return locked(vma_mlock(p, start, end, 1));
 }
 
 // int munlock(void *addr, uint64 len)
@@ -327,5 +342,5 @@ sys_munlock(void)
   int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
   if(err || start == end)
     return err;
-  return vma_mlock(myproc(), start, end, 0);
+  return locked(vma_mlock(p, start, end, 0));
 }

@@ -104,7 +104,8 @@ devintr(uint64 scause)
     clock_tick();
     return TRAP_TIMER;
   case IRQ_S_SOFT:
-    csrc_sip(SIE_SSIE);   // nobody sends these; acknowledge and ignore
+    csrc_sip(SIE_SSIE);   // another hart asks for a TLB shootdown (tlb.c)
+    tlb_poll();
     return TRAP_DEVICE;
   }
   return TRAP_NOT_DEVICE;

@@ -40,6 +40,7 @@ kvmmake(void)
     panic("kvmmake: out of memory");
 
   kvmmap(kpt, TESTDEV, TESTDEV, PGSIZE, PTE_R | PTE_W);
+  kvmmap(kpt, CLINT, CLINT, PGSIZE, PTE_R | PTE_W);     // msip: inter-hart interrupts (tlb.c)
   kvmmap(kpt, UART0, UART0, PGSIZE, PTE_R | PTE_W);
   kvmmap(kpt, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W);
   kvmmap(kpt, PLIC, PLIC, 0x4000000, PTE_R | PTE_W);
@@ -339,21 +340,30 @@ uvmcheck(pagetable_t pagetable, uint64 va, uint64 len, int write)
 
 // Copy len bytes between kernel memory kva and user address uva, page by page (faulting in
 // mapped pages not touched yet): to the user when to_user, else from.  0, or -EFAULT.
+// Each page is translated and copied with interrupts off: a hart that answers a TLB shootdown
+// (tlb.c) thereby promises it is not using a physical page it translated before.
 static int
 copyuser(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
 {
   while(len > 0){
     uint64 page = PGROUNDDOWN(uva);
-    char *pa = user_page(pagetable, page, to_user);
-    if(pa == 0)
-      return -EFAULT;
     uint64 n = PGSIZE - (uva - page);
     if(n > len)
       n = len;
-    if(to_user)
-      memmove(pa + (uva - page), kva, n);
-    else
-      memmove(kva, pa + (uva - page), n);
+    push_off();
+    char *pa = mapped_page(pagetable, page, to_user);
+    if(pa){
+      if(to_user)
+        memmove(pa + (uva - page), kva, n);
+      else
+        memmove(kva, pa + (uva - page), n);
+    }
+    pop_off();
+    if(pa == 0){
+      if(page >= MAXVA || uvm_fault_in(pagetable, page, to_user) != 0)
+        return -EFAULT;
+      continue;                   // translate again, now that it is mapped
+    }
     len -= n;
     kva += n;
     uva += n;
@@ -382,19 +392,32 @@ copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
 {
   while(max > 0){
     uint64 page = PGROUNDDOWN(srcva);
-    char *pa = user_page(pagetable, page, 0);
-    if(pa == 0)
-      return -EFAULT;
     uint64 n = PGSIZE - (srcva - page);
     if(n > max)
       n = max;
-    char *p = pa + (srcva - page);
-    for(uint64 i = 0; i < n; i++){
-      *dst = p[i];
-      if(p[i] == 0)
-        return 0;
-      dst++;
+    push_off();                   // as in copyuser
+    char *pa = mapped_page(pagetable, page, 0);
+    int found = 0;
+    uint64 i = 0;
+    if(pa){
+      char *p = pa + (srcva - page);
+      for(; i < n; i++){
+        dst[i] = p[i];
+        if(p[i] == 0){
+          found = 1;
+          break;
+        }
+      }
     }
+    pop_off();
+    if(pa == 0){
+      if(page >= MAXVA || uvm_fault_in(pagetable, page, 0) != 0)
+        return -EFAULT;
+      continue;
+    }
+    if(found)
+      return 0;
+    dst += n;
     max -= n;
     srcva += n;
   }

@@ -39,6 +39,7 @@ struct vmstat {
   uint64 disk_reads;        // blocks read from the disk (virtio requests)
   uint64 disk_writes;       // blocks written to the disk, log included
   uint64 dirty_mode;        // DIRTY_DBIT or DIRTY_WP
+  uint64 tlb_shootdowns;    // inter-hart interrupts sent to flush another hart's TLB
 };
 
 // pagemap(addr, &entry): Linux's /proc/self/pagemap entry for the page holding addr.  Bits as

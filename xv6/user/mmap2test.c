@@ -6,6 +6,7 @@
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/fcntl.h"
+#include "kernel/stat.h"
 #include "user/user.h"
 
 #define PG 4096
@@ -61,6 +62,28 @@ make_file(char *name, int n)
     }
   }
   close(fd);
+}
+
+// n bytes at offset off of file `name`, read through a descriptor of its own (xv6 has no
+// pread or lseek).  The count read, or -1.
+static int
+read_at(char *name, int off, char *buf, int n)
+{
+  char skip[256];
+  int fd = open(name, O_RDONLY);
+  if(fd < 0)
+    return -1;
+  while(off > 0){
+    int k = off < (int)sizeof(skip) ? off : (int)sizeof(skip);
+    if(read(fd, skip, k) != k){
+      close(fd);
+      return -1;
+    }
+    off -= k;
+  }
+  int got = read(fd, buf, n);
+  close(fd);
+  return got;
 }
 
 static uint64
@@ -422,6 +445,106 @@ t_denywrite(void)
   unlink("deny.f");
 }
 
+// ---- ftruncate, and truncation under a running mapper ------------------------------------------
+
+static int
+file_size(int fd)
+{
+  struct stat st;
+  fstat(fd, &st);
+  return st.size;
+}
+
+static void
+t_ftruncate(void)
+{
+  int p[2];
+  pipe(p);
+  CHECK(ftruncate(p[0], 0) == -1 && errno == EINVAL, "pipe: errno %d", errno);
+  close(p[0]);
+  close(p[1]);
+  CHECK(ftruncate(99, 0) == -1 && errno == EBADF, "bad fd: errno %d", errno);
+  make_file("trunc.f", 3);
+  int ro = open("trunc.f", O_RDONLY);
+  CHECK(ftruncate(ro, 0) == -1 && errno == EINVAL, "read-only fd: errno %d", errno);
+  int fd = open("trunc.f", O_RDWR);
+  CHECK(ftruncate(fd, -1) == -1 && errno == EINVAL, "negative: errno %d", errno);
+  CHECK(ftruncate(fd, 1L << 30) == -1 && errno == EFBIG, "too big: errno %d", errno);
+
+  char *m = mmap(0, 3 * PG, PROT_READ, MAP_SHARED, ro, 0);
+  CHECK(m[2 * PG + 5] == (char)(2 + 5) && m[PG + 100] == (char)(1 + 100), "contents");
+  CHECK(ftruncate(fd, PG + 100) == 0, "shrink: errno %d", errno);
+  CHECK(file_size(fd) == PG + 100, "size %d after shrink", file_size(fd));
+  CHECK(m[PG + 99] == (char)(1 + 99) && m[PG + 100] == 0 && m[2 * PG - 1] == 0,
+        "last page: data to the end, zeros after");
+  // a load from the page past the end is a bus error now
+  int pid = fork();
+  if(pid == 0){
+    volatile char c = m[2 * PG];
+    (void)c;
+    exit(0);
+  }
+  int st = 0;
+  wait(&st);
+  CHECK(st == -1, "page past the new end still readable");
+
+  CHECK(ftruncate(fd, 3 * PG) == 0, "grow: errno %d", errno);
+  CHECK(file_size(fd) == 3 * PG, "size %d after growing", file_size(fd));
+  int zero = 1;
+  for(int i = PG + 100; i < 3 * PG; i++)
+    if(m[i] != 0)
+      zero = 0;
+  CHECK(zero, "grown part not zero through the mapping");
+  char buf[8];
+  CHECK(read_at("trunc.f", 2 * PG + 8, buf, 8) == 8 && buf[0] == 0 && buf[7] == 0,
+        "grown part not zero through read()");
+  munmap(m, 3 * PG);
+  close(ro);
+  close(fd);
+  unlink("trunc.f");
+}
+
+// A child spins on a shared file page on another hart while we truncate the file: once
+// ftruncate returns, its next access must fault (its hart's TLB was shot down), so the count
+// it keeps stops moving.
+static void
+t_truncate_running(void)
+{
+  make_file("trunc.g", 1);
+  int fd = open("trunc.g", O_RDWR);
+  char *m = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  volatile uint64 *count = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                                -1, 0);
+  m[0] = 1;
+  int pid = fork();
+  if(pid == 0){
+    for(;;){
+      (void)*(volatile char *)m;
+      (*count)++;
+    }
+  }
+  while(*count < 1000)
+    ;                     // the child is running
+  struct vmstat before, after;
+  vmstat(&before);
+  CHECK(ftruncate(fd, 0) == 0, "ftruncate: errno %d", errno);
+  uint64 c1 = *count;
+  for(volatile int i = 0; i < 20000; i++)
+    ;
+  uint64 c2 = *count;
+  vmstat(&after);
+  int st = 0;
+  wait(&st);
+  CHECK(st == -1, "child not killed by the truncation (status %d)", st);
+  CHECK(c2 - c1 <= 1, "child went on %d times after ftruncate returned", (int)(c2 - c1));
+  printf("  truncate-running: %d shootdown interrupts\n",
+         (int)(after.tlb_shootdowns - before.tlb_shootdowns));
+  munmap(m, PG);
+  munmap((void *)count, PG);
+  close(fd);
+  unlink("trunc.g");
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -435,6 +558,8 @@ static struct test tests[] = {
   {"forkreserve", t_fork_reserve},
   {"growsdown", t_growsdown},
   {"denywrite", t_denywrite},
+  {"ftruncate", t_ftruncate},
+  {"truncrun", t_truncate_running},
 };
 
 int

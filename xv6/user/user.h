@@ -51,6 +51,7 @@ int madvise(void *addr, uint64 length, int advice);
 int mincore(void *addr, uint64 length, unsigned char *vec);
 int mlock(const void *addr, uint64 length);
 int munlock(const void *addr, uint64 length);
+int ftruncate(int fd, long length);     // ours in xv6: set a file's size
 
 // ---- ulib.c
 int stat(const char*, struct stat*);

@@ -1,0 +1,73 @@
+// Remote TLB shootdowns.  A hart caches translations of the process it runs; when another
+// hart changes that process's page table in a way that takes memory away (truncation unmaps
+// pages beyond end of file), the cached translations must go before the pages are reused.
+//
+// The sender marks each target hart's request, raises its machine software interrupt through
+// the CLINT (mvec.S turns it into a supervisor software interrupt), and waits until every
+// target has run sfence.vma and cleared its request.  A target answers from its interrupt
+// handler (trap.c), or, if it is spinning for a lock with interrupts off, from acquire()'s
+// spin loop -- so two harts shooting at each other, or one spinning on a lock the other holds,
+// cannot deadlock.
+//
+// The answer is also a barrier for the kernel's own use of user pages: copyin/copyout (vm.c)
+// translate and copy each page with interrupts off, so once a hart has answered it holds no
+// physical address it translated before the change.
+//
+// Locking: pending[h] is written by senders (set) and by hart h (clear) with atomics.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "defs.h"
+
+static int pending[NCPU];   // hart h must flush its TLB
+static uint64 sent_total;   // interrupts sent, for vmstat (atomic)
+
+uint64
+tlb_shootdowns(void)
+{
+  return __atomic_load_n(&sent_total, __ATOMIC_RELAXED);
+}
+
+// Answer a shootdown request to this hart, if there is one.  Interrupts are off.
+void
+tlb_poll(void)
+{
+  int me = cpuid();
+  if(__atomic_load_n(&pending[me], __ATOMIC_ACQUIRE)){
+    sfence_vma();
+    __atomic_store_n(&pending[me], 0, __ATOMIC_RELEASE);
+  }
+}
+
+// The page table of p lost mappings: flush this hart's TLB, and that of every other hart
+// that is running p now, and wait until they have.  A hart that is not running p flushes
+// before it next enters user mode (userret), after the change, which the fence below orders
+// before our look at cpus[].  Call without spinlocks held.
+void
+tlb_shootdown(struct proc *p)
+{
+  __sync_synchronize();       // the PTE changes before the reads of cpus[].proc
+  sfence_vma();
+  int me = cpuid();           // stale if we move harts, which only makes us flush one more
+  int sent = 0;
+  for(int h = 0; h < NCPU; h++){
+    if(h == me || __atomic_load_n(&cpus[h].proc, __ATOMIC_ACQUIRE) != p)
+      continue;
+    __atomic_store_n(&pending[h], 1, __ATOMIC_RELEASE);
+    *(volatile uint32 *)CLINT_MSIP(h) = 1;
+    sent |= 1 << h;
+    __atomic_fetch_add(&sent_total, 1, __ATOMIC_RELAXED);
+  }
+  for(int h = 0; h < NCPU; h++){
+    while((sent & (1 << h)) && __atomic_load_n(&pending[h], __ATOMIC_ACQUIRE)){
+      push_off();
+      tlb_poll();             // someone may be waiting for us meanwhile
+      pop_off();
+      cpu_relax();
+    }
+  }
+}
