@@ -6,6 +6,7 @@
 //
 // Interface:
 //   bread(dev, blockno)  a locked buffer holding the block's contents
+//   bread_overwrite      the same for a caller that overwrites all of it (not read from disk)
 //   bwrite(b)            write a locked buffer's data to its block on disk
 //   brelse(b)            unlock it; the caller must not touch it afterwards
 //   bpin/bunpin          an extra reference that keeps a buffer cached (the log's dirty blocks)
@@ -100,6 +101,15 @@ bread(uint dev, uint blockno)
     virtio_disk_rw(b, 0);
     b->valid = 1;
   }
+  return b;
+}
+
+// As bread, for a caller that will overwrite the whole block: no disk read.
+struct buf*
+bread_overwrite(uint dev, uint blockno)
+{
+  struct buf *b = bget(dev, blockno);
+  b->valid = 1;
   return b;
 }
 

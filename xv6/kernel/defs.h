@@ -21,6 +21,7 @@ struct vmstat;
 // bio.c -- buffer cache of disk blocks
 void            binit(void);
 struct buf*     bread(uint dev, uint blockno);
+struct buf*     bread_overwrite(uint dev, uint blockno);
 void            brelse(struct buf *b);
 void            bwrite(struct buf *b);
 void            bpin(struct buf *b);
@@ -99,6 +100,8 @@ void            page_dup(uint64 pa);
 void            page_put(uint64 pa);
 int             page_refs(uint64 pa);
 int             page_cached(uint64 pa);
+int             page_still_cached(uint64 pa);
+int             page_exclusive(uint64 pa);
 int             page_dirty(uint64 pa);
 int             pc_get(struct inode *ip, uint index, int flags, uint64 *pap);
 int             pc_cached(struct inode *ip, uint index);
@@ -145,8 +148,6 @@ void            proc_freepagetable(pagetable_t pagetable, uint64 sz);
 int             kill(int pid);
 int             killed(struct proc *p);
 void            setkilled(struct proc *p);
-struct cpu*     mycpu(void);
-struct proc*    myproc(void);
 void            procinit(void);
 void            scheduler(void) __attribute__((noreturn));
 void            sched(void);
@@ -179,6 +180,8 @@ void            initsleeplock(struct sleeplock *lk, char *name);
 
 // string.c
 int             memcmp(const void *a, const void *b, uint n);
+void            zero_page(void *pa);
+void            copy_page(void *dst, const void *src);
 void*           memmove(void *dst, const void *src, uint n);
 void*           memset(void *dst, int c, uint n);
 char*           safestrcpy(char *dst, const char *src, int n);

@@ -13,9 +13,13 @@
 // report: -EFAULT (segmentation fault), -ENXIO (the page lies wholly past end of file: a bus
 // error), -ENOMEM.  Each resolved fault is counted in the process's rusage.
 //
-// Locking: the process's regions and page table are its own (vma.c).  Filling a file page may
-// sleep (disk read), so the kernel must not fault on a file page while holding a spinlock:
-// pipes and file reads/writes call uvmcheck() on user buffers before taking their locks.
+// Locking: only the process changes its regions (vma.c), and a fault only reads them, so
+// faults take no lock.  The one other writer of its PTEs is a truncation of a mapped file by
+// another process (mmap.c), which clears PTEs under p->vmlock; faults change PTEs by
+// compare-and-swap and re-check a page-cache page after mapping it (install), so either sees
+// the other.  Filling a file page may sleep (disk read), so the kernel must not fault on a
+// file page while holding a spinlock: pipes and file reads/writes call uvmcheck() on user
+// buffers before taking their locks.
 
 #include "types.h"
 #include "param.h"
@@ -60,16 +64,35 @@ object_index(struct vma *r, uint64 va)
   return (r->offset + (va - r->start)) / PGSIZE;
 }
 
-// Install pte_bits for page pa at va.  0, or -ENOMEM (no page-table page; pa is released).
+// Replace *pte, if it still holds old, with new.  A truncation on another hart may clear a PTE
+// of a file mapping at any moment (mmap.c's vma_truncate); PTEs that faults change are
+// therefore changed by compare-and-swap, and a fault that loses the race just returns: the
+// access retries and faults again.
 static int
-install(struct proc *p, uint64 va, uint64 pa, uint64 bits)
+pte_swap(pte_t *pte, pte_t old, pte_t new)
 {
-  pte_t *pte = walk(p->pagetable, va, 1);
-  if(pte == 0){
+  return __atomic_compare_exchange_n(pte, &old, new, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+// Install bits for page pa (whose reference the PTE takes over) at va, where there was none;
+// pte is va's PTE slot if the caller has it (else 0).  A page-cache page of a file is checked
+// again afterwards: if a truncation dropped it from the cache meanwhile, it may already have
+// scanned this page table, so the new PTE is taken back (the retried access then finds the
+// page past end of file).  0, or -ENOMEM.
+static int
+install(struct proc *p, uint64 va, pte_t *pte, uint64 pa, uint64 bits, int file_page)
+{
+  if(pte == 0 && (pte = walk(p->pagetable, va, 1)) == 0){
     page_put(pa);
     return -ENOMEM;
   }
-  *pte = PA2PTE(pa) | (bits ? bits : PTE_PNONE);
+  pte_t new = PA2PTE(pa) | (bits ? bits : PTE_PNONE);
+  if(!pte_swap(pte, 0, new)){
+    page_put(pa);
+    return 0;
+  }
+  if(file_page && !page_still_cached(pa) && pte_swap(pte, new, 0))
+    page_put(pa);
   return 0;
 }
 
@@ -79,7 +102,7 @@ copy_of(uint64 pa)
 {
   char *mem = kalloc();
   if(mem)
-    memmove(mem, (char *)pa, PGSIZE);
+    copy_page(mem, (char *)pa);
   page_put(pa);
   return (uint64)mem;
 }
@@ -90,25 +113,32 @@ copy_of(uint64 pa)
 static int
 cow_fault(struct proc *p, pte_t *pte)
 {
-  uint64 pa = PTE2PA(*pte);
-  uint64 bits = (PTE_FLAGS(*pte) & ~PTE_COW) | PTE_W;
-  if(page_cached(pa) || page_refs(pa) > 1){
-    page_dup(pa);                 // our reference for the copy; the PTE keeps its own
-    uint64 mem = copy_of(pa);
+  pte_t old = *pte;
+  uint64 pa = PTE2PA(old);
+  uint64 bits = (PTE_FLAGS(old) & ~PTE_COW) | PTE_W | PTE_A | PTE_D;
+  // Without PTE_COW it is a page-cache page mapped read-only into a private mapping: shared.
+  if((old & PTE_COW) && page_exclusive(pa)){
+    if(pte_swap(pte, old, PA2PTE(pa) | bits))
+      sfence_vma();
+  } else {
+    char *mem = kalloc();         // the PTE's reference keeps pa while we copy
     if(mem == 0)
       return -ENOMEM;
-    page_put(pa);                 // the PTE's reference: it will map the copy
-    pa = mem;
+    copy_page(mem, (char *)pa);
+    if(!pte_swap(pte, old, PA2PTE((uint64)mem) | bits)){
+      kfree(mem);                 // truncated meanwhile
+      return 0;
+    }
+    sfence_vma();
+    page_put(pa);                 // the PTE's old reference
   }
-  *pte = PA2PTE(pa) | bits;
-  sfence_vma();
   count_minor(p, &p->ru.ru_cowflt);
   return 0;
 }
 
 // A page of region r at va that has no page yet.
 static int
-fill_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause, int noio)
+fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, int noio)
 {
   int store = cause == EXC_STORE_PAGE_FAULT;
   uint64 bits = prot_pte(r->prot);
@@ -118,9 +148,9 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause, int noio)
     char *mem = kalloc();
     if(mem == 0)
       return -ENOMEM;
-    memset(mem, 0, PGSIZE);
+    zero_page(mem);
     count_minor(p, &p->ru.ru_zeroflt);
-    return install(p, va, (uint64)mem, bits);
+    return install(p, va, pte, (uint64)mem, bits, 0);
   }
 
   if(r->file->type == FD_SHM){                   // shared anonymous
@@ -128,7 +158,7 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause, int noio)
     if(got < 0)
       return got;
     count_minor(p, got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
-    return install(p, va, pa, bits);
+    return install(p, va, pte, pa, bits, 0);
   }
 
   int got = pc_get(r->file->ip, object_index(r, va), noio ? PC_NOIO : 0, &pa);
@@ -142,7 +172,7 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause, int noio)
         return -ENOMEM;
       if(got != PC_READ)
         count_minor(p, &p->ru.ru_cowflt);
-      return install(p, va, pa, bits);
+      return install(p, va, pte, pa, bits, 0);
     }
     bits &= ~PTE_W;
   } else if(DIRTY_TRACKING == DIRTY_WP){         // shared file page: W only once dirty
@@ -153,57 +183,43 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause, int noio)
   }
   if(got != PC_READ)
     count_minor(p, &p->ru.ru_cacheflt);
-  return install(p, va, pa, bits);
+  return install(p, va, pte, pa, bits, 1);
 }
 
 // A page of region r at va that has a page, for an access r allows.
 static int
 present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
 {
-  if(cause != EXC_STORE_PAGE_FAULT || (*pte & PTE_W))
+  pte_t old = *pte;
+  if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
     return 0;                     // spurious: the PTE already allows it
-  uint64 pa = PTE2PA(*pte);
   if(!vma_shared(r))
     return cow_fault(p, pte);
   if(r->file->type == FD_INODE){  // write-protect dirty tracking: the first store
-    pc_set_dirty(pa);
+    pc_set_dirty(PTE2PA(old));
     count_minor(p, &p->ru.ru_dirtyflt);
   }
-  *pte |= PTE_W | PTE_D | PTE_A;
-  sfence_vma();
+  if(pte_swap(pte, old, old | PTE_W | PTE_D | PTE_A))
+    sfence_vma();
   return 0;
 }
 
-static int fault_locked(struct proc *p, uint64 va, uint64 cause);
-
 // Resolve a page fault of process p at user address va with the given scause (12, 13, 15).
-// 0 when the page is now mapped for the access; else -EFAULT, -ENXIO or -ENOMEM (see above).
-// A fault in a file mapping takes p->vmlock (a truncation may be unmapping pages of the file)
-// and may sleep on the disk, so it fails with -EFAULT where sleeping is not allowed (a
-// spinlock held: interrupts off); system calls fault their buffers in before taking locks.
+// 0 when the page is now mapped for the access (or the access should simply be retried);
+// else -EFAULT, -ENXIO or -ENOMEM (see above).  Faults take no lock against truncation (see
+// pte_swap); reading a file page may sleep on the disk, so a fault in a file mapping fails
+// with -EFAULT where sleeping is not allowed (a spinlock held: interrupts off) -- system calls
+// fault their buffers in before they take locks.
 int
 uvm_fault(struct proc *p, uint64 va, uint64 cause)
-{
-  struct vma *r = va < MAXVA ? vma_find(&p->vmas, va) : 0;
-  if(r == 0 || r->file == 0 || r->file->type != FD_INODE || holdingsleep(&p->vmlock))
-    return fault_locked(p, va, cause);
-  if(!intr_enabled())
-    return -EFAULT;
-  acquiresleep(&p->vmlock);
-  int err = fault_locked(p, va, cause);
-  releasesleep(&p->vmlock);
-  return err;
-}
-
-// uvm_fault, with p->vmlock held if it is a file mapping.
-static int
-fault_locked(struct proc *p, uint64 va, uint64 cause)
 {
   if(va >= MAXVA)
     return -EFAULT;
   uint64 page = PGROUNDDOWN(va);
   pte_t *pte = walk(p->pagetable, page, 0);
   struct vma *r = vma_find(&p->vmas, va);
+  if(r && r->file && r->file->type == FD_INODE && !intr_enabled())
+    return -EFAULT;
   if(r == 0 && vma_grow(p, va))
     r = vma_find(&p->vmas, va);   // the page just below a MAP_GROWSDOWN region
   if(r == 0){
@@ -217,7 +233,7 @@ fault_locked(struct proc *p, uint64 va, uint64 cause)
     return -EFAULT;
   if(pte_has_page(pte))
     return present_fault(p, r, pte, cause);
-  return fill_fault(p, r, page, cause, 0);
+  return fill_fault(p, r, page, pte, cause, 0);
 }
 
 // Fault in the page at va of region r now (MAP_POPULATE), as the access a program would make
@@ -233,7 +249,7 @@ uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio)
     cause = EXC_STORE_PAGE_FAULT;
   else if(!(r->prot & (PROT_READ | PROT_WRITE)))
     cause = EXC_INST_PAGE_FAULT;
-  int err = fill_fault(p, r, va, cause, noio);
+  int err = fill_fault(p, r, va, 0, cause, noio);
   return err == -EAGAIN ? 0 : err;
 }
 

@@ -99,7 +99,7 @@ fsinit(int dev)
 static void
 bzero(int dev, uint bno)
 {
-  struct buf *bp = bread(dev, bno);
+  struct buf *bp = bread_overwrite(dev, bno);
   memset(bp->data, 0, BSIZE);
   log_write(bp);
   brelse(bp);
@@ -666,6 +666,9 @@ write_blocks(struct inode *ip, int user_src, uint64 src, uint off, uint n, int c
   if(n > maxbytes - off)
     n = maxbytes - off;
 
+  uint oldsize = ip->size;
+  uint oldaddrs[NDIRECT + 1];
+  memmove(oldaddrs, ip->addrs, sizeof(oldaddrs));
   uint done = 0;
   int err = 0;
   while(done < n){
@@ -675,7 +678,8 @@ write_blocks(struct inode *ip, int user_src, uint64 src, uint off, uint n, int c
       err = -ENOSPC;
       break;
     }
-    struct buf *bp = bread(ip->dev, addr);
+    // A whole block is overwritten: no need to read it first.
+    struct buf *bp = m == BSIZE ? bread_overwrite(ip->dev, addr) : bread(ip->dev, addr);
     int r = either_copyin(bp->data + off % BSIZE, user_src, src, m);
     // Log the block even if the copy failed: it may have changed part way, and the cache must
     // never hold changes the log does not know about.
@@ -699,8 +703,9 @@ write_blocks(struct inode *ip, int user_src, uint64 src, uint off, uint n, int c
   // the file, so that every allocated block belongs to the file's contents.
   if(err)
     ifreefrom(ip, (ip->size + BSIZE - 1) / BSIZE);
-  // Written back even when the size is unchanged: ip->addrs may have changed.
-  iupdate(ip);
+  // Written back if the size or the block map changed.
+  if(ip->size != oldsize || memcmp(ip->addrs, oldaddrs, sizeof(oldaddrs)) != 0)
+    iupdate(ip);
 
   if(done == 0 && err)
     return err;

@@ -703,8 +703,10 @@ truncate_proc(struct proc *p, void *arg)
       pte_t *pte = walk_next(p->pagetable, &a, r->end);
       if(pte == 0)
         break;
-      batch[n++] = PTE2PA(*pte);
-      *pte = 0;
+      pte_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);   // faults use CAS
+      if(!pte_has_page(&old))
+        continue;
+      batch[n++] = PTE2PA(old);
       if(n == TRUNC_BATCH){
         tlb_shootdown(p);
         for(int j = 0; j < n; j++)
@@ -728,6 +730,7 @@ void
 vma_truncate(struct inode *ip, uint size)
 {
   struct truncation t = { .ip = ip, .first = (size + PGSIZE - 1) / PGSIZE };
+  __sync_synchronize();           // the pages left the cache before we look (fault.c's install)
   proc_foreach(truncate_proc, &t);
 }
 

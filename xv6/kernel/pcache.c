@@ -164,6 +164,28 @@ page_refs(uint64 pa)
   return n;
 }
 
+// Is pa an anonymous page that only the caller's PTE maps (so a store may take it back
+// instead of copying it)?  Read without the lock: while the caller's PTE holds the page, its
+// count can only grow by the caller's own fork, and an anonymous page never enters the cache;
+// a count read as 2 that is just falling to 1 costs one needless copy.
+int
+page_exclusive(uint64 pa)
+{
+  struct page *pg = pa2page(pa);
+  return __atomic_load_n(&pg->ref, __ATOMIC_ACQUIRE) == 1 &&
+         !(__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & PG_CACHE);
+}
+
+// Is pa still a page-cache page?  Without the lock, for fault.c's check after it maps a page
+// (a truncation that drops pages from the cache fences before it looks at page tables, and
+// the fault fences between mapping and looking here).
+int
+page_still_cached(uint64 pa)
+{
+  __sync_synchronize();
+  return (__atomic_load_n(&pa2page(pa)->flags, __ATOMIC_RELAXED) & PG_CACHE) != 0;
+}
+
 // Is pa a page-cache page (of a file, or of a shared anonymous object)?
 int
 page_cached(uint64 pa)
@@ -269,7 +291,7 @@ pc_get_shm(uint id, uint index, uint64 *pap)
   char *mem = kalloc();
   if(mem == 0)
     return -ENOMEM;
-  memset(mem, 0, PGSIZE);
+  zero_page(mem);
   acquire(&pc.lock);
   struct page *pg = lookup(SHMDEV, id, index);
   if(pg){                          // another process of the object made it meanwhile

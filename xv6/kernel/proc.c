@@ -44,22 +44,6 @@ cpuid(void)
   return read_tp();
 }
 
-// This hart's struct cpu.  Interrupts must be off.
-struct cpu*
-mycpu(void)
-{
-  return &cpus[cpuid()];
-}
-
-// The process running on this hart, or 0.
-struct proc*
-myproc(void)
-{
-  push_off();
-  struct proc *p = mycpu()->proc;
-  pop_off();
-  return p;
-}
 
 // ---- the process table ----------------------------------------------------------------------------
 
@@ -442,13 +426,11 @@ setkilled(struct proc *p)
   release(&p->lock);
 }
 
+// Has p been killed?  A flag that only ever goes from 0 to 1, so reading it needs no lock.
 int
 killed(struct proc *p)
 {
-  acquire(&p->lock);
-  int k = p->killed;
-  release(&p->lock);
-  return k;
+  return __atomic_load_n(&p->killed, __ATOMIC_ACQUIRE);
 }
 
 // ---- scheduling ------------------------------------------------------------------------------------
@@ -551,7 +533,9 @@ wakeup(void *chan)
 {
   struct proc *me = myproc();
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
-    if(p == me)
+    // A sleeper on chan released the caller's lock after it left UNUSED, so a slot that reads
+    // UNUSED now holds no such sleeper: skip it without its lock.
+    if(p == me || __atomic_load_n(&p->state, __ATOMIC_RELAXED) == UNUSED)
       continue;
     acquire(&p->lock);
     if(p->state == SLEEPING && p->chan == chan)

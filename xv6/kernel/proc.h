@@ -1,7 +1,8 @@
 // Harts, processes and the saved register sets that move between them.
 //
 // Lock summary:
-//   p->lock      guards p->state, p->chan, p->killed, p->xstate, p->pid
+//   p->lock      guards p->state, p->chan, p->killed (read without it: it only goes 0 -> 1),
+//                p->xstate, p->pid
 //   wait_lock    guards p->parent of every process (proc.c; taken before any p->lock)
 //   p->vmlock    (a sleeplock) p->vmas and the PTEs of p's file mappings against truncation
 //                by other processes (mmap.c)
@@ -47,6 +48,13 @@ struct cpu {
 };
 
 extern struct cpu cpus[NCPU];
+
+// This hart's struct cpu.  Interrupts must be off (or the caller may move to another hart).
+static inline struct cpu *
+mycpu(void)
+{
+  return &cpus[read_tp()];
+}
 
 // One page per process, mapped at TRAPFRAME in its user page table (not user-accessible).
 // uservec in trampoline.S saves the user registers here and loads the kernel_* fields;
@@ -96,12 +104,25 @@ struct proc {
   char name[16];              // for debugging (procdump, fault messages)
   struct vmas vmas;           // mmap regions (vma.c; changed only by this process)
   struct sleeplock vmlock;    // held by this process while it changes vmas or the PTEs of its
-                              // file mappings, and by a truncation of a file that unmaps
-                              // pages from it (mmap.c); faults on anonymous memory go without
+                              // mappings in a system call, and by a truncation of a file that
+                              // unmaps pages from it (mmap.c); faults go without (fault.c)
   struct rusage ru;           // faults and writeback of this process (fault.c, mmap.c)
   uint64 locked_pages;        // pages of its MAP_LOCKED regions (mlock; mmap.c)
   struct rusage cru;          // summed over the children it has waited for
 };
+
+// The process running on this hart, or 0.  Interrupts are off while it looks, so that it
+// cannot move to another hart between reading its hart id and that hart's entry.
+static inline struct proc *
+myproc(void)
+{
+  uint64 sstatus = csrr_sstatus();
+  csrc_sstatus(SSTATUS_SIE);
+  struct proc *p = cpus[read_tp()].proc;
+  if(sstatus & SSTATUS_SIE)
+    csrs_sstatus(SSTATUS_SIE);
+  return p;
+}
 
 #endif // __ASSEMBLER__
 #endif

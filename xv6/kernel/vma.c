@@ -38,13 +38,21 @@ vma_index(struct vmas *t, uint64 va)
   return lo;
 }
 
-// The region holding va, or 0.
+// The region holding va, or 0.  Faults come in runs on one region, so the region found last
+// is tried first (its index may be stale after a change to the table: it is only a guess).
 struct vma *
 vma_find(struct vmas *t, uint64 va)
 {
+  if(t->last < t->n){
+    struct vma *r = vma_at(t, t->last);
+    if(r->start <= va && va < r->end)
+      return r;
+  }
   int i = vma_index(t, va);
-  if(i < t->n && vma_at(t, i)->start <= va)
+  if(i < t->n && vma_at(t, i)->start <= va){
+    t->last = i;
     return vma_at(t, i);
+  }
   return 0;
 }
 

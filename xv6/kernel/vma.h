@@ -32,6 +32,7 @@ struct vmas {
   int base;                          // slot of region 0
   struct vma *chunk[VMA_CHUNKS];     // 0 until a slot in it is used
   uint64 hint;                       // start of the last top-down placement (0: none)
+  int last;                          // index vma_find() found last (checked before use)
   uint64 hole_above;                 // no free hole above hint is longer than this
 };
 
