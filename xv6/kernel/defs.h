@@ -86,6 +86,9 @@ void            kfree(void *pa);
 void            kinit(void);
 uint64          kfreepages(void);
 uint64          ktotalpages(void);
+void*           kalloc_huge(void);
+void            kfree_huge(void *pa);
+int             khuge_available(void);
 struct page*    pa2page(uint64 pa);
 uint64          page2pa(struct page *pg);
 
@@ -107,6 +110,7 @@ int             pc_get(struct inode *ip, uint index, int flags, uint64 *pap);
 int             pc_cached(struct inode *ip, uint index);
 int             pc_cached_shm(uint id, uint index);
 int             pc_get_shm(uint id, uint index, uint64 *pap);
+int             pc_get_shm_huge(uint id, uint index, uint64 *pap);
 void            pc_update(struct inode *ip, uint off, char *src, uint n);
 void            pc_drop(uint dev, uint inum, uint from, uint to);
 void            pc_truncate(struct inode *ip, uint newsize);
@@ -234,6 +238,8 @@ int             copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64
 int             uvmcheck(pagetable_t pagetable, uint64 va, uint64 len, int write);
 
 pte_t*          walk_next(pagetable_t pagetable, uint64 *va, uint64 end);
+pte_t*          walk_leaf(pagetable_t pagetable, uint64 va, int *level);
+pte_t*          walk_huge(pagetable_t pagetable, uint64 va, int alloc);
 
 // vma.c -- each process's table of mmap regions (see vma.h)
 struct vma;
@@ -249,7 +255,7 @@ void            vma_coalesce(struct vmas *t, uint64 start, uint64 end,
                              void (*drop)(struct vma *));
 void            vma_clear(struct vmas *t);
 int             vma_dup(struct vmas *from, struct vmas *to);
-uint64          vma_hole(struct vmas *t, uint64 len, uint64 lo, uint64 hi);
+uint64          vma_hole(struct vmas *t, uint64 len, uint64 align, uint64 lo, uint64 hi);
 
 // mmap.c -- what mmap and friends, fork, exec and exit do to regions and their pages
 void            mmapinit(void);
@@ -262,6 +268,7 @@ int             vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec
 uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags,
                          struct file *obj, uint64 off);
 int             vma_unmap(struct proc *p, uint64 start, uint64 end);
+int             vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round);
 void            vma_unmap_all(struct proc *p, pagetable_t pt);
 int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
 int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);

@@ -204,6 +204,88 @@ present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
   return 0;
 }
 
+// ---- megapages (MAP_HUGETLB) ------------------------------------------------------------------
+
+#define HUGEPAGES (HUGEPGSIZE / PGSIZE)
+
+// A zero-filled 2 MiB frame, or 0.
+static uint64
+zero_frame(void)
+{
+  char *mem = kalloc_huge();
+  if(mem)
+    for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
+      zero_page(mem + off);
+  return (uint64)mem;
+}
+
+// The first store to a private megapage that fork left shared: copy all 2 MiB, or take the
+// frame back if nobody else maps it any more.
+static int
+huge_cow(struct proc *p, pte_t *pte)
+{
+  pte_t old = *pte;
+  uint64 pa = PTE2PA(old);
+  uint64 bits = (PTE_FLAGS(old) & ~PTE_COW) | PTE_W | PTE_A | PTE_D;
+  if(page_exclusive(pa)){
+    if(pte_swap(pte, old, PA2PTE(pa) | bits))
+      sfence_vma();
+  } else {
+    char *mem = kalloc_huge();
+    if(mem == 0)
+      return -ENOMEM;
+    for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
+      copy_page(mem + off, (char *)pa + off);
+    if(!pte_swap(pte, old, PA2PTE((uint64)mem) | bits)){
+      kfree_huge(mem);
+      return 0;
+    }
+    sfence_vma();
+    page_put(pa);
+  }
+  count_minor(p, &p->ru.ru_cowflt);
+  return 0;
+}
+
+// A fault in a MAP_HUGETLB region: one fault maps the whole 2 MiB frame holding va, a level-1
+// leaf PTE (Sv39 megapage).  Private frames are zero-filled, shared ones come from the shared
+// anonymous object's page cache.
+static int
+huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
+{
+  if(!access_ok(r->prot, cause))
+    return -EFAULT;
+  uint64 base = HUGEPGROUNDDOWN(va);
+  pte_t *pte = walk_huge(p->pagetable, base, 1);
+  if(pte == 0)
+    return -ENOMEM;
+  pte_t old = *pte;
+  if(old & (PTE_V | PTE_PNONE)){
+    if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
+      return 0;                   // spurious
+    if(!vma_shared(r))
+      return huge_cow(p, pte);
+    if(pte_swap(pte, old, old | PTE_W | PTE_D | PTE_A))
+      sfence_vma();
+    return 0;
+  }
+  uint64 pa;
+  uint64 bits = prot_pte(r->prot);
+  if(vma_shared(r)){
+    int got = pc_get_shm_huge(r->file->shmid, object_index(r, base), &pa);
+    if(got < 0)
+      return got;
+    count_minor(p, got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
+  } else {
+    if((pa = zero_frame()) == 0)
+      return -ENOMEM;
+    count_minor(p, &p->ru.ru_zeroflt);
+  }
+  if(!pte_swap(pte, 0, PA2PTE(pa) | (bits ? bits : PTE_PNONE)))
+    page_put(pa);
+  return 0;
+}
+
 // Resolve a page fault of process p at user address va with the given scause (12, 13, 15).
 // 0 when the page is now mapped for the access (or the access should simply be retried);
 // else -EFAULT, -ENXIO or -ENOMEM (see above).  Faults take no lock against truncation (see
@@ -218,6 +300,8 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
   uint64 page = PGROUNDDOWN(va);
   pte_t *pte = walk(p->pagetable, page, 0);
   struct vma *r = vma_find(&p->vmas, va);
+  if(r && vma_huge(r))
+    return huge_fault(p, r, va, cause);
   if(r && r->file && r->file->type == FD_INODE && !intr_enabled())
     return -EFAULT;
   if(r == 0 && vma_grow(p, va))
@@ -242,13 +326,17 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
 int
 uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio)
 {
-  if(prot_pte(r->prot) == 0 || pte_has_page(walk(p->pagetable, va, 0)))
+  if(prot_pte(r->prot) == 0)
     return 0;
   uint64 cause = EXC_LOAD_PAGE_FAULT;
   if((r->prot & PROT_WRITE) && !vma_shared(r))
     cause = EXC_STORE_PAGE_FAULT;
   else if(!(r->prot & (PROT_READ | PROT_WRITE)))
     cause = EXC_INST_PAGE_FAULT;
+  if(vma_huge(r))
+    return huge_fault(p, r, va, cause);
+  if(pte_has_page(walk(p->pagetable, va, 0)))
+    return 0;
   int err = fill_fault(p, r, va, 0, cause, noio);
   return err == -EAGAIN ? 0 : err;
 }

@@ -5,8 +5,10 @@
 // When the free list is empty, kalloc() takes back the least recently used clean page-cache
 // page that nothing maps (pcache.c) before it gives up.
 //
-// Free pages form a singly linked list threaded through their first word.  Pages are not
-// cleared: a caller that needs zeroes clears the page itself.  Build with -DKALLOC_DEBUG to
+// Free pages form a doubly linked list through their struct pages (PG_FREE), so that
+// kalloc_huge() can take 512 free pages that happen to form an aligned 2 MiB frame out of it
+// (MAP_HUGETLB).  Pages are not cleared: a caller that needs zeroes clears the page itself.
+// Build with -DKALLOC_DEBUG to
 // fill pages with junk on free and on allocation, which shakes out use-after-free and
 // uninitialised-memory bugs (it costs a full page write each time, so it is off by default;
 // kinit() touches only one word per page either way).
@@ -21,13 +23,9 @@
 
 extern char end[];   // first address after the kernel image (kernel.ld)
 
-struct free_page {
-  struct free_page *next;
-};
-
 static struct {
   struct spinlock lock;
-  struct free_page *head;
+  struct page head;        // sentinel of the free list: head.lru_next is the next to go
   uint64 nfree;
 } pages;
 
@@ -63,6 +61,7 @@ void
 kinit(void)
 {
   initlock(&pages.lock, "kalloc");
+  pages.head.lru_next = pages.head.lru_prev = &pages.head;
   mem_map = (struct page *)PGROUNDUP((uint64)end);
   uint64 n = (PHYSTOP - KERNBASE) / PGSIZE;
   first_free = PGROUNDUP((uint64)(mem_map + n));
@@ -86,6 +85,28 @@ fresh(struct page *pg)
   return pa;
 }
 
+// Under pages.lock: put pg on / take it off the free list.
+static void
+free_push(struct page *pg)
+{
+  pg->ref = 0;
+  pg->flags = PG_FREE;
+  pg->lru_next = pages.head.lru_next;
+  pg->lru_prev = &pages.head;
+  pages.head.lru_next->lru_prev = pg;
+  pages.head.lru_next = pg;
+  pages.nfree++;
+}
+
+static void
+free_unlink(struct page *pg)
+{
+  pg->lru_prev->lru_next = pg->lru_next;
+  pg->lru_next->lru_prev = pg->lru_prev;
+  pg->flags = 0;
+  pages.nfree--;
+}
+
 // Return the page at pa to the free list.
 void
 kfree(void *pa)
@@ -93,16 +114,13 @@ kfree(void *pa)
   if(!managed((uint64)pa))
     panic("kfree: not a page the allocator owns");
   struct page *pg = pa2page((uint64)pa);
-  pg->ref = 0;
-  pg->flags = 0;
+  if(pg->flags & PG_FREE)
+    panic("kfree: page already free");
 #ifdef KALLOC_DEBUG
   memset(pa, 0x11, PGSIZE);
 #endif
-  struct free_page *fp = pa;
   acquire(&pages.lock);
-  fp->next = pages.head;
-  pages.head = fp;
-  pages.nfree++;
+  free_push(pg);
   release(&pages.lock);
 }
 
@@ -113,16 +131,75 @@ void*
 kalloc(void)
 {
   acquire(&pages.lock);
-  struct free_page *fp = pages.head;
-  if(fp){
-    pages.head = fp->next;
-    pages.nfree--;
-  }
+  struct page *pg = pages.head.lru_next;
+  if(pg != &pages.head)
+    free_unlink(pg);
+  else
+    pg = 0;
   release(&pages.lock);
-  if(fp)
-    return fresh(pa2page((uint64)fp));
+  if(pg)
+    return fresh(pg);
   uint64 pa = pc_reclaim();
   return pa ? fresh(pa2page(pa)) : 0;
+}
+
+// The first page of a free, 2 MiB-aligned run of 512 pages, or 0.  Under pages.lock.
+static struct page *
+free_frame(void)
+{
+  uint64 n = HUGEPGSIZE / PGSIZE;
+  for(uint64 pa = HUGEPGROUNDUP(first_free); pa + HUGEPGSIZE <= PHYSTOP; pa += HUGEPGSIZE){
+    struct page *pg = pa2page(pa);
+    uint64 i = 0;
+    while(i < n && (pg[i].flags & PG_FREE))
+      i++;
+    if(i == n)
+      return pg;
+  }
+  return 0;
+}
+
+// A 2 MiB-aligned frame of 512 contiguous pages for an Sv39 megapage (MAP_HUGETLB), with one
+// reference on its first page (PG_HUGE), or 0 if no such frame is free.  Contents undefined.
+void*
+kalloc_huge(void)
+{
+  acquire(&pages.lock);
+  struct page *pg = free_frame();
+  if(pg){
+    for(uint64 i = 0; i < HUGEPGSIZE / PGSIZE; i++){
+      free_unlink(&pg[i]);
+      pg[i].ref = 0;
+    }
+    pg->ref = 1;
+    pg->flags = PG_HUGE;
+    pg->hnext = 0;
+  }
+  release(&pages.lock);
+  return pg ? (void *)page2pa(pg) : 0;
+}
+
+// Is a 2 MiB frame free now?  (mmap's MAP_HUGETLB check; it may be gone by the fault.)
+int
+khuge_available(void)
+{
+  acquire(&pages.lock);
+  int ok = free_frame() != 0;
+  release(&pages.lock);
+  return ok;
+}
+
+// Give back a frame from kalloc_huge().
+void
+kfree_huge(void *pa)
+{
+  struct page *pg = pa2page((uint64)pa);
+  if(!managed((uint64)pa) || (uint64)pa % HUGEPGSIZE || !(pg->flags & PG_HUGE))
+    panic("kfree_huge: not a huge frame");
+  acquire(&pages.lock);
+  for(uint64 i = 0; i < HUGEPGSIZE / PGSIZE; i++)
+    free_push(&pg[i]);
+  release(&pages.lock);
 }
 
 // How many pages are free right now.

@@ -40,7 +40,7 @@
 
 // The MAP_* bits kept in struct vma; two adjacent regions merge only if these are equal.
 #define VMA_KEEP_FLAGS (MAP_TYPE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE | MAP_LOCKED | \
-                        MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE)
+                        MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_HUGETLB)
 
 // Pages promised to accountable regions of all processes.
 static struct {
@@ -165,6 +165,18 @@ harvest(pte_t *pte)
 static void
 release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 hi)
 {
+  if(vma_huge(r)){
+    for(uint64 a = lo; a < hi; a += HUGEPGSIZE){
+      pte_t *pte = walk_huge(pt, a, 0);
+      if(pte && (*pte & (PTE_V | PTE_PNONE))){
+        uint64 pa = PTE2PA(*pte);
+        *pte = 0;
+        page_put(pa);
+      }
+    }
+    sfence_vma();
+    return;
+  }
   for(uint64 a = lo; a < hi; a += PGSIZE){
     pte_t *pte = walk_next(pt, &a, hi);
     if(pte == 0)
@@ -201,6 +213,15 @@ reprotected(struct vma *r, pte_t pte, int prot)
 static void
 reprotect_range(pagetable_t pt, struct vma *r, uint64 lo, uint64 hi, int prot)
 {
+  if(vma_huge(r)){
+    for(uint64 a = lo; a < hi; a += HUGEPGSIZE){
+      pte_t *pte = walk_huge(pt, a, 0);
+      if(pte && (*pte & (PTE_V | PTE_PNONE)))
+        *pte = reprotected(r, *pte, prot);
+    }
+    sfence_vma();
+    return;
+  }
   for(uint64 a = lo; a < hi; a += PGSIZE){
     pte_t *pte = walk_next(pt, &a, hi);
     if(pte == 0)
@@ -223,6 +244,23 @@ split(struct vmas *t, uint64 addr)
   if(err == 0 && upper >= 0)
     region_hold(vma_at(t, upper));
   return err;
+}
+
+// Where [start, end) cuts a MAP_HUGETLB region, it must cut at a 2 MiB boundary: -EINVAL if
+// start does not; end is rounded up to one if `round` (munmap, as Linux does), else -EINVAL.
+int
+vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round)
+{
+  struct vma *r = vma_find(&p->vmas, start);
+  if(r && vma_huge(r) && start % HUGEPGSIZE)
+    return -EINVAL;
+  r = vma_find(&p->vmas, *end);
+  if(r && vma_huge(r) && *end % HUGEPGSIZE){
+    if(!round)
+      return -EINVAL;
+    *end = HUGEPGROUNDUP(*end);
+  }
+  return 0;
 }
 
 // Remove [start, end) (page aligned) from p's regions: dirty shared pages are written back,
@@ -287,10 +325,11 @@ place(struct proc *p, uint64 addr, uint64 len, int flags)
     }
     return addr;
   }
-  uint64 hint = PGROUNDUP(addr);
+  uint64 align = (flags & MAP_HUGETLB) ? HUGEPGSIZE : PGSIZE;
+  uint64 hint = (addr + align - 1) & ~(align - 1);
   if(addr != 0 && in_user_area(p, hint, len) && !vma_overlaps(t, hint, hint + len))
     return hint;
-  uint64 a = vma_hole(t, len, MMAPMIN, MMAPTOP);
+  uint64 a = vma_hole(t, len, align, MMAPMIN, MMAPTOP);
   return a ? a : -ENOMEM;
 }
 
@@ -302,6 +341,8 @@ populate(struct proc *p, uint64 start, uint64 end, int noio)
   for(uint64 a = start; a < end; a += PGSIZE){
     struct vma *r = vma_find(&p->vmas, a);
     int err = r ? uvm_populate(p, r, a, noio) : 0;
+    if(r && vma_huge(r))
+      a += HUGEPGSIZE - PGSIZE;   // one fault maps the whole megapage
     if(err == -ENXIO)
       a = r->end - PGSIZE;        // the rest of this region is past end of file
     else if(err)
@@ -577,7 +618,8 @@ vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
   int n = 0;
   for(uint64 a = start; a < end; a += PGSIZE){
     struct vma *r = vma_find(t, a);
-    pte_t *pte = walk(p->pagetable, a, 0);
+    int level;
+    pte_t *pte = walk_leaf(p->pagetable, a, &level);
     int resident = pte_has_page(pte);
     if(!resident && r->file && r->file->type == FD_INODE)
       resident = pc_cached(r->file->ip, (r->offset + (a - r->start)) / PGSIZE);
@@ -773,6 +815,21 @@ vma_copy(struct proc *from, struct proc *to)
   int err = 0;
   for(int i = 0; i < from->vmas.n && err == 0; i++){
     struct vma *r = vma_at(&from->vmas, i);
+    if(vma_huge(r)){
+      for(uint64 a = r->start; a < r->end && err == 0; a += HUGEPGSIZE){
+        pte_t *src = walk_huge(from->pagetable, a, 0);
+        if(src == 0 || !(*src & (PTE_V | PTE_PNONE)))
+          continue;
+        pte_t *dst = walk_huge(to->pagetable, a, 1);
+        if(dst == 0){
+          err = -ENOMEM;
+          break;
+        }
+        page_dup(PTE2PA(*src));
+        *dst = fork_pte(r, src);
+      }
+      continue;
+    }
     for(uint64 a = r->start; a < r->end; a += PGSIZE){
       pte_t *src = walk_next(from->pagetable, &a, r->end);
       if(src == 0)
@@ -800,11 +857,13 @@ vma_pagemap(struct proc *p, uint64 va)
 {
   if(va >= MAXVA)
     return 0;
-  pte_t *pte = walk(p->pagetable, PGROUNDDOWN(va), 0);
+  int level;
+  pte_t *pte = walk_leaf(p->pagetable, PGROUNDDOWN(va), &level);
   if(!pte_has_page(pte))
     return 0;
   uint64 pa = PTE2PA(*pte);
-  uint64 e = PM_PRESENT | ((pa / PGSIZE) & PM_PFRAME_MASK);
+  uint64 sub = level == 1 ? (va & (HUGEPGSIZE - 1)) / PGSIZE : 0;   // page within a megapage
+  uint64 e = PM_PRESENT | ((pa / PGSIZE + sub) & PM_PFRAME_MASK);
   if(*pte & PTE_D)
     e |= PM_SOFT_DIRTY;
   if(page_refs(pa) == 1)

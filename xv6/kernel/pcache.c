@@ -104,7 +104,7 @@ hash_insert(struct page *pg, uint dev, uint inum, uint index)
   uint b = bucket(dev, inum, index);
   pg->hnext = pc.hash[b];
   pc.hash[b] = pg;
-  pc.npages++;
+  pc.npages += (pg->flags & PG_HUGE) ? HUGEPGSIZE / PGSIZE : 1;
 }
 
 static void
@@ -119,10 +119,19 @@ hash_remove(struct page *pg)
   *pp = pg->hnext;
   pg->hnext = 0;
   pg->flags &= ~(PG_CACHE | PG_DIRTY);
-  pc.npages--;
+  pc.npages -= (pg->flags & PG_HUGE) ? HUGEPGSIZE / PGSIZE : 1;
 }
 
 // ---- references -----------------------------------------------------------------------------
+
+static void
+free_frame_or_page(uint64 pa, int huge)
+{
+  if(huge)
+    kfree_huge((void *)pa);
+  else
+    kfree((void *)pa);
+}
 
 // One more reference to user page pa (a new PTE maps it).
 void
@@ -149,9 +158,10 @@ page_put(uint64 pa)
   int cached = pg->flags & PG_CACHE;
   if(last && cached)
     lru_maybe_add(pg);
+  int huge = pg->flags & PG_HUGE;
   release(&pc.lock);
   if(last && !cached)
-    kfree((void *)pa);
+    free_frame_or_page(pa, huge);
 }
 
 // How many references pa has.
@@ -311,6 +321,38 @@ pc_get_shm(uint id, uint index, uint64 *pap)
   return PC_ZERO;
 }
 
+// The 2 MiB frame of shared anonymous object `id` (MAP_HUGETLB) starting at page `index` (a
+// multiple of 512), created zero-filled if new, with a reference for the caller, in *pap.
+// PC_HIT, PC_ZERO, or -ENOMEM (no free frame).
+int
+pc_get_shm_huge(uint id, uint index, uint64 *pap)
+{
+  if((*pap = find(SHMDEV, id, index)) != 0)
+    return PC_HIT;
+  char *mem = kalloc_huge();
+  if(mem == 0)
+    return -ENOMEM;
+  for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
+    zero_page(mem + off);
+  acquire(&pc.lock);
+  struct page *pg = lookup(SHMDEV, id, index);
+  if(pg){
+    pg->ref++;
+    pc.hits++;
+  } else {
+    hash_insert(pa2page((uint64)mem), SHMDEV, id, index);
+    pc.misses++;
+  }
+  release(&pc.lock);
+  if(pg){
+    kfree_huge(mem);
+    *pap = page2pa(pg);
+    return PC_HIT;
+  }
+  *pap = (uint64)mem;
+  return PC_ZERO;
+}
+
 // write() changed bytes [off, off+n) of file ip (n within one page), now in src: if that page
 // is cached, copy them in, so mappings and later reads see them.  Caller holds ip->lock.
 void
@@ -332,15 +374,16 @@ pc_drop(uint dev, uint inum, uint from, uint to)
   for(uint index = from; index < to; index++){
     acquire(&pc.lock);
     struct page *pg = lookup(dev, inum, index);
-    int gone = 0;
+    int gone = 0, huge = 0;
     if(pg){
       lru_remove(pg);
       hash_remove(pg);
       gone = pg->ref == 0;
+      huge = pg->flags & PG_HUGE;
     }
     release(&pc.lock);
     if(gone)
-      kfree((void *)page2pa(pg));
+      free_frame_or_page(page2pa(pg), huge);
   }
 }
 

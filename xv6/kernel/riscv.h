@@ -7,6 +7,9 @@
 // ---- paging (Sv39) ------------------------------------------------------------------------
 #define PGSIZE  4096                 // bytes per page
 #define PGSHIFT 12                   // log2(PGSIZE)
+#define HUGEPGSIZE (1L << 21)        // an Sv39 megapage: a leaf PTE at level 1
+#define HUGEPGROUNDUP(a)   (((a) + HUGEPGSIZE - 1) & ~(HUGEPGSIZE - 1))
+#define HUGEPGROUNDDOWN(a) (((a)) & ~(HUGEPGSIZE - 1))
 
 #define PGROUNDUP(a)   (((a) + PGSIZE - 1) & ~(PGSIZE - 1))
 #define PGROUNDDOWN(a) ((a) & ~(PGSIZE - 1))

@@ -62,8 +62,17 @@ check_mmap_args(uint64 addr, uint64 len, int prot, int flags, uint64 off)
     return -EINVAL;
   if((flags & MAP_GROWSDOWN) && (!(flags & MAP_ANONYMOUS) || type != MAP_PRIVATE))
     return -EINVAL;         // a stack is private anonymous memory
-  if(flags & MAP_HUGETLB)
-    return -EOPNOTSUPP;     // 2 MiB pages: next
+  if(flags & MAP_HUGETLB){
+    int size = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+    if(!(flags & MAP_ANONYMOUS) || (size != 0 && size != 21))
+      return -EINVAL;       // anonymous memory, in 2 MiB pages (the default size) only
+    if((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr % HUGEPGSIZE)
+      return -EINVAL;
+    if(len > MMAPTOP - HUGEPGSIZE)
+      return -ENOMEM;
+    if(!(flags & MAP_NORESERVE) && !khuge_available())
+      return -ENOMEM;       // no contiguous 2 MiB frame is free
+  }
   return 0;
 }
 
@@ -104,7 +113,7 @@ sys_mmap(void)
   int err = check_mmap_args(addr, len, prot, flags, off);
   if(err)
     return err;
-  len = PGROUNDUP(len);
+  len = (flags & MAP_HUGETLB) ? HUGEPGROUNDUP(len) : PGROUNDUP(len);
   struct file *obj = 0;
   if(!(flags & MAP_ANONYMOUS)){
     err = file_object(fd, prot, flags, off, len, &obj);
@@ -135,6 +144,9 @@ sys_munmap(void)
   uint64 end = PGROUNDUP(addr + len);
   if(end < addr || addr + len < addr || end > MAXVA)
     return -EINVAL;
+  int err = vma_huge_bounds(myproc(), addr, &end, 1);
+  if(err)
+    return err;
   return locked(vma_unmap(p, addr, end));
 }
 
@@ -162,6 +174,9 @@ sys_mprotect(void)
     addr = s;
     prot &= ~PROT_GROWSDOWN;
   }
+  int err = vma_huge_bounds(myproc(), addr, &end, 0);
+  if(err)
+    return err;
   return locked(vma_mprotect(p, addr, end, prot));
 }
 
@@ -183,6 +198,9 @@ sys_msync(void)
     return -ENOMEM;
   if(end == addr)
     return 0;
+  int err = vma_huge_bounds(myproc(), addr, &end, 0);
+  if(err)
+    return err;
   return locked(vma_msync(p, addr, end, flags));
 }
 
@@ -300,6 +318,8 @@ sys_madvise(void)
   if(advice < MADV_NORMAL || advice > MADV_DONTNEED)
     return -EINVAL;
   int err = range_arg(addr, len, &start, &end);
+  if(err == 0 && start != end)
+    err = vma_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)
     return err;
   return locked(vma_madvise(p, start, end, advice));
@@ -327,6 +347,8 @@ sys_mlock(void)
   argaddr(0, &addr);
   argaddr(1, &len);
   int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
+  if(err == 0 && start != end)
+    err = vma_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)
     return err;
   return locked(vma_mlock(p, start, end, 1));
@@ -340,6 +362,8 @@ sys_munlock(void)
   argaddr(0, &addr);
   argaddr(1, &len);
   int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
+  if(err == 0 && start != end)
+    err = vma_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)
     return err;
   return locked(vma_mlock(p, start, end, 0));

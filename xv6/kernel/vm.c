@@ -71,8 +71,10 @@ kvminithart(void)
   sfence_vma();   // drop any stale translations
 }
 
-// The address of the leaf PTE for va in pagetable.  With alloc set, missing page-table pages
-// are created; otherwise (or if kalloc fails) returns 0 when the path is incomplete.
+// The address of the level-0 PTE for va in pagetable.  With alloc set, missing page-table
+// pages are created; otherwise (or if kalloc fails) returns 0 when the path is incomplete.
+// Returns 0 too where a megapage (MAP_HUGETLB, a leaf at level 1) covers va: walk_leaf()
+// finds those.
 pte_t *
 walk(pagetable_t pagetable, uint64 va, int alloc)
 {
@@ -82,8 +84,11 @@ walk(pagetable_t pagetable, uint64 va, int alloc)
   for(int level = 2; level > 0; level--){
     pte_t *entry = &pagetable[PX(level, va)];
     if(*entry & PTE_V){
-      if(*entry & (PTE_R | PTE_W | PTE_X))
-        panic("walk: unexpected superpage");
+      if(*entry & (PTE_R | PTE_W | PTE_X)){
+        if(alloc)
+          panic("walk: a megapage is in the way");
+        return 0;
+      }
       pagetable = (pagetable_t)PTE2PA(*entry);
       continue;
     }
@@ -96,6 +101,60 @@ walk(pagetable_t pagetable, uint64 va, int alloc)
     pagetable = next;
   }
   return &pagetable[PX(0, va)];
+}
+
+// The leaf PTE mapping va, at level 0, or at level 1 for a megapage (*level says which); 0 if
+// the path has no PTE for va.
+pte_t *
+walk_leaf(pagetable_t pagetable, uint64 va, int *level)
+{
+  if(va >= MAXVA)
+    return 0;
+  for(int l = 2; l > 0; l--){
+    pte_t *entry = &pagetable[PX(l, va)];
+    if((*entry & PTE_V) && (*entry & (PTE_R | PTE_W | PTE_X))){
+      *level = l;
+      return entry;
+    }
+    if(!(*entry & PTE_V)){
+      // a PROT_NONE megapage keeps its frame with V clear (vmpte.h)
+      if(l == 1 && *entry != 0){
+        *level = 1;
+        return entry;
+      }
+      return 0;
+    }
+    pagetable = (pagetable_t)PTE2PA(*entry);
+  }
+  *level = 0;
+  return &pagetable[PX(0, va)];
+}
+
+// The level-1 PTE slot for the megapage at va (2 MiB aligned), creating the level-1 table if
+// alloc.  A level-0 table left there by earlier mappings is freed if it is empty (no region
+// overlaps a MAP_HUGETLB one, so it is).  0 if out of memory.
+pte_t *
+walk_huge(pagetable_t pagetable, uint64 va, int alloc)
+{
+  pte_t *l2 = &pagetable[PX(2, va)];
+  if(!(*l2 & PTE_V)){
+    if(!alloc)
+      return 0;
+    pagetable_t next = zalloc();
+    if(next == 0)
+      return 0;
+    *l2 = PA2PTE(next) | PTE_V;
+  }
+  pte_t *l1 = &((pagetable_t)PTE2PA(*l2))[PX(1, va)];
+  if((*l1 & PTE_V) && !(*l1 & (PTE_R | PTE_W | PTE_X))){
+    pagetable_t old = (pagetable_t)PTE2PA(*l1);
+    for(int i = 0; i < 512; i++)
+      if(old[i] != 0)
+        panic("walk_huge: pages mapped under a megapage");
+    kfree(old);
+    *l1 = 0;
+  }
+  return l1;
 }
 
 // The first non-empty leaf PTE (mapped, or PROT_NONE with a page) for a page in [*va, end),
@@ -111,8 +170,8 @@ walk_next(pagetable_t pagetable, uint64 *va, uint64 end)
       continue;
     }
     pte_t *l1 = &((pagetable_t)PTE2PA(*l2))[PX(1, a)];
-    if(!(*l1 & PTE_V)){
-      a = (a | ((1L << 21) - 1)) + 1;          // next 2 MiB
+    if(!(*l1 & PTE_V) || (*l1 & (PTE_R | PTE_W | PTE_X))){
+      a = (a | ((1L << 21) - 1)) + 1;          // next 2 MiB (megapages: see walk_leaf)
       continue;
     }
     pte_t *pte = &((pagetable_t)PTE2PA(*l1))[PX(0, a)];
@@ -299,16 +358,18 @@ uvmclear(pagetable_t pagetable, uint64 va)
 static char *
 mapped_page(pagetable_t pagetable, uint64 va, int write)
 {
-  if(va >= MAXVA)
-    return 0;
-  pte_t *pte = walk(pagetable, va, 0);
+  int level;
+  pte_t *pte = walk_leaf(pagetable, va, &level);
   if(pte == 0)
     return 0;
   uint64 need = PTE_V | PTE_U | (write ? PTE_W : 0);
   if((*pte & need) != need)
     return 0;
   *pte |= PTE_A | (write ? PTE_D : 0);   // as the hardware would: dirty tracking reads D
-  return (char *)PTE2PA(*pte);
+  uint64 pa = PTE2PA(*pte);
+  if(level == 1)
+    pa += va & (HUGEPGSIZE - 1) & ~(PGSIZE - 1);
+  return (char *)pa;
 }
 
 // As mapped_page, but a page of an mmap region not touched yet is faulted in first (vma.c), so

@@ -243,13 +243,14 @@ below_hint(struct vmas *t, uint64 len, uint64 lo, uint64 hi)
   return top > bottom && top - bottom >= len ? top - len : 0;
 }
 
-// The highest free hole of len bytes in [lo, hi): its address, or 0.  Like Linux before its
+// The highest free hole of len bytes in [lo, hi), at an address that is a multiple of align
+// (PGSIZE, or HUGEPGSIZE for MAP_HUGETLB): its address, or 0.  Like Linux before its
 // gap-augmented trees, it remembers where the last search ended (t->hint) and the largest hole
 // it skipped above that; a request no larger than that hole looks right below the hint first.
 uint64
-vma_hole(struct vmas *t, uint64 len, uint64 lo, uint64 hi)
+vma_hole(struct vmas *t, uint64 len, uint64 align, uint64 lo, uint64 hi)
 {
-  uint64 a = below_hint(t, len, lo, hi);
+  uint64 a = align == PGSIZE ? below_hint(t, len, lo, hi) : 0;
   if(a){
     t->hint = a;
     return a;
@@ -260,9 +261,14 @@ vma_hole(struct vmas *t, uint64 len, uint64 lo, uint64 hi)
     if(bottom < lo)
       bottom = lo;
     if(top > bottom && top - bottom >= len){
-      t->hint = top - len;
-      t->hole_above = skipped;
-      return top - len;
+      uint64 cand = (top - len) & ~(align - 1);
+      if(cand >= bottom){
+        if(align == PGSIZE){
+          t->hint = cand;
+          t->hole_above = skipped;
+        }
+        return cand;
+      }
     }
     if(top > bottom && top - bottom > skipped)
       skipped = top - bottom;

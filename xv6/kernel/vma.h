@@ -57,4 +57,11 @@ vma_shared(struct vma *r)
   return (r->flags & MAP_TYPE) == MAP_SHARED;
 }
 
+// Backed by 2 MiB megapages (MAP_HUGETLB): start, end and every PTE in units of HUGEPGSIZE.
+static inline int
+vma_huge(struct vma *r)
+{
+  return (r->flags & MAP_HUGETLB) != 0;
+}
+
 #endif

@@ -545,6 +545,133 @@ t_truncate_running(void)
   unlink("trunc.g");
 }
 
+// ---- MAP_HUGETLB ---------------------------------------------------------------------------------
+
+#define HPG (2L * 1024 * 1024)
+
+static uint64
+pfn(void *addr)
+{
+  uint64 e = 0;
+  pagemap(addr, &e);
+  return (e & PM_PRESENT) ? (e & PM_PFRAME_MASK) : 0;
+}
+
+static char *
+huge(void *addr, uint64 len, int prot, int flags)
+{
+  return mmap(addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | flags, -1, 0);
+}
+
+static void
+t_huge(void)
+{
+  int fd = open("README", O_RDONLY);
+  CHECK(mmap(0, HPG, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, fd, 0) == MAP_FAILED &&
+        errno == EINVAL, "HUGETLB with a file: errno %d", errno);
+  close(fd);
+  CHECK(huge(0, HPG, PROT_READ, MAP_HUGE_1GB) == MAP_FAILED && errno == EINVAL,
+        "1 GiB pages: errno %d", errno);
+  CHECK(huge((void *)(64L << 30) + PG, HPG, PROT_READ, MAP_FIXED) == MAP_FAILED &&
+        errno == EINVAL, "unaligned MAP_FIXED: errno %d", errno);
+
+  struct rusage r0, r1;
+  char *h = huge(0, 2 * HPG, PROT_READ | PROT_WRITE, MAP_HUGE_2MB);
+  CHECK(h != MAP_FAILED, "mmap 4 MiB of 2 MiB pages: errno %d", errno);
+  if(h == MAP_FAILED)
+    return;
+  CHECK((uint64)h % HPG == 0, "not 2 MiB aligned: %p", h);
+  getrusage(RUSAGE_SELF, &r0);
+  h[0] = 1;                                  // one fault maps all 2 MiB
+  for(int i = 0; i < 512; i++)
+    h[i * PG + 7] = i;
+  getrusage(RUSAGE_SELF, &r1);
+  CHECK(r1.ru_minflt - r0.ru_minflt == 1, "%d faults for 512 pages of one megapage",
+        (int)(r1.ru_minflt - r0.ru_minflt));
+  uint64 f0 = pfn(h), f511 = pfn(h + 511 * PG);
+  CHECK(f0 % 512 == 0 && f511 == f0 + 511, "frame not contiguous and aligned: %lx %lx", f0, f511);
+  int ok = 1;
+  for(int i = 0; i < 512; i++)
+    if(h[i * PG + 7] != (char)i || h[i * PG + 8] != 0)
+      ok = 0;
+  CHECK(ok, "megapage contents");
+
+  // the kernel copies through megapages too
+  int p[2];
+  pipe(p);
+  CHECK(write(p[1], h + 3 * PG, 100) == 100, "write from a megapage: errno %d", errno);
+  CHECK(read(p[0], h + HPG + 5, 100) == 100, "read into an untouched megapage: errno %d",
+        errno);
+  CHECK(h[HPG + 5 + 0] == 0 && h[HPG + 5 + 7] == 3, "copied bytes");
+  close(p[0]);
+  close(p[1]);
+
+  unsigned char vec[1024];
+  CHECK(mincore(h, 2 * HPG, vec) == 0 && vec[0] == 1 && vec[511] == 1 && vec[512] == 1,
+        "mincore of megapages");
+
+  // 2 MiB units
+  CHECK(munmap(h + PG, PG) == -1 && errno == EINVAL, "munmap inside a megapage: errno %d",
+        errno);
+  CHECK(mprotect(h, PG, PROT_READ) == -1 && errno == EINVAL, "mprotect part of a megapage");
+  CHECK(mprotect(h, HPG, PROT_READ) == 0, "mprotect a megapage: errno %d", errno);
+  CHECK(in_child(touch_write, h + 100) == -1, "store to a read-only megapage");
+  CHECK(mprotect(h, HPG, PROT_READ | PROT_WRITE) == 0, "mprotect back: errno %d", errno);
+
+  // fork: private megapages are copy-on-write, 2 MiB at a time
+  int pid = fork();
+  if(pid == 0){
+    int same = pfn(h) == f0;
+    h[10] = 'c';
+    exit(same && pfn(h) != f0 && pfn(h + 511 * PG) == pfn(h) + 511 ? 0 : 1);
+  }
+  int st = -5;
+  wait(&st);
+  CHECK(st == 0, "child's copy of a megapage (status %d)", st);
+  CHECK(h[10] == 0 && pfn(h) == f0, "parent's megapage changed by the child");
+
+  CHECK(munmap(h + HPG, HPG + PG) == 0, "munmap the second megapage (length rounded): errno %d",
+        errno);
+  CHECK(pfn(h + HPG) == 0 && h[7 * PG + 7] == 7, "after munmap of the second");
+  CHECK(munmap(h, HPG) == 0, "munmap: errno %d", errno);
+
+  // shared anonymous megapages stay shared across fork
+  char *s = mmap(0, HPG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB,
+                 -1, 0);
+  CHECK(s != MAP_FAILED, "shared megapage: errno %d", errno);
+  if(s != MAP_FAILED){
+    pid = fork();
+    if(pid == 0){
+      s[PG * 100 + 1] = 'k';
+      exit(0);
+    }
+    wait(0);
+    CHECK(s[PG * 100 + 1] == 'k', "child's store to a shared megapage not seen");
+    munmap(s, HPG);
+  }
+
+  // more than RAM: refused, unless NORESERVE (then the fault that finds no frame kills)
+  struct vmstat vs;
+  vmstat(&vs);
+  uint64 big = (vs.total_pages / 512 + 2) * HPG;
+  CHECK(huge(0, big, PROT_READ | PROT_WRITE, 0) == MAP_FAILED && errno == ENOMEM,
+        "megapages beyond RAM: errno %d", errno);
+  char *n = huge(0, big, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+  CHECK(n != MAP_FAILED, "NORESERVE megapages beyond RAM: errno %d", errno);
+  if(n != MAP_FAILED){
+    pid = fork();
+    if(pid == 0){
+      for(uint64 off = 0; off < big; off += HPG)
+        n[off] = 1;
+      exit(0);
+    }
+    st = 0;
+    wait(&st);
+    CHECK(st == -1, "touching more megapages than RAM holds did not kill");
+    munmap(n, big);
+  }
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -560,6 +687,7 @@ static struct test tests[] = {
   {"denywrite", t_denywrite},
   {"ftruncate", t_ftruncate},
   {"truncrun", t_truncate_running},
+  {"huge", t_huge},
 };
 
 int
