@@ -44,6 +44,7 @@ int             fileread(struct file *f, uint64 addr, int n);
 int             filestat(struct file *f, uint64 addr);
 int             filewrite(struct file *f, uint64 addr, int n);
 struct file*    shmalloc(uint npages);
+struct file*    fileopen_image(struct inode *ip);
 int             fileresize(struct file *f, uint64 length);
 
 // fs.c -- inodes, directories, path names
@@ -148,7 +149,7 @@ int             fork(void);
 int             growproc(int n);
 void            proc_mapstacks(pagetable_t kpgtbl);
 pagetable_t     proc_pagetable(struct proc *p);
-void            proc_freepagetable(pagetable_t pagetable, uint64 sz);
+void            proc_freepagetable(pagetable_t pagetable, uint64 start, uint64 sz);
 int             kill(int pid);
 int             killed(struct proc *p);
 void            setkilled(struct proc *p);
@@ -226,8 +227,8 @@ int             mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 p
 pagetable_t     uvmcreate(void);
 uint64          uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz);
-int             uvmcopy(pagetable_t old, pagetable_t new, uint64 sz);
-void            uvmfree(pagetable_t pagetable, uint64 sz);
+int             uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz);
+void            uvmfree(pagetable_t pagetable, uint64 start, uint64 sz);
 void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free);
 void            uvmclear(pagetable_t pagetable, uint64 va);
 pte_t*          walk(pagetable_t pagetable, uint64 va, int alloc);
@@ -270,6 +271,10 @@ uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int 
 int             vma_unmap(struct proc *p, uint64 start, uint64 end);
 int             vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round);
 void            vma_unmap_all(struct proc *p, pagetable_t pt);
+void            vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt);
+int             vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
+                              uint64 end, int prot, int flags, struct file *obj, uint64 off);
+int             vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from);
 int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
 int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
 void            vma_harvest(struct proc *p, struct inode *ip);

@@ -4,7 +4,10 @@
 // fail any more, so a failed exec returns an error to the unchanged caller.
 //
 // New user memory, from 0 up:
-//   the PT_LOAD segments, in file order (page gaps between them are mapped too)
+//   the PT_LOAD segments, mapped from the file like mmap(MAP_PRIVATE | MAP_FIXED |
+//   MAP_EXECUTABLE | MAP_DENYWRITE): demand-paged, copy-on-write, and while the program runs
+//   its file cannot be opened for writing (ETXTBSY); bss is private anonymous memory
+//   -- ustart --
 //   one guard page (no PTE_U): a stack overflow faults instead of overwriting data
 //   USERSTACK stack pages, holding argv strings and the argv[] array at the top
 // sz ends at the top of the stack; sbrk grows the heap above it.
@@ -20,6 +23,7 @@
 #include "file.h"
 #include "stat.h"
 #include "elf.h"
+#include "mman.h"
 #include "errno.h"
 #include "defs.h"
 
@@ -65,122 +69,137 @@ check_segment(struct proghdr *ph, uint64 prev_end, struct inode *ip)
   return 0;
 }
 
+// The PROT_* bits of a segment's p_flags.
 static int
-segment_perm(uint32 flags)
+segment_prot(uint32 flags)
 {
-  int perm = 0;
+  int prot = 0;
+  if(flags & PF_R)
+    prot |= PROT_READ;
   if(flags & PF_W)
-    perm |= PTE_W;
+    prot |= PROT_WRITE;
   if(flags & PF_X)
-    perm |= PTE_X;
-  return perm;   // uvmalloc adds PTE_R | PTE_U
+    prot |= PROT_EXEC;
+  return prot;
 }
 
-// Read n bytes at file offset off into user memory at va (already mapped).
+// Map one PT_LOAD segment into the image (table t, page table pt) from the program file f:
+// its file bytes as a private mapping of the file (copy-on-write, demand-paged, read-only
+// pages shared with every other process running the program through the page cache), the
+// rest of its memory (bss) as private anonymous memory.  As for mmap, the file offset and
+// the address must agree modulo the page size.  *endp: the image's end so far grows.
 static int
-load_bytes(pagetable_t pt, uint64 va, struct inode *ip, uint off, uint n)
+map_segment(struct proc *p, struct vmas *t, pagetable_t pt, struct proghdr *ph,
+            struct file *f, uint64 *endp)
 {
-  uint done = 0;
-  while(done < n){
-    uint64 a = va + done;
-    uint64 pa = walkaddr(pt, PGROUNDDOWN(a));
-    if(pa == 0)
-      panic("exec: segment page not mapped");
-    uint chunk = PGSIZE - a % PGSIZE;
-    if(chunk > n - done)
-      chunk = n - done;
-    if(readi(ip, 0, pa + a % PGSIZE, off + done, chunk) != chunk)
-      return -EIO;
-    done += chunk;
-  }
-  return 0;
-}
-
-// Map and fill one PT_LOAD segment; *szp is the image size so far and grows.
-static int
-load_segment(pagetable_t pt, struct proghdr *ph, struct inode *ip, uint64 *szp)
-{
-  uint64 old_top = PGROUNDUP(*szp);
-  int perm = segment_perm(ph->flags);
-
   if(ph->memsz == 0)
     return 0;
-  uint64 newsz = uvmalloc(pt, *szp, ph->vaddr + ph->memsz, perm);
-  if(newsz == 0)
-    return -ENOMEM;
-  *szp = newsz;
-
-  // A segment that starts in the previous segment's last page shares that page: it needs
-  // both segments' permissions.
-  if(PGROUNDDOWN(ph->vaddr) < old_top){
-    pte_t *pte = walk(pt, PGROUNDDOWN(ph->vaddr), 0);
-    if(pte == 0)
-      panic("exec: shared page not mapped");
-    *pte |= perm;
+  if(ph->vaddr % PGSIZE != ph->off % PGSIZE)
+    return -ENOEXEC;            // cannot be mapped (Linux refuses it too)
+  int prot = segment_prot(ph->flags);
+  int flags = MAP_PRIVATE | MAP_FIXED | MAP_EXECUTABLE | MAP_DENYWRITE;
+  uint64 start = PGROUNDDOWN(ph->vaddr);
+  uint64 file_end = ph->vaddr + ph->filesz;        // where the file bytes end in memory
+  uint64 mem_end = PGROUNDUP(ph->vaddr + ph->memsz);
+  int err = 0;
+  if(ph->filesz > 0){
+    err = vma_map_image(p, t, pt, start, PGROUNDUP(file_end), prot, flags, filedup(f),
+                        PGROUNDDOWN(ph->off));
+    if(err == 0 && file_end % PGSIZE && ph->memsz > ph->filesz)
+      err = vma_image_zero_tail(t, pt, PGROUNDDOWN(file_end), file_end % PGSIZE);
+    start = PGROUNDUP(file_end);
   }
-  return load_bytes(pt, ph->vaddr, ip, ph->off, ph->filesz);
+  if(err == 0 && start < mem_end)
+    err = vma_map_image(p, t, pt, start, mem_end, prot, MAP_PRIVATE | MAP_FIXED, 0, 0);
+  if(err == 0 && mem_end > *endp)
+    *endp = mem_end;
+  return err;
 }
 
-// Read the program headers and load every PT_LOAD segment into pt.  *szp: size of the image.
+// Read and check the ELF header and the program headers of ip (locked) into *eh and ph[]
+// (at most MAXPH).  The number of program headers, or -errno.
+#define MAXPH (PGSIZE / sizeof(struct proghdr))
 static int
-load_program(pagetable_t pt, struct elfhdr *eh, struct inode *ip, uint64 *szp)
+read_headers(struct inode *ip, struct elfhdr *eh, struct proghdr *ph)
 {
+  if(ip->type != T_FILE)
+    return -EACCES;
+  if(readi(ip, 0, (uint64)eh, 0, sizeof(*eh)) != sizeof(*eh))
+    return -ENOEXEC;
+  int err = check_header(eh, ip);
+  if(err)
+    return err;
+  if(eh->phnum > MAXPH)
+    return -ENOEXEC;
+  uint n = eh->phnum * sizeof(struct proghdr);
+  if(readi(ip, 0, (uint64)ph, eh->phoff, n) != n)
+    return -EIO;
   uint64 prev_end = 0;
   for(int i = 0; i < eh->phnum; i++){
-    struct proghdr ph;
-    uint off = eh->phoff + i * sizeof(ph);
-    if(readi(ip, 0, (uint64)&ph, off, sizeof(ph)) != sizeof(ph))
-      return -EIO;
-    if(ph.type != PT_LOAD)
+    if(ph[i].type != PT_LOAD)
       continue;
-    int err = check_segment(&ph, prev_end, ip);
-    if(err == 0)
-      err = load_segment(pt, &ph, ip, szp);
-    if(err != 0)
+    if((err = check_segment(&ph[i], prev_end, ip)) != 0)
       return err;
-    prev_end = ph.vaddr + ph.memsz;
+    prev_end = ph[i].vaddr + ph[i].memsz;
   }
-  if(eh->entry >= *szp)
-    return -ENOEXEC;   // entry point outside the program
-  return 0;
+  return eh->phnum;
 }
 
-// Open path and load the program it holds into pt.
+// Map the program at path into the new image: table t, page table pt.  *entry: its entry
+// point; *endp: the end of its highest segment.
 static int
-load_file(char *path, pagetable_t pt, uint64 *entry, uint64 *szp)
+load_file(struct proc *p, char *path, struct vmas *t, pagetable_t pt, uint64 *entry,
+          uint64 *endp)
 {
   struct elfhdr eh;
-  int err;
+  struct proghdr *ph = kalloc();
+  if(ph == 0)
+    return -ENOMEM;
 
+  // Look the program up and read its headers inside a transaction (namei may drop inodes);
+  // the mappings are made after it, as mmap makes them.
   begin_op();
   struct inode *ip;
-  err = namei_err(path, &ip);
-  if(err < 0){
-    end_op();
-    return err;
+  int n = namei_err(path, &ip);
+  if(n == 0){
+    ilock(ip);
+    n = read_headers(ip, &eh, ph);
+    iunlock(ip);
+    if(n < 0)
+      iput(ip);
   }
-  ilock(ip);
-  if(ip->type != T_FILE)
-    err = -EACCES;
-  else if(readi(ip, 0, (uint64)&eh, 0, sizeof(eh)) != sizeof(eh))
-    err = -ENOEXEC;
-  else
-    err = check_header(&eh, ip);
-  if(err == 0)
-    err = load_program(pt, &eh, ip, szp);
-  iunlockput(ip);
   end_op();
+  if(n < 0){
+    kfree(ph);
+    return n;
+  }
 
+  int err = 0;
+  struct file *f = fileopen_image(ip);   // takes over our reference to ip
+  if(f == 0){
+    begin_op();
+    iput(ip);
+    end_op();
+    err = -ENFILE;
+  }
+  for(int i = 0; err == 0 && i < n; i++)
+    if(ph[i].type == PT_LOAD)
+      err = map_segment(p, t, pt, &ph[i], f, endp);
+  if(err == 0 && (eh.entry >= *endp || !vma_find(t, eh.entry) ||
+                  !(vma_find(t, eh.entry)->prot & PROT_EXEC)))
+    err = -ENOEXEC;               // the entry point must be in an executable segment
+  if(f)
+    fileclose(f);                 // the regions hold their own references
+  kfree(ph);
   *entry = eh.entry;
   return err;
 }
 
-// Add the guard page and the stack above the image.  *szp grows; *stack_low is the lowest
-// usable stack address.
+// Add the guard page and the stack above the image, from base.  *szp: the top of the stack;
+// *stack_low: the lowest usable stack address.
 static int
-make_stack(pagetable_t pt, uint64 *szp, uint64 *stack_low)
+make_stack(pagetable_t pt, uint64 base, uint64 *szp, uint64 *stack_low)
 {
-  uint64 base = PGROUNDUP(*szp);
   uint64 top = uvmalloc(pt, base, base + (USERSTACK + 1) * PGSIZE, PTE_W);
   if(top == 0)
     return -ENOMEM;
@@ -237,16 +256,26 @@ int
 exec(char *path, char **argv)
 {
   struct proc *p = myproc();
-  uint64 entry = 0, sz = 0, stack_low = 0, sp = 0;
+  uint64 entry = 0, end = 0, sz = 0, stack_low = 0, sp = 0;
   int argc = 0;
 
   pagetable_t pt = proc_pagetable(p);
-  if(pt == 0)
+  _Static_assert(sizeof(struct vmas) <= PGSIZE, "exec keeps the new table in a page");
+  struct vmas *t = kalloc();          // the new image's regions, until it is p's
+  if(pt == 0 || t == 0){
+    if(pt)
+      proc_freepagetable(pt, 0, 0);
+    if(t)
+      kfree(t);
     return -ENOMEM;
+  }
+  memset(t, 0, sizeof(*t));
 
-  int err = load_file(path, pt, &entry, &sz);
+  int err = load_file(p, path, t, pt, &entry, &end);
+  uint64 ustart = PGROUNDUP(end);
+  sz = ustart;
   if(err == 0)
-    err = make_stack(pt, &sz, &stack_low);
+    err = make_stack(pt, ustart, &sz, &stack_low);
   if(err == 0){
     sp = sz;
     argc = push_args(pt, argv, &sp, stack_low);
@@ -254,7 +283,9 @@ exec(char *path, char **argv)
       err = argc;
   }
   if(err != 0){
-    proc_freepagetable(pt, sz);
+    vma_unmap_table(p, t, pt);
+    kfree(t);
+    proc_freepagetable(pt, ustart, sz);
     return err;
   }
 
@@ -262,14 +293,18 @@ exec(char *path, char **argv)
   safestrcpy(p->name, last_element(path), sizeof(p->name));
   acquiresleep(&p->vmlock);   // truncation must not look at old regions in the new table
   pagetable_t old_pt = p->pagetable;
-  uint64 old_sz = p->sz;
+  uint64 old_ustart = p->ustart, old_sz = p->sz;
+  struct vmas old = p->vmas;
+  p->vmas = *t;
   p->pagetable = pt;
+  p->ustart = ustart;
   p->sz = sz;
   p->trapframe->epc = entry;
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;       // argv
-  vma_unmap_all(p, old_pt);
   releasesleep(&p->vmlock);
-  proc_freepagetable(old_pt, old_sz);
+  kfree(t);
+  vma_unmap_table(p, &old, old_pt);
+  proc_freepagetable(old_pt, old_ustart, old_sz);
   return argc;
 }

@@ -106,6 +106,22 @@ shmalloc(uint npages)
   return f;
 }
 
+// A read-only open file of ip for exec's mappings of a program, taking over the caller's
+// reference to ip: one reference, or 0 if the file table is full (the caller keeps ip then).
+struct file*
+fileopen_image(struct inode *ip)
+{
+  struct file *f = filealloc();
+  if(f == 0)
+    return 0;
+  f->type = FD_INODE;
+  f->ip = ip;
+  f->off = 0;
+  f->readable = 1;
+  f->writable = 0;
+  return f;
+}
+
 // Copy the file's metadata to the struct stat at user address addr.
 int
 filestat(struct file *f, uint64 addr)

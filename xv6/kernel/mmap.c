@@ -263,13 +263,13 @@ vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round)
   return 0;
 }
 
-// Remove [start, end) (page aligned) from p's regions: dirty shared pages are written back,
-// pages and object references released.  Parts of regions outside the range stay.  0, or
-// -ENOMEM if cutting a hole would pass MAXMAPCOUNT (then nothing changed).
-int
-vma_unmap(struct proc *p, uint64 start, uint64 end)
+// Remove [start, end) (page aligned) from the regions in table t, whose pages are in page
+// table pt (p's own, or exec's new image): dirty shared pages are written back, pages and
+// object references released.  Parts of regions outside the range stay.  0, or -ENOMEM if
+// cutting a hole would pass MAXMAPCOUNT (then nothing changed).
+static int
+unmap_in(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 end)
 {
-  struct vmas *t = &p->vmas;
   if(!vma_overlaps(t, start, end))
     return 0;
   if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
@@ -279,7 +279,7 @@ vma_unmap(struct proc *p, uint64 start, uint64 end)
   int i = vma_index(t, start);
   while(i < t->n && vma_at(t, i)->start < end){
     struct vma r = *vma_at(t, i);
-    release_range(p, p->pagetable, &r, r.start, r.end);
+    release_range(p, pt, &r, r.start, r.end);
     vma_remove(t, i);
     region_uncharge(p, &r);
     region_drop(&r);
@@ -287,11 +287,18 @@ vma_unmap(struct proc *p, uint64 start, uint64 end)
   return 0;
 }
 
-// Unmap everything (exit, exec): pt is the page table the regions live in.
-void
-vma_unmap_all(struct proc *p, pagetable_t pt)
+// munmap: remove [start, end) from p's regions.
+int
+vma_unmap(struct proc *p, uint64 start, uint64 end)
 {
-  struct vmas *t = &p->vmas;
+  return unmap_in(p, &p->vmas, p->pagetable, start, end);
+}
+
+// Unmap every region of table t, whose pages are in pt (exit; exec, for the old image, or for
+// the new one when it fails).
+void
+vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt)
+{
   for(int i = 0; i < t->n; i++){
     struct vma *r = vma_at(t, i);
     release_range(p, pt, r, r->start, r->end);
@@ -299,6 +306,75 @@ vma_unmap_all(struct proc *p, pagetable_t pt)
     region_drop(r);
   }
   vma_clear(t);
+}
+
+// Unmap everything p maps (exit): pt is the page table the regions live in.
+void
+vma_unmap_all(struct proc *p, pagetable_t pt)
+{
+  vma_unmap_table(p, &p->vmas, pt);
+}
+
+// ---- exec: the program image as mappings ---------------------------------------------------------
+
+static int region_take(struct proc *p, struct vma *r);
+
+// Add a region [start, end) of object obj (its reference is taken over) at offset off to the
+// table t of an image exec is building in page table pt, as MAP_PRIVATE | MAP_FIXED would:
+// whatever it overlaps (the last page of the previous segment) is unmapped.  0 or -errno.
+int
+vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 end,
+              int prot, int flags, struct file *obj, uint64 off)
+{
+  struct vma r = { .start = start, .end = end, .prot = prot,
+                   .flags = (flags & VMA_KEEP_FLAGS & ~MAP_TYPE) | MAP_PRIVATE,
+                   .file = obj, .offset = off };
+  if(accountable(MAP_PRIVATE, prot, obj))
+    r.flags |= VMA_ACCOUNT;
+  int err = unmap_in(p, t, pt, start, end);
+  if(err){
+    if(obj)
+      fileclose(obj);
+    return err;
+  }
+  if((err = region_take(p, &r)) != 0)
+    return err;
+  if((err = vma_insert(t, vma_index(t, start), &r)) != 0){
+    region_uncharge(p, &r);
+    region_drop(&r);
+    return err;
+  }
+  vma_coalesce(t, start, end, region_drop);
+  return 0;
+}
+
+// The page of an image's data segment where its file bytes end and its bss begins: map a
+// private copy of the file page with the bytes from `from` (offset in the page) on zeroed, as
+// Linux's exec does, so the bss starts out zero.  va is in a file region of t.  0 or -errno.
+int
+vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from)
+{
+  struct vma *r = vma_find(t, va);
+  if(r == 0 || !is_file(r))
+    panic("vma_image_zero_tail: not a file region");
+  uint64 pa;
+  int got = pc_get(r->file->ip, (r->offset + (va - r->start)) / PGSIZE, 0, &pa);
+  if(got < 0)
+    return got == -ENXIO ? -ENOEXEC : got;
+  char *mem = kalloc();
+  if(mem){
+    copy_page(mem, (char *)pa);
+    memset(mem + from, 0, PGSIZE - from);
+  }
+  page_put(pa);
+  pte_t *pte = mem ? walk(pt, va, 1) : 0;
+  if(pte == 0){
+    if(mem)
+      kfree(mem);
+    return -ENOMEM;
+  }
+  *pte = PA2PTE((uint64)mem) | prot_pte(r->prot);
+  return 0;
 }
 
 // Is [addr, addr+len) a place a mapping may go: above the heap, below MMAPTOP?

@@ -5,7 +5,7 @@
 #define NPROC        64    // maximum number of processes
 #define NCPU          8    // maximum number of harts
 #define NOFILE       16    // open files per process
-#define NFILE       100    // open files per system
+#define NFILE       200    // open files per system (exec's program mappings use one each)
 #define NINODE       50    // maximum number of active i-nodes
 #define NDEV         10    // maximum major device number
 #define ROOTDEV       1    // device number of file system root disk

@@ -88,24 +88,24 @@ proc_pagetable(struct proc *p)
   if(pt == 0)
     return 0;
   if(mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) != 0){
-    uvmfree(pt, 0);
+    uvmfree(pt, 0, 0);
     return 0;
   }
   if(mappages(pt, TRAPFRAME, PGSIZE, (uint64)p->trapframe, PTE_R | PTE_W) != 0){
     uvmunmap(pt, TRAMPOLINE, 1, 0);
-    uvmfree(pt, 0);
+    uvmfree(pt, 0, 0);
     return 0;
   }
   return pt;
 }
 
-// Free a user page table and the sz bytes of user memory it maps (not the trap frame).
+// Free a user page table and the user memory [start, sz) it maps (not the trap frame).
 void
-proc_freepagetable(pagetable_t pagetable, uint64 sz)
+proc_freepagetable(pagetable_t pagetable, uint64 start, uint64 sz)
 {
   uvmunmap(pagetable, TRAMPOLINE, 1, 0);
   uvmunmap(pagetable, TRAPFRAME, 1, 0);
-  uvmfree(pagetable, sz);
+  uvmfree(pagetable, start, sz);
 }
 
 // Return a slot to UNUSED, freeing everything it owns.  Caller holds p->lock.
@@ -115,7 +115,7 @@ freeproc(struct proc *p)
   if(p->vmas.n)
     panic("freeproc: regions still mapped");   // exit() or fork() unmapped them
   if(p->pagetable)
-    proc_freepagetable(p->pagetable, p->sz);
+    proc_freepagetable(p->pagetable, p->ustart, p->sz);
   memset(&p->ru, 0, sizeof(p->ru));
   memset(&p->cru, 0, sizeof(p->cru));
   if(p->trapframe)
@@ -123,6 +123,7 @@ freeproc(struct proc *p)
   p->pagetable = 0;
   p->trapframe = 0;
   p->sz = 0;
+  p->ustart = 0;
   p->pid = 0;
   p->parent = 0;
   p->name[0] = 0;
@@ -238,8 +239,8 @@ growproc(int n)
       return -ENOMEM;
     sz = newsz;
   } else if(n < 0){
-    if((uint64)-(int64)n > sz)
-      return -ENOMEM;
+    if((uint64)-(int64)n > sz - p->ustart)
+      return -ENOMEM;   // not below the stack and heap: the image is mmap regions
     sz = uvmdealloc(p->pagetable, sz, sz + n);
   }
   p->sz = sz;
@@ -259,8 +260,9 @@ fork(void)
   // mappings may sleep (file references), so let go of its lock meanwhile.
   release(&child->lock);
 
-  int err = uvmcopy(parent->pagetable, child->pagetable, parent->sz);
+  int err = uvmcopy(parent->pagetable, child->pagetable, parent->ustart, parent->sz);
   if(err == 0){
+    child->ustart = parent->ustart;
     child->sz = parent->sz;
     acquiresleep(&parent->vmlock);
     acquiresleep(&child->vmlock);

@@ -7,7 +7,7 @@
 //   p->vmlock    (a sleeplock) p->vmas and the PTEs of p's file mappings against truncation
 //                by other processes (mmap.c)
 //   (none)       the fields private to the process (kstack, sz, pagetable, trapframe, context,
-//                ofile, cwd, name, vmas, ru, cru, locked_pages): only the process itself touches them while
+//                ofile, cwd, name, vmas, ru, cru, locked_pages, ustart): only the process itself touches them while
 //                it exists, or its creator/reaper while the slot is not yet (or no longer)
 //                runnable.  The pages its page table maps may be shared with other processes
 //                (copy-on-write, page cache): their reference counts and cache state are
@@ -95,7 +95,9 @@ struct proc {
 
   // private to the process
   uint64 kstack;              // kernel stack's virtual address (bottom)
-  uint64 sz;                  // bytes of user memory from 0
+  uint64 ustart;              // start of the stack and heap, above the program image (whose
+                              // segments are mmap regions): [ustart, sz) is sbrk's memory
+  uint64 sz;                  // end of user memory (top of the heap)
   pagetable_t pagetable;      // user page table
   struct trapframe *trapframe;
   struct context context;     // swtch() here to run the process's kernel thread

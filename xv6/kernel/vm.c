@@ -309,30 +309,31 @@ freewalk(pagetable_t pagetable)
   kfree(pagetable);
 }
 
-// Free a user page table and the sz bytes of memory it maps from 0.
+// Free a user page table and the memory [start, sz) it maps (the program image below start is
+// mmap regions, unmapped before).
 void
-uvmfree(pagetable_t pagetable, uint64 sz)
+uvmfree(pagetable_t pagetable, uint64 start, uint64 sz)
 {
-  if(sz > 0)
-    uvmunmap(pagetable, 0, PGROUNDUP(sz) / PGSIZE, 1);
+  if(sz > start)
+    uvmunmap(pagetable, start, (PGROUNDUP(sz) - start) / PGSIZE, 1);
   freewalk(pagetable);
 }
 
-// Share the parent's memory [0, sz) with the child, copy-on-write: writable pages lose W in
-// both page tables and get PTE_COW, so the first store of either copies the page (fault.c).
-// Nothing is copied now.  Returns 0, or -ENOMEM with the child's partial mapping undone.  The
-// caller fences the parent's TLB.
+// Share the parent's memory [start, sz) with the child, copy-on-write: writable pages lose W
+// in both page tables and get PTE_COW, so the first store of either copies the page
+// (fault.c).  Nothing is copied now.  Returns 0, or -ENOMEM with the child's partial mapping
+// undone.  The caller fences the parent's TLB.
 int
-uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
+uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz)
 {
-  for(uint64 va = 0; va < sz; va += PGSIZE){
+  for(uint64 va = start; va < sz; va += PGSIZE){
     pte_t *pte = walk(old, va, 0);
     if(pte == 0 || (*pte & PTE_V) == 0)
       panic("uvmcopy: parent page not mapped");
     pte_t *dst = walk(new, va, 1);
     if(dst == 0){
-      if(va > 0)
-        uvmunmap(new, 0, va / PGSIZE, 1);
+      if(va > start)
+        uvmunmap(new, start, (va - start) / PGSIZE, 1);
       return -ENOMEM;
     }
     if(*pte & PTE_W)

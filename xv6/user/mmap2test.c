@@ -7,6 +7,7 @@
 #include "kernel/param.h"
 #include "kernel/fcntl.h"
 #include "kernel/stat.h"
+#include "kernel/elf.h"
 #include "user/user.h"
 
 #define PG 4096
@@ -672,6 +673,136 @@ t_huge(void)
   }
 }
 
+// ---- exec maps programs ---------------------------------------------------------------------------
+
+// Run argv[0] with stdout into a pipe; what it wrote (up to n bytes) into buf.  The count.
+static int
+run_capture(char **argv, char *buf, int n)
+{
+  int p[2];
+  pipe(p);
+  int pid = fork();
+  if(pid == 0){
+    close(1);
+    dup(p[1]);
+    close(p[0]);
+    close(p[1]);
+    exec(argv[0], argv);
+    exit(100 + errno);
+  }
+  close(p[1]);
+  int got = 0, r;
+  while(got < n && (r = read(p[0], buf + got, n - got)) > 0)
+    got += r;
+  close(p[0]);
+  wait(0);
+  return got;
+}
+
+// "mmap2test pfn": report, on stdout, the physical page of our own text and our fault counts
+// so far (all of them came from running the program: exec maps it, nothing is read up front).
+static void
+report_pfn(void)
+{
+  uint64 out[3];
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  out[0] = pfn((void *)report_pfn);
+  out[1] = ru.ru_majflt;
+  out[2] = ru.ru_cacheflt;
+  write(1, out, sizeof(out));
+  exit(0);
+}
+
+static void
+t_exec(void)
+{
+  // the running program's text is the page cache's page, shared with a second run of it
+  uint64 mine = pfn((void *)report_pfn);
+  uint64 e = 0;
+  pagemap((void *)report_pfn, &e);
+  CHECK((e & PM_FILE) && !(e & PM_WRITE), "text page is not a read-only page-cache page (%lx)",
+        e);
+  uint64 got[3] = {0, 0, 0};
+  char *args[] = {"mmap2test", "pfn", 0};
+  CHECK(run_capture(args, (char *)got, sizeof(got)) == sizeof(got), "no report from the child");
+  CHECK(got[0] == mine && mine != 0, "text pages not shared: %lx and %lx", mine, got[0]);
+  CHECK(got[1] == 0 && got[2] > 0, "child's faults: %d major, %d cache hits",
+        (int)got[1], (int)got[2]);
+
+  // a running program's file cannot be written (MAP_DENYWRITE)
+  CHECK(open("mmap2test", O_WRONLY) == -1 && errno == ETXTBSY, "open running program for "
+        "writing: errno %d", errno);
+  int fd = open("cat", O_WRONLY);
+  CHECK(fd >= 0, "cat not running: errno %d", errno);
+  int pid = fork();
+  if(pid == 0){
+    char *cargs[] = {"cat", 0};
+    exec("cat", cargs);
+    exit(100 + errno);
+  }
+  int st = 0;
+  wait(&st);
+  CHECK(st == 100 + ETXTBSY, "exec of a file open for writing: status %d", st);
+  close(fd);
+  int p[2];
+  pipe(p);
+  pid = fork();
+  if(pid == 0){
+    close(0);
+    dup(p[0]);
+    close(p[0]);
+    close(p[1]);
+    char *cargs[] = {"cat", 0};
+    exec("cat", cargs);
+    exit(1);
+  }
+  close(p[0]);
+  sleep(2);                       // cat is running now, reading the pipe
+  CHECK(open("cat", O_WRONLY) == -1 && errno == ETXTBSY, "open running cat for writing: "
+        "errno %d", errno);
+  close(p[1]);                    // cat sees end of file and exits
+  wait(0);
+  fd = open("cat", O_WRONLY);
+  CHECK(fd >= 0, "open cat for writing after it ran: errno %d", errno);
+  close(fd);
+
+  // a segment whose file offset and address disagree modulo the page size cannot be mapped
+  struct {
+    struct elfhdr eh;
+    struct proghdr ph;
+    char code[16];
+  } img;
+  memset(&img, 0, sizeof(img));
+  img.eh.ident[0] = 0x7f;
+  img.eh.ident[1] = 'E';
+  img.eh.ident[2] = 'L';
+  img.eh.ident[3] = 'F';
+  img.eh.ident[EI_CLASS] = ELFCLASS64;
+  img.eh.ident[EI_DATA] = ELFDATA2LSB;
+  img.eh.ident[EI_VERSION] = EV_CURRENT;
+  img.eh.type = ET_EXEC;
+  img.eh.machine = EM_RISCV;
+  img.eh.version = EV_CURRENT;
+  img.eh.entry = 0x1000;
+  img.eh.phoff = sizeof(img.eh);
+  img.eh.ehsize = sizeof(img.eh);
+  img.eh.phentsize = sizeof(img.ph);
+  img.eh.phnum = 1;
+  img.ph.type = PT_LOAD;
+  img.ph.flags = PF_R | PF_X;
+  img.ph.off = sizeof(img.eh) + sizeof(img.ph);
+  img.ph.vaddr = 0x1000;
+  img.ph.filesz = img.ph.memsz = sizeof(img.code);
+  fd = open("badalign", O_CREATE | O_RDWR);
+  write(fd, &img, sizeof(img));
+  close(fd);
+  char *bargs[] = {"badalign", 0};
+  CHECK(exec("badalign", bargs) == -1 && errno == ENOEXEC, "misaligned segment: errno %d",
+        errno);
+  unlink("badalign");
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -688,11 +819,14 @@ static struct test tests[] = {
   {"ftruncate", t_ftruncate},
   {"truncrun", t_truncate_running},
   {"huge", t_huge},
+  {"exec", t_exec},
 };
 
 int
 main(int argc, char *argv[])
 {
+  if(argc == 2 && strcmp(argv[1], "pfn") == 0)
+    report_pfn();
   struct vmstat st;
   vmstat(&st);
   total_pages = st.total_pages;

