@@ -122,6 +122,7 @@ int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
 uint64          pc_reclaim(void);
 uint64          pc_reclaimable(void);
+void            pc_note_sweep(uint64 n);
 void            pc_stats(struct vmstat *st);
 
 // log.c -- write-ahead log: every FS system call is one transaction
@@ -181,6 +182,7 @@ void            pop_off(void);
 void            acquiresleep(struct sleeplock *lk);
 void            releasesleep(struct sleeplock *lk);
 int             holdingsleep(struct sleeplock *lk);
+int             tryacquiresleep(struct sleeplock *lk);
 void            initsleeplock(struct sleeplock *lk, char *name);
 
 // string.c
@@ -292,6 +294,9 @@ void            plicinit(void);
 void            plicinithart(void);
 int             plic_claim(void);
 void            plic_complete(int irq);
+
+// reclaim.c -- taking file pages back from processes when memory runs short
+void            vm_reclaim_if_low(void);
 
 // tlb.c -- remote TLB shootdowns
 void            tlb_poll(void);

@@ -290,8 +290,8 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
 // 0 when the page is now mapped for the access (or the access should simply be retried);
 // else -EFAULT, -ENXIO or -ENOMEM (see above).  Faults take no lock against truncation (see
 // pte_swap); reading a file page may sleep on the disk, so a fault in a file mapping fails
-// with -EFAULT where sleeping is not allowed (a spinlock held: interrupts off) -- system calls
-// fault their buffers in before they take locks.
+// with -EFAULT where sleeping is not allowed: a spinlock held (interrupts off), or p->nofault
+// (file reads and writes copy under the inode lock, and fault their buffers in before it).
 int
 uvm_fault(struct proc *p, uint64 va, uint64 cause)
 {
@@ -299,10 +299,13 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
     return -EFAULT;
   uint64 page = PGROUNDDOWN(va);
   pte_t *pte = walk(p->pagetable, page, 0);
+  // Memory short: take file pages back from processes first, while this one holds no lock.
+  if(intr_enabled() && !p->nofault && !holdingsleep(&p->vmlock))
+    vm_reclaim_if_low();
   struct vma *r = vma_find(&p->vmas, va);
   if(r && vma_huge(r))
     return huge_fault(p, r, va, cause);
-  if(r && r->file && r->file->type == FD_INODE && !intr_enabled())
+  if(r && r->file && r->file->type == FD_INODE && (!intr_enabled() || p->nofault))
     return -EFAULT;
   if(r == 0 && vma_grow(p, va))
     r = vma_find(&p->vmas, va);   // the page just below a MAP_GROWSDOWN region

@@ -158,12 +158,39 @@ prefault_len(struct file *f, int n)
   return (uint)n < size - f->off ? (uint)n : size - f->off;
 }
 
+// How many times a read or write retries after a page of its buffer went away (reclaimed)
+// while it held the inode lock.
+#define RETRIES 4
+
+// Read from an inode.  The copy to user memory runs under the inode lock, where a fault must
+// not sleep (a fault on a mapping of this very file would need the lock; reclaim would need
+// others): so the part of the buffer the read will fill is faulted in first (the size is read
+// unlocked: it only bounds the work), the copy runs with p->nofault, and if a page went away
+// meanwhile the read is tried again.
+static int
+inode_read(struct file *f, uint64 addr, int n)
+{
+  struct proc *p = myproc();
+  for(int tries = 0;; tries++){
+    if(uvmcheck(p->pagetable, addr, prefault_len(f, n), 1) != 0)
+      return -EFAULT;
+    ilock(f->ip);
+    p->nofault = 1;
+    int r = readi(f->ip, 1, addr, f->off, n);
+    p->nofault = 0;
+    if(r > 0)
+      f->off += r;
+    iunlock(f->ip);
+    if(r != -EFAULT || tries == RETRIES)
+      return r;
+  }
+}
+
 // Read up to n bytes into user memory at addr.  Returns the bytes read (0 at end of file).
 int
 fileread(struct file *f, uint64 addr, int n)
 {
   struct devsw *d;
-  int r;
 
   if(!f->readable)
     return -EBADF;
@@ -176,17 +203,7 @@ fileread(struct file *f, uint64 addr, int n)
       return -EINVAL;
     return d->read(1, addr, n);
   case FD_INODE:
-    // Fault in the part of the buffer the read will fill before locking the inode: a fault
-    // on a mapping of this very file would need the lock.  (The size is read unlocked: it
-    // only bounds the work.)
-    if(uvmcheck(myproc()->pagetable, addr, prefault_len(f, n), 1) != 0)
-      return -EFAULT;
-    ilock(f->ip);
-    r = readi(f->ip, 1, addr, f->off, n);
-    if(r > 0)
-      f->off += r;
-    iunlock(f->ip);
-    return r;
+    return inode_read(f, addr, n);
   default:
     panic("fileread: bad file type");
   }
@@ -225,27 +242,35 @@ filewrite(struct file *f, uint64 addr, int n)
     panic("filewrite: bad file type");
   }
 
-  // As in fileread: fault the buffer in before the inode lock and the transaction.
-  if(uvmcheck(myproc()->pagetable, addr, n, 0) != 0)
-    return -EFAULT;
-
   // A big write is several transactions, so a crash may leave a prefix of it on disk -- but
-  // never a broken file system.
-  int done = 0;
+  // never a broken file system.  As in inode_read, each chunk of the buffer is faulted in
+  // before the transaction and the inode lock, copied with p->nofault, and tried again if a
+  // page of it went away meanwhile.
+  struct proc *p = myproc();
+  int done = 0, tries = 0;
   while(done < n){
     int chunk = n - done < MAXWRITE ? n - done : MAXWRITE;
+    if(uvmcheck(p->pagetable, addr + done, chunk, 0) != 0)
+      return done > 0 ? done : -EFAULT;
     begin_op();
     ilock(f->ip);
+    p->nofault = 1;
     int r = writei(f->ip, 1, addr + done, f->off, chunk);
+    p->nofault = 0;
     if(r > 0)
       f->off += r;
     iunlock(f->ip);
     end_op();
-    if(r < 0)
-      return done > 0 ? done : r;
-    done += r;
-    if(r < chunk)
-      break;                // a short write: the next one would fail
+    if(r > 0)
+      done += r;
+    if(r == chunk){
+      tries = 0;
+      continue;
+    }
+    // Short or failed: the disk or the file is full, or a page went away under the lock.
+    if((r == -EFAULT || r > 0) && ++tries <= RETRIES)
+      continue;
+    return done > 0 ? done : (r < 0 ? r : -ENOSPC);
   }
   return done;
 }

@@ -40,7 +40,7 @@ static struct {
   struct page lru;           // sentinel: lru.lru_next is the most recently released page
   uint64 npages;             // pages with PG_CACHE
   uint64 nlru;               // pages on the LRU list
-  uint64 hits, misses, writebacks, reclaimed;
+  uint64 hits, misses, writebacks, reclaimed, unmapped;
 } pc;
 
 void
@@ -542,6 +542,15 @@ pc_reclaim(void)
   return page2pa(pg);
 }
 
+// The reclaimer (reclaim.c) took n PTEs of file pages out of processes.
+void
+pc_note_sweep(uint64 n)
+{
+  acquire(&pc.lock);
+  pc.unmapped += n;
+  release(&pc.lock);
+}
+
 // How many pages pc_reclaim() could give back now.
 uint64
 pc_reclaimable(void)
@@ -562,5 +571,6 @@ pc_stats(struct vmstat *st)
   st->cache_misses = pc.misses;
   st->writeback_pages = pc.writebacks;
   st->reclaimed_pages = pc.reclaimed;
+  st->reclaim_unmapped = pc.unmapped;
   release(&pc.lock);
 }

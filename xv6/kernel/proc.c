@@ -231,6 +231,7 @@ growproc(int n)
   if(n > 0){
     if(sz + n < sz || vma_overlaps(&p->vmas, PGROUNDUP(sz), PGROUNDUP(sz + n)))
       return -ENOMEM;   // the heap may not grow into an mmap region
+    vm_reclaim_if_low();
     // Refuse at once what cannot fit, rather than fill all of memory and give it back.
     if((PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE > kfreepages() + pc_reclaimable())
       return -ENOMEM;

@@ -7,7 +7,7 @@
 //   p->vmlock    (a sleeplock) p->vmas and the PTEs of p's file mappings against truncation
 //                by other processes (mmap.c)
 //   (none)       the fields private to the process (kstack, sz, pagetable, trapframe, context,
-//                ofile, cwd, name, vmas, ru, cru, locked_pages, ustart): only the process itself touches them while
+//                ofile, cwd, name, vmas, ru, cru, locked_pages, ustart, nofault): only the process itself touches them while
 //                it exists, or its creator/reaper while the slot is not yet (or no longer)
 //                runnable.  The pages its page table maps may be shared with other processes
 //                (copy-on-write, page cache): their reference counts and cache state are
@@ -110,6 +110,8 @@ struct proc {
                               // unmaps pages from it (mmap.c); faults go without (fault.c)
   struct rusage ru;           // faults and writeback of this process (fault.c, mmap.c)
   uint64 locked_pages;        // pages of its MAP_LOCKED regions (mlock; mmap.c)
+  int nofault;                // copyin/copyout must not fault file pages in or reclaim: the
+                              // caller holds an inode lock (file.c)
   struct rusage cru;          // summed over the children it has waited for
 };
 

@@ -36,6 +36,7 @@ struct vmstat {
   uint64 cache_misses;      // lookups that had to create it (read from disk, or zero-fill)
   uint64 writeback_pages;   // file pages written back to disk
   uint64 reclaimed_pages;   // clean, unmapped cache pages freed when memory ran out
+  uint64 reclaim_unmapped;  // PTEs of file pages the reclaimer took out of processes
   uint64 disk_reads;        // blocks read from the disk (virtio requests)
   uint64 disk_writes;       // blocks written to the disk, log included
   uint64 dirty_mode;        // DIRTY_DBIT or DIRTY_WP

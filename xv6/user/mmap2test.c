@@ -803,6 +803,95 @@ t_exec(void)
   unlink("badalign");
 }
 
+// ---- reclaim under memory pressure --------------------------------------------------------------
+
+#define RFILES 24
+#define RPAGES 64                 // pages per file (an xv6 file holds at most 67)
+
+static void
+rname(char *buf, int i)
+{
+  strcpy(buf, "rcl.00");
+  buf[4] = '0' + i / 10;
+  buf[5] = '0' + i % 10;
+}
+
+// Map more file pages than free memory holds: the kernel must take back pages it mapped
+// earlier (writing the stores to them back first) instead of failing, and keep everything.
+static void
+t_reclaim(void)
+{
+  char name[8];
+  static char buf[PG];
+  for(int i = 0; i < RFILES; i++){
+    rname(name, i);
+    unlink(name);
+    int fd = open(name, O_CREATE | O_RDWR);
+    for(int k = 0; k < RPAGES; k++){
+      memset(buf, i * RPAGES + k, PG);
+      CHECK(write(fd, buf, PG) == PG, "write %s", name);
+    }
+    close(fd);
+  }
+  // Leave fewer free pages than the files have, by holding anonymous memory.
+  struct vmstat st0, st1;
+  vmstat(&st0);
+  uint64 spare = RFILES * RPAGES / 2;
+  uint64 hogpages = st0.free_pages > spare ? st0.free_pages - spare : 0;
+  char *hog = anon(0, hogpages * PG, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+  CHECK(hog != MAP_FAILED, "hog: errno %d", errno);
+  for(uint64 i = 0; i < hogpages; i++)
+    hog[i * PG] = 1;
+  char *m[RFILES];
+  for(int i = 0; i < RFILES; i++){
+    rname(name, i);
+    int fd = open(name, O_RDWR);
+    m[i] = mmap(0, RPAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(m[i] != MAP_FAILED, "mmap %s: errno %d", name, errno);
+    close(fd);
+  }
+  // store to every page: more than memory holds
+  int bad = 0;
+  for(int i = 0; i < RFILES; i++)
+    for(int k = 0; k < RPAGES; k++){
+      if(m[i][k * PG] != (char)(i * RPAGES + k))
+        bad++;
+      m[i][k * PG + 1] = 'm';
+      m[i][k * PG + 2] = i;
+    }
+  CHECK(bad == 0, "%d pages read wrong the first time", bad);
+  // and again: pages taken away come back, with the stores
+  for(int i = 0; i < RFILES; i++)
+    for(int k = 0; k < RPAGES; k++)
+      if(m[i][k * PG] != (char)(i * RPAGES + k) || m[i][k * PG + 1] != 'm' ||
+         m[i][k * PG + 2] != i)
+        bad++;
+  CHECK(bad == 0, "%d pages wrong after reclaim", bad);
+  vmstat(&st1);
+  CHECK(st1.reclaim_unmapped > st0.reclaim_unmapped, "nothing was reclaimed from mappings");
+  CHECK(st1.writeback_pages > st0.writeback_pages, "no dirty page was written back");
+  printf("  reclaim: %d PTEs taken back, %d pages written back, %d reclaimed\n",
+         (int)(st1.reclaim_unmapped - st0.reclaim_unmapped),
+         (int)(st1.writeback_pages - st0.writeback_pages),
+         (int)(st1.reclaimed_pages - st0.reclaimed_pages));
+  for(int i = 0; i < RFILES; i++)
+    munmap(m[i], RPAGES * PG);
+  munmap(hog, hogpages * PG);
+  // the file holds every store
+  for(int i = 0; i < RFILES; i++){
+    rname(name, i);
+    int fd = open(name, O_RDONLY);
+    for(int k = 0; k < RPAGES; k++){
+      if(read(fd, buf, PG) != PG || buf[0] != (char)(i * RPAGES + k) || buf[1] != 'm' ||
+         buf[2] != i || buf[3] != (char)(i * RPAGES + k))
+        bad++;
+    }
+    close(fd);
+    unlink(name);
+  }
+  CHECK(bad == 0, "%d file pages wrong on disk", bad);
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -820,6 +909,7 @@ static struct test tests[] = {
   {"truncrun", t_truncate_running},
   {"huge", t_huge},
   {"exec", t_exec},
+  {"reclaim", t_reclaim},
 };
 
 int

@@ -1,0 +1,121 @@
+// Memory pressure: when free pages run short, take page-cache pages back from the processes
+// that map them, so that kalloc() can reuse them (pc_reclaim) instead of failing.
+//
+// The pages that can go are the page-cache pages of files (they can be read again; anonymous
+// memory has nowhere to go without swap), except those of MAP_LOCKED regions (pinned).  A page
+// goes only after every PTE that maps it is gone, so the reclaimer needs every PTE of a page:
+// instead of a reverse map it walks the file mappings of every process (the regions say where
+// each file page can be mapped), which is an equivalent at the price of a scan.
+//
+// The choice is a clock over those PTEs' A bits (the hardware sets A on every access): a PTE
+// with A set gets A cleared and a second chance; a PTE with A clear -- not touched since the
+// last pass -- is taken out.  Its page goes back to the cache unreferenced once no process maps
+// it; a dirty one (a harvested D bit, or PG_DIRTY) is written back first, so nothing is lost.
+// The changed page tables are shot down on the harts running their process (tlb.c) before
+// any page is released.
+//
+// When: at the start of a page fault or a heap growth, where the process holds no lock, if
+// free plus reclaimable pages have fallen below LOWPAGES.  Allocations deep inside the kernel
+// only take the unreferenced pages (pc_reclaim), never sleep for more.
+//
+// Locking: each process is scanned under its vmlock, taken with tryacquiresleep: a process
+// busy in its own mmap calls is skipped this time (waiting could deadlock with it reclaiming
+// too).  Writeback needs the transaction and the inode locks, which the reclaimer's own
+// process does not hold here.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "proc.h"
+#include "fs.h"
+#include "file.h"
+#include "mman.h"
+#include "vmpte.h"
+#include "vmstat.h"
+#include "defs.h"
+
+#define LOWPAGES  128          // reclaim when fewer pages than this are free or reclaimable
+#define BATCH      64          // pages taken out of one process between TLB shootdowns
+
+struct victim {
+  uint64 pa;
+  struct inode *ip;            // its file (the region's reference keeps it)
+};
+
+struct pass {
+  uint64 taken;                // PTEs taken out so far
+};
+
+// The pages taken out of p's page table: flush p's TLBs, write back the dirty ones, drop the
+// PTEs' references.
+static void
+release_victims(struct proc *p, struct victim *v, int n)
+{
+  tlb_shootdown(p);
+  for(int i = 0; i < n; i++){
+    pc_writeback(v[i].ip, v[i].pa);   // if dirty; counted in vmstat's writeback_pages
+    page_put(v[i].pa);
+  }
+}
+
+// One sweep of the clock over p's file mappings.
+static void
+sweep_proc(struct proc *p, void *arg)
+{
+  struct pass *ps = arg;
+  struct victim v[BATCH];
+  int n = 0;
+  if(holdingsleep(&p->vmlock) || !tryacquiresleep(&p->vmlock))
+    return;
+  for(int i = 0; i < p->vmas.n; i++){
+    struct vma *r = vma_at(&p->vmas, i);
+    if(r->file == 0 || r->file->type != FD_INODE || (r->flags & MAP_LOCKED) || vma_huge(r))
+      continue;
+    for(uint64 a = r->start; a < r->end; a += PGSIZE){
+      pte_t *pte = walk_next(p->pagetable, &a, r->end);
+      if(pte == 0)
+        break;
+      pte_t old = *pte;
+      if(!(old & PTE_V) || !page_cached(PTE2PA(old)))
+        continue;                 // PROT_NONE, or a private copy: anonymous memory
+      if(old & PTE_A){
+        __atomic_compare_exchange_n(pte, &old, old & ~PTE_A, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE);
+        continue;                 // used since the last sweep: a second chance
+      }
+      if(!__atomic_compare_exchange_n(pte, &old, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        continue;                 // changed under us (a fault on another hart): skip it
+      if(vma_shared(r) && pte_dirty(old))
+        pc_set_dirty(PTE2PA(old));
+      v[n].pa = PTE2PA(old);
+      v[n].ip = r->file->ip;
+      n++;
+      ps->taken++;
+      if(n == BATCH){
+        release_victims(p, v, n);
+        n = 0;
+      }
+    }
+  }
+  if(n)
+    release_victims(p, v, n);
+  releasesleep(&p->vmlock);
+}
+
+// If free and reclaimable pages are short, sweep (at most twice: the first sweep may only
+// clear A bits) until there are enough.  Only where the caller holds no locks: the start of a
+// page fault or of sbrk.
+void
+vm_reclaim_if_low(void)
+{
+  for(int sweep = 0; sweep < 2; sweep++){
+    if(kfreepages() + pc_reclaimable() >= LOWPAGES)
+      return;
+    struct pass ps = { 0 };
+    proc_foreach(sweep_proc, &ps);
+    pc_note_sweep(ps.taken);
+  }
+}
