@@ -81,7 +81,7 @@ def collect(run: dict) -> dict:
 
 
 # The page-fault scenarios in the order benchmarks/test_faults.py defines them.
-FAULT_SCENARIOS = ("anon", "populate", "file-major", "file-cached", "private-cow", "fork-cow",
+FAULT_SCENARIOS = ("anon", "huge", "populate", "file-major", "file-cached", "private-cow", "fork-cow",
                    "shared-store", "msync", "munmap", "read", "read-cached")
 
 
@@ -292,7 +292,7 @@ def fault_tables(data: dict) -> List[str]:
              "(benchmarks/test_faults.py).  Instructions per fault: guest instructions retired "
              "(user and kernel) in the faulting loop less the same loop over mapped pages, "
              "divided by N (msync, munmap: by the dirty pages written back; read: per page "
-             "read); exact and the same in every round.  Faults counted: the kernel's own "
+             "read; huge: by the 2 MiB faults, one per 512 pages); exact and the same in every round.  Faults counted: the kernel's own "
              "counter of that kind in the measured loop (getrusage, or vmstat's disk_reads for "
              "read).  rvemu µs: host time of the same difference (median of the rounds).  "
              "Linux: the same pattern on the host (benchmarks/native), µs per page and the "

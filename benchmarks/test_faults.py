@@ -72,10 +72,14 @@ class Scenario:
     guide: Optional[int] = None   # aim, instructions per fault (reported, not asserted)
     kernels: tuple = ("dbit",)
     guide_kernel: str = "dbit"
+    pages_per_fault: int = 1      # huge: one fault maps 512 pages
+    fixed_pages: Optional[tuple] = None   # (full, smoke) page counts instead of PAGES
 
 
 SCENARIOS = {s.name: s for s in (
     Scenario("anon", "anonymous zero-fill", "zeroflt", 1500),
+    Scenario("huge", "MAP_HUGETLB zero-fill, per 2 MiB fault (512 pages)", "zeroflt",
+             pages_per_fault=512, fixed_pages=(1024, 512)),
     Scenario("populate", "MAP_POPULATE, per page of the mmap call", "zeroflt"),
     Scenario("file-major", "MAP_SHARED read, not cached (disk)", "majflt"),
     Scenario("file-cached", "MAP_SHARED read, page-cache hit", "cacheflt", 1000),
@@ -116,6 +120,11 @@ class Case:
         return "faultbench " + " ".join(args)
 
     @property
+    def faults(self) -> int:
+        """How many faults the measured loop takes (pages for all but huge)."""
+        return self.pages // self.scenario.pages_per_fault
+
+    @property
     def native_kind(self) -> str:
         if self.scenario.name in ("msync", "munmap"):
             return f"{self.scenario.name}-{self.pages}"
@@ -130,6 +139,8 @@ def cases(smoke: bool) -> List[Case]:
         for kernel in s.kernels:
             if s.name in ("msync", "munmap"):
                 out += [Case(s, kernel, k, mapped) for k in dirty]
+            elif s.fixed_pages:
+                out.append(Case(s, kernel, s.fixed_pages[1 if smoke else 0], mapped))
             else:
                 out.append(Case(s, kernel, pages, mapped))
     return out
@@ -354,7 +365,7 @@ def test_fault(benchmark, case, guest_images, native_faults, smoke, progress, tm
     def one_run(b):
         r = run_command(b, image, case.command)
         runs.append(r)
-        bar.step(f"{per_fault(r, case.pages):,.0f} instructions/fault")
+        bar.step(f"{per_fault(r, case.faults):,.0f} instructions/fault")
         return r
 
     benchmark.group = "faults"
@@ -374,7 +385,7 @@ def test_fault(benchmark, case, guest_images, native_faults, smoke, progress, tm
     if run.dirty_mode:
         assert run.dirty_mode == DIRTY_MODE[case.kernel], (run.dirty_mode, case.kernel)
     fault, base = run.regions["fault"], run.regions["base"]
-    ns = [1e9 * (r.regions["fault"].seconds - r.regions["base"].seconds) / case.pages
+    ns = [1e9 * (r.regions["fault"].seconds - r.regions["base"].seconds) / case.faults
           for r in runs]
     s = case.scenario
     allc = dict(fault.counters)
@@ -382,7 +393,7 @@ def test_fault(benchmark, case, guest_images, native_faults, smoke, progress, tm
         "scenario": s.name, "what": s.what, "kernel": case.kernel, "pages": case.pages,
         "mapped": case.mapped if s.name in ("msync", "munmap") else None,
         "command": case.command,
-        "instructions_per_fault": round(per_fault(run, case.pages), 1),
+        "instructions_per_fault": round(per_fault(run, case.faults), 1),
         "host_ns_per_fault": round(statistics.median(ns), 1),
         "fault_instructions": fault.instructions, "base_instructions": base.instructions,
         "counter": s.counter, "faults": allc.get(s.counter),

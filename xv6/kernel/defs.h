@@ -86,6 +86,7 @@ void*           kalloc(void);
 void            kfree(void *pa);
 void            kinit(void);
 uint64          kfreepages(void);
+uint64          kfreepages_estimate(void);
 uint64          ktotalpages(void);
 void*           kalloc_huge(void);
 void            kfree_huge(void *pa);
@@ -122,6 +123,7 @@ int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
 uint64          pc_reclaim(void);
 uint64          pc_reclaimable(void);
+uint64          pc_reclaimable_estimate(void);
 void            pc_note_sweep(uint64 n);
 void            pc_stats(struct vmstat *st);
 
@@ -297,6 +299,7 @@ void            plic_complete(int irq);
 
 // reclaim.c -- taking file pages back from processes when memory runs short
 void            vm_reclaim_if_low(void);
+void            vm_reclaim(void);
 
 // tlb.c -- remote TLB shootdowns
 void            tlb_poll(void);

@@ -292,16 +292,29 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
 // pte_swap); reading a file page may sleep on the disk, so a fault in a file mapping fails
 // with -EFAULT where sleeping is not allowed: a spinlock held (interrupts off), or p->nofault
 // (file reads and writes copy under the inode lock, and fault their buffers in before it).
+static int fault_once(struct proc *p, uint64 va, uint64 cause);
+
 int
 uvm_fault(struct proc *p, uint64 va, uint64 cause)
+{
+  int can_reclaim = intr_enabled() && !p->nofault && !holdingsleep(&p->vmlock);
+  if(can_reclaim && kfreepages_estimate() + pc_reclaimable_estimate() < RECLAIM_LOW)
+    vm_reclaim_if_low();          // memory short: take file pages back while we hold no lock
+  for(int tries = 0;; tries++){
+    int err = fault_once(p, va, cause);
+    if(err != -ENOMEM || !can_reclaim || tries == 3)
+      return err;
+    vm_reclaim();                 // no memory: sweep now (twice clears A bits, then takes)
+  }
+}
+
+static int
+fault_once(struct proc *p, uint64 va, uint64 cause)
 {
   if(va >= MAXVA)
     return -EFAULT;
   uint64 page = PGROUNDDOWN(va);
   pte_t *pte = walk(p->pagetable, page, 0);
-  // Memory short: take file pages back from processes first, while this one holds no lock.
-  if(intr_enabled() && !p->nofault && !holdingsleep(&p->vmlock))
-    vm_reclaim_if_low();
   struct vma *r = vma_find(&p->vmas, va);
   if(r && vma_huge(r))
     return huge_fault(p, r, va, cause);

@@ -212,6 +212,13 @@ kfreepages(void)
   return n;
 }
 
+// kfreepages() without the lock, for a quick look that may be a little stale.
+uint64
+kfreepages_estimate(void)
+{
+  return __atomic_load_n(&pages.nfree, __ATOMIC_RELAXED);
+}
+
 // How many pages the allocator manages in all.
 uint64
 ktotalpages(void)

@@ -542,6 +542,13 @@ pc_reclaim(void)
   return page2pa(pg);
 }
 
+// pc_reclaimable() without the lock, for a quick look that may be a little stale.
+uint64
+pc_reclaimable_estimate(void)
+{
+  return __atomic_load_n(&pc.nlru, __ATOMIC_RELAXED);
+}
+
 // The reclaimer (reclaim.c) took n PTEs of file pages out of processes.
 void
 pc_note_sweep(uint64 n)

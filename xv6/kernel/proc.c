@@ -232,10 +232,17 @@ growproc(int n)
     if(sz + n < sz || vma_overlaps(&p->vmas, PGROUNDUP(sz), PGROUNDUP(sz + n)))
       return -ENOMEM;   // the heap may not grow into an mmap region
     vm_reclaim_if_low();
-    // Refuse at once what cannot fit, rather than fill all of memory and give it back.
-    if((PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE > kfreepages() + pc_reclaimable())
+    // Refuse at once what cannot fit, rather than fill all of memory and give it back; and
+    // leave RECLAIM_LOW pages for page faults (programs are demand-paged: a process that took
+    // every page could not even run the rest of its own code).
+    uint64 want = (PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE;
+    if(want + RECLAIM_LOW > kfreepages() + pc_reclaimable())
       return -ENOMEM;
     uint64 newsz = uvmalloc(p->pagetable, sz, sz + n, PTE_W);
+    for(int tries = 0; newsz == 0 && tries < 3; tries++){
+      vm_reclaim();               // no memory after all: take file pages back, try again
+      newsz = uvmalloc(p->pagetable, sz, sz + n, PTE_W);
+    }
     if(newsz == 0)
       return -ENOMEM;
     sz = newsz;

@@ -15,8 +15,9 @@
 // any page is released.
 //
 // When: at the start of a page fault or a heap growth, where the process holds no lock, if
-// free plus reclaimable pages have fallen below LOWPAGES.  Allocations deep inside the kernel
-// only take the unreferenced pages (pc_reclaim), never sleep for more.
+// free plus reclaimable pages have fallen below RECLAIM_LOW (param.h), once per tick; and
+// whenever such a fault or growth found no memory, before it tries again.  Allocations deep
+// inside the kernel only take the unreferenced pages (pc_reclaim), never sleep for more.
 //
 // Locking: each process is scanned under its vmlock, taken with tryacquiresleep: a process
 // busy in its own mmap calls is skipped this time (waiting could deadlock with it reclaiming
@@ -37,7 +38,6 @@
 #include "vmstat.h"
 #include "defs.h"
 
-#define LOWPAGES  128          // reclaim when fewer pages than this are free or reclaimable
 #define BATCH      64          // pages taken out of one process between TLB shootdowns
 
 struct victim {
@@ -105,17 +105,28 @@ sweep_proc(struct proc *p, void *arg)
   releasesleep(&p->vmlock);
 }
 
-// If free and reclaimable pages are short, sweep (at most twice: the first sweep may only
-// clear A bits) until there are enough.  Only where the caller holds no locks: the start of a
-// page fault or of sbrk.
+// One sweep of the clock over every process's file mappings.
+void
+vm_reclaim(void)
+{
+  struct pass ps = { 0 };
+  proc_foreach(sweep_proc, &ps);
+  pc_note_sweep(ps.taken);
+}
+
+// If free and reclaimable pages are short, sweep -- at most once per clock tick, so that
+// between two sweeps the pages in use have time to show it in their A bits, and so that a
+// shortage reclaim cannot help (anonymous memory) costs little.  An allocation that fails
+// sweeps at once instead (fault.c, proc.c).  Only where the caller holds no locks: the start
+// of a page fault or of sbrk.
 void
 vm_reclaim_if_low(void)
 {
-  for(int sweep = 0; sweep < 2; sweep++){
-    if(kfreepages() + pc_reclaimable() >= LOWPAGES)
-      return;
-    struct pass ps = { 0 };
-    proc_foreach(sweep_proc, &ps);
-    pc_note_sweep(ps.taken);
-  }
+  static uint last_tick = ~0U;    // a heuristic: races between harts only cost a sweep
+  if(kfreepages_estimate() + pc_reclaimable_estimate() >= RECLAIM_LOW)
+    return;                       // the common case: a glance without locks
+  uint now = __atomic_load_n(&ticks, __ATOMIC_RELAXED);
+  if(__atomic_exchange_n(&last_tick, now, __ATOMIC_RELAXED) == now)
+    return;
+  vm_reclaim();
 }

@@ -54,11 +54,11 @@ releasesleep(struct sleeplock *lk)
   release(&lk->lk);
 }
 
+// Does the calling process hold lk?  No lock needed: if it does, only it changes the two
+// fields; if it does not, pid never equals its own.
 int
 holdingsleep(struct sleeplock *lk)
 {
-  acquire(&lk->lk);
-  int mine = lk->locked && lk->pid == myproc()->pid;
-  release(&lk->lk);
-  return mine;
+  return __atomic_load_n(&lk->locked, __ATOMIC_ACQUIRE) &&
+         __atomic_load_n(&lk->pid, __ATOMIC_RELAXED) == myproc()->pid;
 }

@@ -17,6 +17,7 @@
 // Scenarios (N pages; file scenarios use the data files fb0..fb3 of FILEPAGES pages each,
 // which the benchmark writes into the image, so nothing of them is cached after boot):
 //   anon         first store to private anonymous pages: zero-fill faults
+//   huge         the same in MAP_HUGETLB memory (N a multiple of 512): one fault per 2 MiB
 //   populate     mmap with MAP_POPULATE (fault) against the same mmap without it (base)
 //   file-major   first load from a MAP_SHARED file page not cached: read from disk
 //   file-cached  the same after an earlier mapping touched the pages: page-cache hits
@@ -213,6 +214,16 @@ s_anon(int n, int m)
   fault_and_base(store_all, n);
 }
 
+// MAP_HUGETLB: n pages (a multiple of 512) of 2 MiB megapages; one fault maps 512 pages.
+static void
+s_huge(int n, int m)
+{
+  if(n % 512)
+    fail("huge: N must be a multiple of 512");
+  pages_of(anon(n, MAP_HUGETLB), n);
+  fault_and_base(store_all, n);
+}
+
 static void
 s_populate(int n, int m)
 {
@@ -381,6 +392,7 @@ static struct {
   int args;                    // ANON, FILES (at most MAXPAGES), or DIRTY (N <= M <= FILEPAGES)
 } scenarios[] = {
   {"anon", s_anon, ANON},
+  {"huge", s_huge, ANON},
   {"populate", s_populate, ANON},
   {"file-major", s_file_major, FILES},
   {"file-cached", s_file_cached, FILES},
