@@ -184,7 +184,6 @@ void            pop_off(void);
 void            acquiresleep(struct sleeplock *lk);
 void            releasesleep(struct sleeplock *lk);
 int             holdingsleep(struct sleeplock *lk);
-int             tryacquiresleep(struct sleeplock *lk);
 void            initsleeplock(struct sleeplock *lk, char *name);
 
 // string.c

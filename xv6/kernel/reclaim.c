@@ -19,10 +19,11 @@
 // whenever such a fault or growth found no memory, before it tries again.  Allocations deep
 // inside the kernel only take the unreferenced pages (pc_reclaim), never sleep for more.
 //
-// Locking: each process is scanned under its vmlock, taken with tryacquiresleep: a process
-// busy in its own mmap calls is skipped this time (waiting could deadlock with it reclaiming
-// too).  Writeback needs the transaction and the inode locks, which the reclaimer's own
-// process does not hold here.
+// Locking: each process is scanned under its vmlock.  The reclaimer holds no other lock
+// meanwhile (it runs only where its process holds none: fault.c, proc.c), and a process that
+// holds its vmlock never waits for another's (it does not reclaim then), so waiting for it
+// cannot close a cycle.  Writeback needs the transaction and inode locks, which the reclaimer
+// does not hold either.
 
 #include "types.h"
 #include "param.h"
@@ -68,8 +69,9 @@ sweep_proc(struct proc *p, void *arg)
   struct pass *ps = arg;
   struct victim v[BATCH];
   int n = 0;
-  if(holdingsleep(&p->vmlock) || !tryacquiresleep(&p->vmlock))
+  if(holdingsleep(&p->vmlock))
     return;
+  acquiresleep(&p->vmlock);
   for(int i = 0; i < p->vmas.n; i++){
     struct vma *r = vma_at(&p->vmas, i);
     if(r->file == 0 || r->file->type != FD_INODE || (r->flags & MAP_LOCKED) || vma_huge(r))

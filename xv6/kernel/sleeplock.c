@@ -30,20 +30,6 @@ acquiresleep(struct sleeplock *lk)
   release(&lk->lk);
 }
 
-// Take lk if nobody holds it: 1, or 0 without waiting.
-int
-tryacquiresleep(struct sleeplock *lk)
-{
-  acquire(&lk->lk);
-  int got = !lk->locked;
-  if(got){
-    lk->locked = 1;
-    lk->pid = myproc()->pid;
-  }
-  release(&lk->lk);
-  return got;
-}
-
 void
 releasesleep(struct sleeplock *lk)
 {
