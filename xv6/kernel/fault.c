@@ -108,10 +108,10 @@ copy_of(uint64 pa)
 }
 
 // The first store to a page marked PTE_COW, or to a private mapping of a page-cache page:
-// give the process a page of its own.  If the page is an anonymous page nobody else maps any
-// more, that is the page itself.
+// give the process a page of its own (with huge, a 2 MiB frame of its own).  If the page is an
+// anonymous page nobody else maps any more, that is the page itself.
 static int
-cow_fault(struct proc *p, pte_t *pte)
+cow_fault(struct proc *p, pte_t *pte, int huge)
 {
   pte_t old = *pte;
   uint64 pa = PTE2PA(old);
@@ -121,12 +121,17 @@ cow_fault(struct proc *p, pte_t *pte)
     if(pte_swap(pte, old, PA2PTE(pa) | bits))
       sfence_vma();
   } else {
-    char *mem = kalloc();         // the PTE's reference keeps pa while we copy
+    uint64 size = huge ? HUGEPGSIZE : PGSIZE;
+    char *mem = huge ? kalloc_huge() : kalloc();   // the PTE's reference keeps pa meanwhile
     if(mem == 0)
       return -ENOMEM;
-    copy_page(mem, (char *)pa);
+    for(uint64 off = 0; off < size; off += PGSIZE)
+      copy_page(mem + off, (char *)pa + off);
     if(!pte_swap(pte, old, PA2PTE((uint64)mem) | bits)){
-      kfree(mem);                 // truncated meanwhile
+      if(huge)                    // truncated meanwhile
+        kfree_huge(mem);
+      else
+        kfree(mem);
       return 0;
     }
     sfence_vma();
@@ -154,7 +159,7 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
   }
 
   if(r->file->type == FD_SHM){                   // shared anonymous
-    int got = pc_get_shm(r->file->shmid, object_index(r, va), &pa);
+    int got = pc_get_shm(r->file->shmid, object_index(r, va), 0, &pa);
     if(got < 0)
       return got;
     count_minor(p, got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
@@ -194,7 +199,7 @@ present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
   if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
     return 0;                     // spurious: the PTE already allows it
   if(!vma_shared(r))
-    return cow_fault(p, pte);
+    return cow_fault(p, pte, 0);
   if(r->file->type == FD_INODE){  // write-protect dirty tracking: the first store
     pc_set_dirty(PTE2PA(old));
     count_minor(p, &p->ru.ru_dirtyflt);
@@ -219,34 +224,6 @@ zero_frame(void)
   return (uint64)mem;
 }
 
-// The first store to a private megapage that fork left shared: copy all 2 MiB, or take the
-// frame back if nobody else maps it any more.
-static int
-huge_cow(struct proc *p, pte_t *pte)
-{
-  pte_t old = *pte;
-  uint64 pa = PTE2PA(old);
-  uint64 bits = (PTE_FLAGS(old) & ~PTE_COW) | PTE_W | PTE_A | PTE_D;
-  if(page_exclusive(pa)){
-    if(pte_swap(pte, old, PA2PTE(pa) | bits))
-      sfence_vma();
-  } else {
-    char *mem = kalloc_huge();
-    if(mem == 0)
-      return -ENOMEM;
-    for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
-      copy_page(mem + off, (char *)pa + off);
-    if(!pte_swap(pte, old, PA2PTE((uint64)mem) | bits)){
-      kfree_huge(mem);
-      return 0;
-    }
-    sfence_vma();
-    page_put(pa);
-  }
-  count_minor(p, &p->ru.ru_cowflt);
-  return 0;
-}
-
 // A fault in a MAP_HUGETLB region: one fault maps the whole 2 MiB frame holding va, a level-1
 // leaf PTE (Sv39 megapage).  Private frames are zero-filled, shared ones come from the shared
 // anonymous object's page cache.
@@ -264,7 +241,7 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
     if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
       return 0;                   // spurious
     if(!vma_shared(r))
-      return huge_cow(p, pte);
+      return cow_fault(p, pte, 1);
     if(pte_swap(pte, old, old | PTE_W | PTE_D | PTE_A))
       sfence_vma();
     return 0;
@@ -272,7 +249,7 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
   uint64 pa;
   uint64 bits = prot_pte(r->prot);
   if(vma_shared(r)){
-    int got = pc_get_shm_huge(r->file->shmid, object_index(r, base), &pa);
+    int got = pc_get_shm(r->file->shmid, object_index(r, base), 1, &pa);
     if(got < 0)
       return got;
     count_minor(p, got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
@@ -326,7 +303,7 @@ fault_once(struct proc *p, uint64 va, uint64 cause)
     // The program image [0, sz): only copy-on-write stores fault there.
     uint64 need = PTE_V | PTE_U | PTE_COW;
     if(cause == EXC_STORE_PAGE_FAULT && pte && (*pte & need) == need)
-      return cow_fault(p, pte);
+      return cow_fault(p, pte, 0);
     return -EFAULT;
   }
   if(!access_ok(r->prot, cause))

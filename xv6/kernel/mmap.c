@@ -235,6 +235,28 @@ reprotect_range(pagetable_t pt, struct vma *r, uint64 lo, uint64 hi, int prot)
 
 // ---- regions ------------------------------------------------------------------------------------
 
+// How many pages of region r lie in [start, end)?
+static uint64
+overlap_pages(struct vma *r, uint64 start, uint64 end)
+{
+  uint64 lo = r->start > start ? r->start : start;
+  uint64 hi = r->end < end ? r->end : end;
+  return hi > lo ? (hi - lo) / PGSIZE : 0;
+}
+
+// Is every page of [start, end) in one of t's regions?
+static int
+mapped_throughout(struct vmas *t, uint64 start, uint64 end)
+{
+  int i = vma_index(t, start);
+  for(uint64 a = start; a < end; i++){
+    if(i == t->n || vma_at(t, i)->start > a)
+      return 0;
+    a = vma_at(t, i)->end;
+  }
+  return 1;
+}
+
 // Make addr a region boundary; a new upper part holds what a region holds.
 static int
 split(struct vmas *t, uint64 addr)
@@ -263,6 +285,23 @@ vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round)
   return 0;
 }
 
+// Would cutting regions at start and end pass MAXMAPCOUNT?
+static int
+splits_too_many(struct vmas *t, uint64 start, uint64 end)
+{
+  return t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT;
+}
+
+// Make start and end region boundaries, so [start, end) is made of whole regions.  0, or
+// -ENOMEM (past MAXMAPCOUNT, or no memory for the table).
+static int
+split_range(struct vmas *t, uint64 start, uint64 end)
+{
+  if(splits_too_many(t, start, end) || split(t, start) != 0 || split(t, end) != 0)
+    return -ENOMEM;
+  return 0;
+}
+
 // Remove [start, end) (page aligned) from the regions in table t, whose pages are in page
 // table pt (p's own, or exec's new image): dirty shared pages are written back, pages and
 // object references released.  Parts of regions outside the range stay.  0, or -ENOMEM if
@@ -272,9 +311,7 @@ unmap_in(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 en
 {
   if(!vma_overlaps(t, start, end))
     return 0;
-  if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
-    return -ENOMEM;
-  if(split(t, start) != 0 || split(t, end) != 0)
+  if(split_range(t, start, end) != 0)
     return -ENOMEM;
   int i = vma_index(t, start);
   while(i < t->n && vma_at(t, i)->start < end){
@@ -508,11 +545,8 @@ charge_needed(struct vmas *t, uint64 start, uint64 end, int prot)
   uint64 n = 0;
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
-    if(!(r->flags & VMA_ACCOUNT) && accountable(r->flags, prot, r->file)){
-      uint64 lo = r->start > start ? r->start : start;
-      uint64 hi = r->end < end ? r->end : end;
-      n += (hi - lo) / PGSIZE;
-    }
+    if(!(r->flags & VMA_ACCOUNT) && accountable(r->flags, prot, r->file))
+      n += overlap_pages(r, start, end);
   }
   return n;
 }
@@ -526,21 +560,20 @@ int
 vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
 {
   struct vmas *t = &p->vmas;
-  int i = vma_index(t, start);
-  for(uint64 a = start; a < end; i++){
-    if(i == t->n || vma_at(t, i)->start > a)
-      return -ENOMEM;
+  if(!mapped_throughout(t, start, end))
+    return -ENOMEM;
+  int i;
+  for(i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
     if((prot & PROT_WRITE) && shared_file(r) && !r->file->writable)
       return -EACCES;
-    a = r->end;
   }
-  if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
+  if(splits_too_many(t, start, end))
     return -ENOMEM;
   uint64 charge = charge_needed(t, start, end, prot);
   if(charge && commit_charge(charge) != 0)
     return -ENOMEM;
-  if(split(t, start) != 0 || split(t, end) != 0){
+  if(split_range(t, start, end) != 0){
     if(charge)
       commit_uncharge(charge);
     return -ENOMEM;
@@ -607,24 +640,16 @@ int
 vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
 {
   struct vmas *t = &p->vmas;
-  int i = vma_index(t, start);
+  if(!mapped_throughout(t, start, end))
+    return -ENOMEM;
+  int i;
   uint64 more = 0;
-  for(uint64 a = start; a < end; i++){
-    if(i == t->n || vma_at(t, i)->start > a)
-      return -ENOMEM;
-    struct vma *r = vma_at(t, i);
-    if(on && !(r->flags & MAP_LOCKED)){
-      uint64 lo = r->start > start ? r->start : start;
-      uint64 hi = r->end < end ? r->end : end;
-      more += (hi - lo) / PGSIZE;
-    }
-    a = r->end;
-  }
+  for(i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++)
+    if(on && !(vma_at(t, i)->flags & MAP_LOCKED))
+      more += overlap_pages(vma_at(t, i), start, end);
   if(p->locked_pages + more > MLOCKPAGES)
     return -ENOMEM;
-  if(t->n + vma_splits_at(t, start) + vma_splits_at(t, end) > MAXMAPCOUNT)
-    return -ENOMEM;
-  if(split(t, start) != 0 || split(t, end) != 0)
+  if(split_range(t, start, end) != 0)
     return -ENOMEM;
   for(i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
@@ -684,12 +709,8 @@ int
 vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
 {
   struct vmas *t = &p->vmas;
-  int i = vma_index(t, start);
-  for(uint64 a = start; a < end; i++){
-    if(i == t->n || vma_at(t, i)->start > a)
-      return -ENOMEM;
-    a = vma_at(t, i)->end;
-  }
+  if(!mapped_throughout(t, start, end))
+    return -ENOMEM;
   char buf[64];
   int n = 0;
   for(uint64 a = start; a < end; a += PGSIZE){

@@ -291,17 +291,20 @@ pc_get(struct inode *ip, uint index, int flags, uint64 *pap)
   return r;
 }
 
-// Page `index` of shared anonymous object `id`, created zero-filled if it is new, with a
+// Page `index` of shared anonymous object `id` -- with huge, the 2 MiB frame (MAP_HUGETLB)
+// starting there, index a multiple of 512 -- created zero-filled if it is new, with a
 // reference for the caller, in *pap.  PC_HIT, PC_ZERO, or -ENOMEM.
 int
-pc_get_shm(uint id, uint index, uint64 *pap)
+pc_get_shm(uint id, uint index, int huge, uint64 *pap)
 {
   if((*pap = find(SHMDEV, id, index)) != 0)
     return PC_HIT;
-  char *mem = kalloc();
+  uint64 size = huge ? HUGEPGSIZE : PGSIZE;
+  char *mem = huge ? kalloc_huge() : kalloc();
   if(mem == 0)
     return -ENOMEM;
-  zero_page(mem);
+  for(uint64 off = 0; off < size; off += PGSIZE)
+    zero_page(mem + off);
   acquire(&pc.lock);
   struct page *pg = lookup(SHMDEV, id, index);
   if(pg){                          // another process of the object made it meanwhile
@@ -313,39 +316,7 @@ pc_get_shm(uint id, uint index, uint64 *pap)
   }
   release(&pc.lock);
   if(pg){
-    kfree(mem);
-    *pap = page2pa(pg);
-    return PC_HIT;
-  }
-  *pap = (uint64)mem;
-  return PC_ZERO;
-}
-
-// The 2 MiB frame of shared anonymous object `id` (MAP_HUGETLB) starting at page `index` (a
-// multiple of 512), created zero-filled if new, with a reference for the caller, in *pap.
-// PC_HIT, PC_ZERO, or -ENOMEM (no free frame).
-int
-pc_get_shm_huge(uint id, uint index, uint64 *pap)
-{
-  if((*pap = find(SHMDEV, id, index)) != 0)
-    return PC_HIT;
-  char *mem = kalloc_huge();
-  if(mem == 0)
-    return -ENOMEM;
-  for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
-    zero_page(mem + off);
-  acquire(&pc.lock);
-  struct page *pg = lookup(SHMDEV, id, index);
-  if(pg){
-    pg->ref++;
-    pc.hits++;
-  } else {
-    hash_insert(pa2page((uint64)mem), SHMDEV, id, index);
-    pc.misses++;
-  }
-  release(&pc.lock);
-  if(pg){
-    kfree_huge(mem);
+    free_frame_or_page((uint64)mem, huge);
     *pap = page2pa(pg);
     return PC_HIT;
   }

@@ -339,9 +339,9 @@ sys_mincore(void)
   return locked(vma_mincore(p, start, end, vec));
 }
 
-// int mlock(void *addr, uint64 len): addr is rounded down to a page, as in Linux.
-uint64
-sys_mlock(void)
+// mlock (on) or munlock: addr is rounded down to a page, as in Linux.
+static uint64
+mlock_call(int on)
 {
   uint64 addr, len, start, end;
   argaddr(0, &addr);
@@ -351,20 +351,19 @@ sys_mlock(void)
     err = vma_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)
     return err;
-  return locked(vma_mlock(p, start, end, 1));
+  return locked(vma_mlock(p, start, end, on));
+}
+
+// int mlock(void *addr, uint64 len)
+uint64
+sys_mlock(void)
+{
+  return mlock_call(1);
 }
 
 // int munlock(void *addr, uint64 len)
 uint64
 sys_munlock(void)
 {
-  uint64 addr, len, start, end;
-  argaddr(0, &addr);
-  argaddr(1, &len);
-  int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
-  if(err == 0 && start != end)
-    err = vma_huge_bounds(myproc(), start, &end, 0);
-  if(err || start == end)
-    return err;
-  return locked(vma_mlock(p, start, end, 0));
+  return mlock_call(0);
 }

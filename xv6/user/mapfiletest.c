@@ -22,20 +22,13 @@
 #include "kernel/stat.h"
 #include "user/user.h"
 
+#define TEST_NAME "mapfiletest"
+#include "user/check.h"
+
 #define PG 4096
 
-static int failures;
 static int wp;          // the kernel tracks dirty shared pages by write faults (DIRTY_WP)
 
-#define CHECK(cond, ...)                                          \
-  do {                                                            \
-    if(!(cond)){                                                  \
-      printf("mapfiletest: FAIL line %d: ", __LINE__);            \
-      printf(__VA_ARGS__);                                        \
-      printf("\n");                                               \
-      failures++;                                                 \
-    }                                                             \
-  } while(0)
 
 // ---- file contents ---------------------------------------------------------------------------
 
@@ -252,18 +245,6 @@ wait_for(int pid)
   if(pid < 0 || wait(&st) != pid)
     return 12345;
   return st;
-}
-
-// Run fn(p) in a child; its exit status (-1 when the kernel killed it).
-static int
-in_child(void (*fn)(char *), char *p)
-{
-  int pid = fork();
-  if(pid == 0){
-    fn(p);
-    exit(0);
-  }
-  return wait_for(pid);
 }
 
 // A forked child counts its own failures and reports them as its exit status.

@@ -10,39 +10,17 @@
 #include "kernel/elf.h"
 #include "user/user.h"
 
+#define TEST_NAME "mmap2test"
+#include "user/check.h"
+
 #define PG 4096
 
-static int failures;
 
-#define CHECK(cond, ...)                                          \
-  do {                                                            \
-    if(!(cond)){                                                  \
-      printf("mmap2test: FAIL line %d: ", __LINE__);              \
-      printf(__VA_ARGS__);                                        \
-      printf("\n");                                               \
-      failures++;                                                 \
-    }                                                             \
-  } while(0)
 
 static char *
 anon(void *addr, uint64 len, int prot, int flags)
 {
   return mmap(addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
-}
-
-// Run fn(p) in a child; its exit status (-1 when the kernel killed it).
-static int
-in_child(void (*fn)(char *), char *p)
-{
-  int pid = fork();
-  if(pid == 0){
-    fn(p);
-    exit(0);
-  }
-  int st = 12345;
-  if(pid < 0 || wait(&st) != pid)
-    return 12345;
-  return st;
 }
 
 static void touch_write(char *p) { *(volatile char *)p = 1; }
