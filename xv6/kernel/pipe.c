@@ -95,13 +95,26 @@ contiguous(uint index, uint avail, uint want)
   return n;
 }
 
+#define COPY_RETRIES 4
+
+// A copy under pi->lock failed: fault [addr, addr+n) in with the lock let go (faults on file
+// mappings may sleep), then take it again.  1 if the range is good now.
+static int
+refault(struct pipe *pi, uint64 addr, uint n, int write)
+{
+  release(&pi->lock);
+  int ok = uvmcheck(myproc()->pagetable, addr, n, write) == 0;
+  acquire(&pi->lock);
+  return ok;
+}
+
 // Write n bytes from user address addr.  Returns n, or fewer if the reader went away or a
 // user address was bad part way; -EPIPE, -EINTR or -EFAULT if nothing was written.
 int
 pipewrite(struct pipe *pi, uint64 addr, int n)
 {
   struct proc *p = myproc();
-  int done = 0, err = 0;
+  int done = 0, err = 0, tries = 0;
 
   if(uvmcheck(p->pagetable, addr, n, 0) != 0)
     return -EFAULT;                  // refused before waiting for room
@@ -124,8 +137,13 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
     }
     uint chunk = contiguous(pi->nwrite, space, n - done);
     if(copyin(p->pagetable, &pi->data[pi->nwrite % PIPESIZE], addr + done, chunk) != 0){
-      err = -EFAULT;
-      break;
+      // Under the lock a fault may not sleep: a page of a file mapping that went away since
+      // uvmcheck (reclaimed) fails the copy.  Fault it in without the lock and try again.
+      if(++tries > COPY_RETRIES || !refault(pi, addr + done, chunk, 0)){
+        err = -EFAULT;
+        break;
+      }
+      continue;
     }
     pi->nwrite += chunk;
     done += chunk;
@@ -141,7 +159,7 @@ int
 piperead(struct pipe *pi, uint64 addr, int n)
 {
   struct proc *p = myproc();
-  int done = 0;
+  int done = 0, tries = 0;
 
   if(uvmcheck(p->pagetable, addr, n, 1) != 0)
     return -EFAULT;                  // refused before waiting for data
@@ -157,6 +175,8 @@ piperead(struct pipe *pi, uint64 addr, int n)
   while(done < n && pi->nread != pi->nwrite){
     uint chunk = contiguous(pi->nread, pi->nwrite - pi->nread, n - done);
     if(copyout(p->pagetable, addr + done, &pi->data[pi->nread % PIPESIZE], chunk) != 0){
+      if(++tries <= COPY_RETRIES && refault(pi, addr + done, chunk, 1))
+        continue;                    // as in pipewrite
       if(done == 0)
         done = -EFAULT;
       break;

@@ -68,7 +68,7 @@ sweep_proc(struct proc *p, void *arg)
 {
   struct pass *ps = arg;
   struct victim v[BATCH];
-  int n = 0;
+  int n = 0, cleared = 0;
   if(holdingsleep(&p->vmlock))
     return;
   acquiresleep(&p->vmlock);
@@ -84,8 +84,9 @@ sweep_proc(struct proc *p, void *arg)
       if(!(old & PTE_V) || !page_cached(PTE2PA(old)))
         continue;                 // PROT_NONE, or a private copy: anonymous memory
       if(old & PTE_A){
-        __atomic_compare_exchange_n(pte, &old, old & ~PTE_A, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE);
+        if(__atomic_compare_exchange_n(pte, &old, old & ~PTE_A, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE))
+          cleared = 1;
         continue;                 // used since the last sweep: a second chance
       }
       if(!__atomic_compare_exchange_n(pte, &old, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -104,6 +105,8 @@ sweep_proc(struct proc *p, void *arg)
   }
   if(n)
     release_victims(p, v, n);
+  else if(cleared)
+    tlb_shootdown(p);             // so the next access sets A again: the clock sees use
   releasesleep(&p->vmlock);
 }
 
