@@ -23,6 +23,7 @@ struct page {
 #define PG_CACHE  0x1    // in the page cache, found by (dev, inum, index)
 #define PG_DIRTY  0x2    // newer than the file on disk: must be written back
 #define PG_LRU    0x4    // on the reclaimable list (PG_CACHE, ref 0, clean, file-backed)
+#define PG_WRITEBACK 0x20  // being written to disk (pcache.c): a second writer waits for it
 #define PG_FREE   0x8    // on the allocator's free list (kalloc.c; lru_prev/lru_next link it)
 #define PG_HUGE   0x10   // the first of the 512 pages of a 2 MiB frame (kalloc_huge): its
                          // ref, flags and cache key stand for the whole frame

@@ -83,8 +83,8 @@ lru_remove(struct page *pg)
 static void
 lru_maybe_add(struct page *pg)
 {
-  if(pg->ref != 0 || (pg->flags & (PG_LRU | PG_DIRTY)) || !(pg->flags & PG_CACHE) ||
-     pg->dev == SHMDEV)
+  if(pg->ref != 0 || (pg->flags & (PG_LRU | PG_DIRTY | PG_WRITEBACK)) ||
+     !(pg->flags & PG_CACHE) || pg->dev == SHMDEV)
     return;
   pg->lru_next = pc.lru.lru_next;
   pg->lru_prev = &pc.lru;
@@ -391,17 +391,21 @@ pc_set_dirty(uint64 pa)
 }
 
 // If file page pa (of ip, and referenced by the caller) is dirty, write its bytes before end of
-// file to disk: 1 if it was written, 0 if clean, or -errno (then it stays dirty).  The dirty
-// flag is cleared before the copy, so a store that lands meanwhile marks it dirty again.
+// file to disk: 1 if it was written, 0 if clean, or -errno (then it stays dirty).  If another
+// process is writing it back right now, wait for that first, so that on return everything
+// stored before the call is on disk (msync's MS_SYNC, fsync).  The dirty flag is cleared
+// before the copy, so a store that lands meanwhile marks it dirty again.
 int
 pc_writeback(struct inode *ip, uint64 pa)
 {
   struct page *pg = pa2page(pa);
   acquire(&pc.lock);
+  while(pg->flags & PG_WRITEBACK)
+    sleep(pg, &pc.lock);
   int dirty = (pg->flags & (PG_CACHE | PG_DIRTY)) == (PG_CACHE | PG_DIRTY);
   uint index = pg->index;
   if(dirty)
-    pg->flags &= ~PG_DIRTY;
+    pg->flags = (pg->flags & ~PG_DIRTY) | PG_WRITEBACK;
   release(&pc.lock);
   if(!dirty)
     return 0;
@@ -409,11 +413,13 @@ pc_writeback(struct inode *ip, uint64 pa)
     panic("pc_writeback: page of another file");
   int err = writepage(ip, index, (char *)pa);
   acquire(&pc.lock);
+  pg->flags &= ~PG_WRITEBACK;
   if(err)
     pg->flags |= PG_DIRTY;
   else
     pc.writebacks++;
   lru_maybe_add(pg);
+  wakeup(pg);
   release(&pc.lock);
   return err ? err : 1;
 }
@@ -436,7 +442,7 @@ pc_sync_range(struct inode *ip, uint from, uint to)
   for(uint index = from; index < to; index++){
     acquire(&pc.lock);
     struct page *pg = lookup(ip->dev, ip->inum, index);
-    int dirty = pg && (pg->flags & PG_DIRTY);
+    int dirty = pg && (pg->flags & (PG_DIRTY | PG_WRITEBACK));   // in flight: wait for it
     if(dirty){
       pg->ref++;                   // keep it while we write
       lru_remove(pg);
