@@ -280,6 +280,7 @@ int             vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, u
 int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
 int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
 void            vma_harvest(struct proc *p, struct inode *ip);
+void            vma_harvest_all(struct inode *ip);
 int             vma_copy(struct proc *from, struct proc *to);
 uint64          vma_pagemap(struct proc *p, uint64 va);
 void            vma_truncate(struct inode *ip, uint size);

@@ -7,10 +7,11 @@
 // reference to its page.  Dirty shared file pages are written back when they are unmapped
 // (munmap, exit, exec, MAP_FIXED over them), on msync(MS_SYNC), and on fsync/sync.
 //
-// Dirty pages are found per process: the dirty record of a shared file page lives in the PTEs
-// of the processes that stored to it (vmpte.h) until one of that process's own calls above
-// harvests it into the page (PG_DIRTY), which any later writeback of the file then honours.
-// (Reaching into other processes' page tables needs a reverse map and remote TLB shootdowns.)
+// Where dirty pages are recorded: the dirty record of a shared file page lives in the PTEs of
+// the processes that stored to it (vmpte.h) until it is harvested into the page (PG_DIRTY),
+// which any later writeback of the file honours.  A process's own munmap, exit, exec and msync
+// harvest its own PTEs; fsync and sync harvest every process's (vma_harvest_all, with TLB
+// shootdowns), and so does the reclaimer (reclaim.c) for the pages it takes back.
 //
 // What a region holds besides its pages, taken and given back together (region_hold/drop):
 //   - one reference to its object (fd may be closed after mmap);
@@ -150,13 +151,21 @@ shared_file(struct vma *r)
 
 // ---- pages of a range ---------------------------------------------------------------------------
 
-// If the shared file page behind *pte was stored to, move that record into the page.
-static void
+// If the shared file page behind *pte was stored to, move that record into the page.  By
+// compare-and-swap: another hart may be setting A or D in it (hardware), or a fault may be
+// changing it.  1 if there was a record.
+static int
 harvest(pte_t *pte)
 {
-  if(pte_dirty(*pte)){
-    pc_set_dirty(PTE2PA(*pte));
-    *pte = pte_clean(*pte);
+  for(;;){
+    pte_t old = *pte;
+    if(!pte_dirty(old))
+      return 0;
+    if(__atomic_compare_exchange_n(pte, &old, pte_clean(old), 0, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE)){
+      pc_set_dirty(PTE2PA(old));
+      return 1;
+    }
   }
 }
 
@@ -792,12 +801,14 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
   return err;
 }
 
-// fsync(ip) and sync() (ip 0): harvest the dirty records of p's shared mappings of ip (of
-// every file) into the pages, so the page cache's writeback sees them.
-void
-vma_harvest(struct proc *p, struct inode *ip)
+// Harvest the dirty records of p's shared mappings of ip (of every file if ip is 0) into the
+// pages, so the page cache's writeback sees them.  1 if there were any (the caller then fences
+// the TLBs of the harts running p: a store must set D, or fault, again).
+static int
+harvest_proc(struct proc *p, struct inode *ip)
 {
   struct vmas *t = &p->vmas;
+  int any = 0;
   for(int i = 0; i < t->n; i++){
     struct vma *r = vma_at(t, i);
     if(!shared_file(r) || (ip && r->file->ip != ip))
@@ -806,10 +817,40 @@ vma_harvest(struct proc *p, struct inode *ip)
       pte_t *pte = walk_next(p->pagetable, &a, r->end);
       if(pte == 0)
         break;
-      harvest(pte);
+      any |= harvest(pte);
     }
   }
+  return any;
+}
+
+// msync: harvest p's own mappings of ip.  Caller holds p->vmlock.
+void
+vma_harvest(struct proc *p, struct inode *ip)
+{
+  harvest_proc(p, ip);
   sfence_vma();
+}
+
+static void
+harvest_one(struct proc *p, void *ip)
+{
+  int mine = holdingsleep(&p->vmlock);
+  if(!mine)
+    acquiresleep(&p->vmlock);
+  if(harvest_proc(p, ip))
+    tlb_shootdown(p);
+  if(!mine)
+    releasesleep(&p->vmlock);
+}
+
+// fsync(ip) and sync() (ip 0): harvest the dirty records of every process's shared mappings of
+// ip (of every file), so that the writeback that follows writes every store made so far, by
+// anyone, as Linux's does.  The caller holds no vmlock (see reclaim.c for why waiting for
+// each process's is safe then).
+void
+vma_harvest_all(struct inode *ip)
+{
+  proc_foreach(harvest_one, ip);
 }
 
 // ---- truncation --------------------------------------------------------------------------------

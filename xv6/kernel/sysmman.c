@@ -204,7 +204,7 @@ sys_msync(void)
   return locked(vma_msync(p, addr, end, flags));
 }
 
-// int fsync(int fd): write the file's dirty pages (this process's stores included) to disk.
+// int fsync(int fd): write the file's dirty pages to disk -- every process's stores to it.
 uint64
 sys_fsync(void)
 {
@@ -218,9 +218,7 @@ sys_fsync(void)
   if(f->ip->type != T_FILE)
     return 0;               // directories and devices: nothing is ever held back
   struct proc *p = myproc();
-  acquiresleep(&p->vmlock);
-  vma_harvest(p, f->ip);
-  releasesleep(&p->vmlock);
+  vma_harvest_all(f->ip);         // every process's stores to it, not only ours
   int n = pc_sync_inode(f->ip);
   if(n < 0)
     return n;
@@ -233,9 +231,7 @@ uint64
 sys_sync(void)
 {
   struct proc *p = myproc();
-  acquiresleep(&p->vmlock);
-  vma_harvest(p, 0);
-  releasesleep(&p->vmlock);
+  vma_harvest_all(0);
   int n = pc_sync_all();
   if(n < 0)
     return n;

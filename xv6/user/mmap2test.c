@@ -870,6 +870,45 @@ t_reclaim(void)
   CHECK(bad == 0, "%d file pages wrong on disk", bad);
 }
 
+// ---- fsync sees every process's stores ----------------------------------------------------------
+
+// A child stores through its shared mapping and stays alive (its PTE holds the only record of
+// the store); our fsync must still write the page, as Linux's does.
+static void
+t_fsync_other(void)
+{
+  make_file("fso.f", 2);
+  int fd = open("fso.f", O_RDWR);
+  int p[2], q[2];
+  pipe(p);
+  pipe(q);
+  int pid = fork();
+  if(pid == 0){
+    char *m = mmap(0, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    m[PG + 9] = 'F';
+    write(p[1], "s", 1);          // stored
+    char c;
+    read(q[0], &c, 1);            // wait: keep the mapping until the parent has fsynced
+    exit(0);
+  }
+  char c;
+  read(p[0], &c, 1);
+  struct vmstat st0, st1;
+  vmstat(&st0);
+  CHECK(fsync(fd) == 0, "fsync: errno %d", errno);
+  vmstat(&st1);
+  CHECK(st1.writeback_pages - st0.writeback_pages == 1,
+        "fsync wrote %d pages, not the child's 1", (int)(st1.writeback_pages - st0.writeback_pages));
+  CHECK(sync() == 0 && fsync(fd) == 0, "sync, fsync again");
+  struct vmstat st2;
+  vmstat(&st2);
+  CHECK(st2.writeback_pages == st1.writeback_pages, "page written again though clean");
+  write(q[1], "x", 1);
+  wait(0);
+  close(fd);
+  unlink("fso.f");
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -888,6 +927,7 @@ static struct test tests[] = {
   {"huge", t_huge},
   {"exec", t_exec},
   {"reclaim", t_reclaim},
+  {"fsyncother", t_fsync_other},
 };
 
 int
