@@ -86,7 +86,6 @@ void*           kalloc(void);
 void            kfree(void *pa);
 void            kinit(void);
 uint64          kfreepages(void);
-uint64          kfreepages_estimate(void);
 uint64          ktotalpages(void);
 void*           kalloc_huge(void);
 void            kfree_huge(void *pa);
@@ -122,7 +121,6 @@ int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
 uint64          pc_reclaim(void);
 uint64          pc_reclaimable(void);
-uint64          pc_reclaimable_estimate(void);
 void            pc_note_sweep(uint64 n);
 void            pc_stats(struct vmstat *st);
 

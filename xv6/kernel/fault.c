@@ -275,7 +275,7 @@ int
 uvm_fault(struct proc *p, uint64 va, uint64 cause)
 {
   int can_reclaim = intr_enabled() && !p->nofault && !holdingsleep(&p->vmlock);
-  if(can_reclaim && kfreepages_estimate() + pc_reclaimable_estimate() < RECLAIM_LOW)
+  if(can_reclaim)
     vm_reclaim_if_low();          // memory short: take file pages back while we hold no lock
   for(int tries = 0;; tries++){
     int err = fault_once(p, va, cause);

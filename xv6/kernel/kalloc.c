@@ -202,19 +202,9 @@ kfree_huge(void *pa)
   release(&pages.lock);
 }
 
-// How many pages are free right now.
+// How many pages are free right now (a snapshot, read without the lock).
 uint64
 kfreepages(void)
-{
-  acquire(&pages.lock);
-  uint64 n = pages.nfree;
-  release(&pages.lock);
-  return n;
-}
-
-// kfreepages() without the lock, for a quick look that may be a little stale.
-uint64
-kfreepages_estimate(void)
 {
   return __atomic_load_n(&pages.nfree, __ATOMIC_RELAXED);
 }

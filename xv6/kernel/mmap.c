@@ -244,13 +244,23 @@ reprotect_range(pagetable_t pt, struct vma *r, uint64 lo, uint64 hi, int prot)
 
 // ---- regions ------------------------------------------------------------------------------------
 
+// The part [*lo, *hi) of region r that lies in [start, end) (empty if none).
+static void
+clamp(struct vma *r, uint64 start, uint64 end, uint64 *lo, uint64 *hi)
+{
+  *lo = r->start > start ? r->start : start;
+  *hi = r->end < end ? r->end : end;
+  if(*hi < *lo)
+    *hi = *lo;
+}
+
 // How many pages of region r lie in [start, end)?
 static uint64
 overlap_pages(struct vma *r, uint64 start, uint64 end)
 {
-  uint64 lo = r->start > start ? r->start : start;
-  uint64 hi = r->end < end ? r->end : end;
-  return hi > lo ? (hi - lo) / PGSIZE : 0;
+  uint64 lo, hi;
+  clamp(r, start, end, &lo, &hi);
+  return (hi - lo) / PGSIZE;
 }
 
 // Is every page of [start, end) in one of t's regions?
@@ -683,15 +693,11 @@ int
 vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
 {
   struct vmas *t = &p->vmas;
-  int err = 0;
-  uint64 a = start;
+  int err = mapped_throughout(t, start, end) ? 0 : -ENOMEM;
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
-    if(r->start > a)
-      err = -ENOMEM;
-    uint64 lo = r->start > start ? r->start : start;
-    uint64 hi = r->end < end ? r->end : end;
-    a = r->end;
+    uint64 lo, hi;
+    clamp(r, start, end, &lo, &hi);
     if(advice == MADV_DONTNEED){
       if(r->flags & MAP_LOCKED)
         return -EINVAL;
@@ -706,8 +712,6 @@ vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
       }
     }
   }
-  if(a < end)
-    err = -ENOMEM;
   return err;
 }
 
@@ -770,14 +774,10 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
 {
   struct vmas *t = &p->vmas;
   int err = 0;
-  uint64 a = start;
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
-    if(r->start > a)
-      err = -ENOMEM;
-    uint64 lo = r->start > start ? r->start : start;
-    uint64 hi = r->end < end ? r->end : end;
-    a = r->end;
+    uint64 lo, hi;
+    clamp(r, start, end, &lo, &hi);
     if(!is_file(r))
       continue;
     if(vma_shared(r)){
@@ -796,7 +796,7 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
     if(flags & MS_INVALIDATE)
       invalidate_range(p, r, lo, hi);
   }
-  if(a < end && err == 0)
+  if(err == 0 && !mapped_throughout(t, start, end))
     err = -ENOMEM;
   return err;
 }

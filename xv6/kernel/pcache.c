@@ -164,56 +164,48 @@ page_put(uint64 pa)
     free_frame_or_page(pa, huge);
 }
 
+// The questions below read one field without the lock: the answer could change the moment the
+// lock were let go anyway, so the callers treat it as a snapshot.
+
 // How many references pa has.
 int
 page_refs(uint64 pa)
 {
-  acquire(&pc.lock);
-  int n = pa2page(pa)->ref;
-  release(&pc.lock);
-  return n;
+  return __atomic_load_n(&pa2page(pa)->ref, __ATOMIC_ACQUIRE);
 }
 
 // Is pa an anonymous page that only the caller's PTE maps (so a store may take it back
-// instead of copying it)?  Read without the lock: while the caller's PTE holds the page, its
-// count can only grow by the caller's own fork, and an anonymous page never enters the cache;
-// a count read as 2 that is just falling to 1 costs one needless copy.
+// instead of copying it)?  While the caller's PTE holds the page, its count can only grow by
+// the caller's own fork, and an anonymous page never enters the cache; a count read as 2 that
+// is just falling to 1 costs one needless copy.
 int
 page_exclusive(uint64 pa)
 {
-  struct page *pg = pa2page(pa);
-  return __atomic_load_n(&pg->ref, __ATOMIC_ACQUIRE) == 1 &&
-         !(__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & PG_CACHE);
-}
-
-// Is pa still a page-cache page?  Without the lock, for fault.c's check after it maps a page
-// (a truncation that drops pages from the cache fences before it looks at page tables, and
-// the fault fences between mapping and looking here).
-int
-page_still_cached(uint64 pa)
-{
-  __sync_synchronize();
-  return (__atomic_load_n(&pa2page(pa)->flags, __ATOMIC_RELAXED) & PG_CACHE) != 0;
+  return page_refs(pa) == 1 && !page_cached(pa);
 }
 
 // Is pa a page-cache page (of a file, or of a shared anonymous object)?
 int
 page_cached(uint64 pa)
 {
-  acquire(&pc.lock);
-  int c = (pa2page(pa)->flags & PG_CACHE) != 0;
-  release(&pc.lock);
-  return c;
+  return (__atomic_load_n(&pa2page(pa)->flags, __ATOMIC_ACQUIRE) & PG_CACHE) != 0;
+}
+
+// page_cached, after a full fence: fault.c's check after it maps a page (a truncation that
+// drops pages from the cache fences before it looks at page tables, and the fault fences
+// between mapping and looking here).
+int
+page_still_cached(uint64 pa)
+{
+  __sync_synchronize();
+  return page_cached(pa);
 }
 
 // Is pa a file page marked dirty (newer than the file)?
 int
 page_dirty(uint64 pa)
 {
-  acquire(&pc.lock);
-  int d = (pa2page(pa)->flags & PG_DIRTY) != 0;
-  release(&pc.lock);
-  return d;
+  return (__atomic_load_n(&pa2page(pa)->flags, __ATOMIC_ACQUIRE) & PG_DIRTY) != 0;
 }
 
 // ---- finding and filling pages -----------------------------------------------------------------
@@ -519,13 +511,6 @@ pc_reclaim(void)
   return page2pa(pg);
 }
 
-// pc_reclaimable() without the lock, for a quick look that may be a little stale.
-uint64
-pc_reclaimable_estimate(void)
-{
-  return __atomic_load_n(&pc.nlru, __ATOMIC_RELAXED);
-}
-
 // The reclaimer (reclaim.c) took n PTEs of file pages out of processes.
 void
 pc_note_sweep(uint64 n)
@@ -535,14 +520,11 @@ pc_note_sweep(uint64 n)
   release(&pc.lock);
 }
 
-// How many pages pc_reclaim() could give back now.
+// How many pages pc_reclaim() could give back now (a snapshot, read without the lock).
 uint64
 pc_reclaimable(void)
 {
-  acquire(&pc.lock);
-  uint64 n = pc.nlru;
-  release(&pc.lock);
-  return n;
+  return __atomic_load_n(&pc.nlru, __ATOMIC_RELAXED);
 }
 
 // The page-cache part of vmstat().

@@ -364,17 +364,11 @@ reap(struct proc *child, uint64 addr)
                           sizeof(child->xstate)) != 0)
     return -EFAULT;
   int pid = child->pid;
-  struct rusage *to = &myproc()->cru;
-  struct rusage *from[2] = { &child->ru, &child->cru };
-  for(int i = 0; i < 2; i++){
-    to->ru_minflt += from[i]->ru_minflt;
-    to->ru_majflt += from[i]->ru_majflt;
-    to->ru_zeroflt += from[i]->ru_zeroflt;
-    to->ru_cacheflt += from[i]->ru_cacheflt;
-    to->ru_cowflt += from[i]->ru_cowflt;
-    to->ru_dirtyflt += from[i]->ru_dirtyflt;
-    to->ru_wbpages += from[i]->ru_wbpages;
-  }
+  // The parent's children's totals gain the child's own and its children's (every field of
+  // struct rusage is a uint64 count).
+  uint64 *to = (uint64 *)&myproc()->cru;
+  for(int i = 0; i < sizeof(struct rusage) / sizeof(uint64); i++)
+    to[i] += ((uint64 *)&child->ru)[i] + ((uint64 *)&child->cru)[i];
   freeproc(child);
   return pid;
 }

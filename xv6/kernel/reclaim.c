@@ -128,7 +128,7 @@ void
 vm_reclaim_if_low(void)
 {
   static uint last_tick = ~0U;    // a heuristic: races between harts only cost a sweep
-  if(kfreepages_estimate() + pc_reclaimable_estimate() >= RECLAIM_LOW)
+  if(kfreepages() + pc_reclaimable() >= RECLAIM_LOW)
     return;                       // the common case: a glance without locks
   uint now = __atomic_load_n(&ticks, __ATOMIC_RELAXED);
   if(__atomic_exchange_n(&last_tick, now, __ATOMIC_RELAXED) == now)
