@@ -59,7 +59,7 @@ consolewrite(int user_src, uint64 src, int n)
   char chunk[64];
   int done = 0;
 
-  if(user_src && uvmcheck(myproc()->pagetable, src, n, 0) != 0)
+  if(user_src && uvmcheck(myproc()->mm->pagetable, src, n, 0) != 0)
     return -EFAULT;
 
   while(done < n){
@@ -83,7 +83,7 @@ consoleread(int user_dst, uint64 dst, int n)
   int got = 0;
 
   // A buffer we could not fill is refused now, not after waiting for the user to type.
-  if(user_dst && uvmcheck(myproc()->pagetable, dst, n, 1) != 0)
+  if(user_dst && uvmcheck(myproc()->mm->pagetable, dst, n, 1) != 0)
     return -EFAULT;
 
   acquire(&cons.lock);

@@ -12,6 +12,9 @@ struct pipe;
 struct proc;
 struct spinlock;
 struct sleeplock;
+struct rwsem;
+struct mm;
+struct fdtable;
 struct stat;
 struct superblock;
 struct page;
@@ -46,6 +49,24 @@ int             filewrite(struct file *f, uint64 addr, int n);
 struct file*    shmalloc(uint npages);
 struct file*    fileopen_image(struct inode *ip);
 int             fileresize(struct file *f, uint64 length);
+
+// fdtable.c -- file descriptors, shared by threads
+void            fdtinit(void);
+struct fdtable* fdt_alloc(void);
+struct fdtable* fdt_copy(struct fdtable *from);
+void            fdt_get(struct fdtable *t);
+void            fdt_put(struct fdtable *t);
+struct file*    fd_file(int fd);
+void            fd_release_held(struct proc *p);
+int             fd_install(struct file *f);
+struct file*    fd_take(int fd);
+
+// mm.c -- address spaces, shared by threads
+void            mminit(void);
+struct mm*      mm_alloc(void);
+void            mm_get(struct mm *mm);
+void            mm_put(struct mm *mm);
+void            mm_foreach(void (*fn)(struct mm *, void *), void *arg);
 
 // fs.c -- inodes, directories, path names
 void            fsinit(int dev);
@@ -146,10 +167,16 @@ int             panic_elsewhere(void);   // another hart is panicking: stop cons
 int             cpuid(void);
 void            exit(int status) __attribute__((noreturn));
 int             fork(void);
-int             growproc(int n);
+int             growproc(int n, uint64 *old_end);
+int             clone(uint64 fn, uint64 arg, uint64 stack, uint64 ret);
+int             join(int tid, uint64 addr);
+void            thread_exit(int status) __attribute__((noreturn));
+int             de_thread(void);
+void            proc_rusage(struct rusage *out);
 void            proc_mapstacks(pagetable_t kpgtbl);
 pagetable_t     proc_pagetable(struct proc *p);
-void            proc_freepagetable(pagetable_t pagetable, uint64 start, uint64 sz);
+void            proc_freepagetable(struct proc *p, pagetable_t pagetable, uint64 start,
+                                   uint64 sz);
 int             kill(int pid);
 int             killed(struct proc *p);
 void            setkilled(struct proc *p);
@@ -161,7 +188,6 @@ void            userinit(void);
 int             wait(uint64 addr);
 void            wakeup(void *chan);
 void            yield(void);
-void            proc_foreach(void (*fn)(struct proc *, void *), void *arg);
 int             either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
 int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 void            procdump(void);
@@ -182,6 +208,13 @@ void            acquiresleep(struct sleeplock *lk);
 void            releasesleep(struct sleeplock *lk);
 int             holdingsleep(struct sleeplock *lk);
 void            initsleeplock(struct sleeplock *lk, char *name);
+void            initrwsem(struct rwsem *rw, char *name);
+void            down_read(struct rwsem *rw);
+int             down_read_trylock(struct rwsem *rw);
+void            up_read(struct rwsem *rw);
+void            down_write(struct rwsem *rw);
+void            up_write(struct rwsem *rw);
+int             holding_write(struct rwsem *rw);
 
 // string.c
 int             memcmp(const void *a, const void *b, uint n);
@@ -229,6 +262,7 @@ uint64          uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int 
 uint64          uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz);
 int             uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz);
 void            uvmfree(pagetable_t pagetable, uint64 start, uint64 sz);
+uint64          uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz);
 void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free);
 void            uvmclear(pagetable_t pagetable, uint64 va);
 pte_t*          walk(pagetable_t pagetable, uint64 va, int alloc);
@@ -300,7 +334,7 @@ void            vm_reclaim(void);
 
 // tlb.c -- remote TLB shootdowns
 void            tlb_poll(void);
-void            tlb_shootdown(struct proc *p);
+void            tlb_shootdown(struct mm *mm);
 uint64          tlb_shootdowns(void);
 
 // virtio_disk.c

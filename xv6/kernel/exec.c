@@ -264,7 +264,7 @@ exec(char *path, char **argv)
   struct vmas *t = kalloc();          // the new image's regions, until it is p's
   if(pt == 0 || t == 0){
     if(pt)
-      proc_freepagetable(pt, 0, 0);
+      proc_freepagetable(p, pt, 0, 0);
     if(t)
       kfree(t);
     return -ENOMEM;
@@ -282,29 +282,31 @@ exec(char *path, char **argv)
     if(argc < 0)
       err = argc;
   }
+  if(err == 0)
+    err = de_thread();            // the other threads end: the new image runs alone
   if(err != 0){
     vma_unmap_table(p, t, pt);
     kfree(t);
-    proc_freepagetable(pt, ustart, sz);
+    proc_freepagetable(p, pt, ustart, sz);
     return err;
   }
 
   // Point of no return: switch the process over to the new image.
   safestrcpy(p->name, last_element(path), sizeof(p->name));
-  acquiresleep(&p->vmlock);   // truncation must not look at old regions in the new table
-  pagetable_t old_pt = p->pagetable;
-  uint64 old_ustart = p->ustart, old_sz = p->sz;
-  struct vmas old = p->vmas;
-  p->vmas = *t;
-  p->pagetable = pt;
-  p->ustart = ustart;
-  p->sz = sz;
+  down_write(&p->mm->lock);   // truncation must not look at old regions in the new table
+  pagetable_t old_pt = p->mm->pagetable;
+  uint64 old_ustart = p->mm->ustart, old_sz = p->mm->sz;
+  struct vmas old = p->mm->vmas;
+  p->mm->vmas = *t;
+  p->mm->pagetable = pt;
+  p->mm->ustart = ustart;
+  p->mm->sz = sz;
   p->trapframe->epc = entry;
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;       // argv
-  releasesleep(&p->vmlock);
+  up_write(&p->mm->lock);
   kfree(t);
   vma_unmap_table(p, &old, old_pt);
-  proc_freepagetable(old_pt, old_ustart, old_sz);
+  proc_freepagetable(p, old_pt, old_ustart, old_sz);
   return argc;
 }

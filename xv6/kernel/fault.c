@@ -13,13 +13,18 @@
 // report: -EFAULT (segmentation fault), -ENXIO (the page lies wholly past end of file: a bus
 // error), -ENOMEM.  Each resolved fault is counted in the process's rusage.
 //
-// Locking: only the process changes its regions (vma.c), and a fault only reads them, so
-// faults take no lock.  The one other writer of its PTEs is a truncation of a mapped file by
-// another process (mmap.c), which clears PTEs under p->vmlock; faults change PTEs by
-// compare-and-swap and re-check a page-cache page after mapping it (install), so either sees
-// the other.  Filling a file page may sleep (disk read), so the kernel must not fault on a
-// file page while holding a spinlock: pipes and file reads/writes call uvmcheck() on user
-// buffers before taking their locks.
+// Locking: a fault reads the regions; the system calls that change them hold the address
+// space's lock for writing (mm.h).  While the space has more than one thread, a fault holds
+// that lock for reading (threads fault concurrently, each other's munmap waits); a
+// single-threaded process's fault takes no lock at all, since only the faulting thread could
+// change its regions.  Other writers of PTEs -- truncation and reclaim by other processes
+// (mmap.c, reclaim.c) -- clear PTEs under the lock, and faults change PTEs by compare-and-swap
+// and re-check a page-cache page after mapping it (install), so either sees the other; two
+// threads faulting on the same page race the same way, and the loser's page goes back.
+// Filling a file page may sleep (disk read), so the kernel must not fault on a file page while
+// holding a spinlock: pipes and file reads/writes call uvmcheck() on user buffers before
+// taking their locks; there, the lock is only tried, and a fault that would wait fails with
+// -EFAULT for the caller to retry without its own lock.
 
 #include "types.h"
 #include "param.h"
@@ -50,11 +55,26 @@ access_ok(int prot, uint64 cause)
   return 0;
 }
 
+// Count a resolved fault of this kind: a major one (ru_majflt: the page was read from disk),
+// or a minor one of the given sort.  Counted by the fault that installed the page, so threads
+// racing for the same page count it once.
 static void
-count_minor(struct proc *p, uint64 *kind)
+count_fault(struct proc *p, uint64 *kind)
 {
-  p->ru.ru_minflt++;
+  if(kind != &p->ru.ru_majflt)
+    p->ru.ru_minflt++;
   (*kind)++;
+}
+
+// After the faulting thread replaced a valid PTE: its own TLB forgets the old one, and so do
+// the harts running its other threads (they could go on using the old page).
+static void
+flush_replaced(struct proc *p)
+{
+  if(mm_shared(p->mm))
+    tlb_shootdown(p->mm);
+  else
+    sfence_vma();
 }
 
 // The page number within r's object of the page at va.
@@ -75,22 +95,24 @@ pte_swap(pte_t *pte, pte_t old, pte_t new)
 }
 
 // Install bits for page pa (whose reference the PTE takes over) at va, where there was none;
-// pte is va's PTE slot if the caller has it (else 0).  A page-cache page of a file is checked
-// again afterwards: if a truncation dropped it from the cache meanwhile, it may already have
-// scanned this page table, so the new PTE is taken back (the retried access then finds the
-// page past end of file).  0, or -ENOMEM.
+// pte is va's PTE slot if the caller has it (else 0), and the fault counts as kind if the page
+// goes in.  A page-cache page of a file is checked again afterwards: if a truncation dropped
+// it from the cache meanwhile, it may already have scanned this page table, so the new PTE is
+// taken back (the retried access then finds the page past end of file).  0, or -ENOMEM.
 static int
-install(struct proc *p, uint64 va, pte_t *pte, uint64 pa, uint64 bits, int file_page)
+install(struct proc *p, uint64 va, pte_t *pte, uint64 pa, uint64 bits, int file_page,
+        uint64 *kind)
 {
-  if(pte == 0 && (pte = walk(p->pagetable, va, 1)) == 0){
+  if(pte == 0 && (pte = walk(p->mm->pagetable, va, 1)) == 0){
     page_put(pa);
     return -ENOMEM;
   }
   pte_t new = PA2PTE(pa) | (bits ? bits : PTE_PNONE);
   if(!pte_swap(pte, 0, new)){
-    page_put(pa);
+    page_put(pa);                 // another thread mapped it first
     return 0;
   }
+  count_fault(p, kind);
   if(file_page && !page_still_cached(pa) && pte_swap(pte, new, 0))
     page_put(pa);
   return 0;
@@ -118,8 +140,9 @@ cow_fault(struct proc *p, pte_t *pte, int huge)
   uint64 bits = (PTE_FLAGS(old) & ~PTE_COW) | PTE_W | PTE_A | PTE_D;
   // Without PTE_COW it is a page-cache page mapped read-only into a private mapping: shared.
   if((old & PTE_COW) && page_exclusive(pa)){
-    if(pte_swap(pte, old, PA2PTE(pa) | bits))
-      sfence_vma();
+    if(!pte_swap(pte, old, PA2PTE(pa) | bits))
+      return 0;                   // another thread got there first
+    sfence_vma();
   } else {
     uint64 size = huge ? HUGEPGSIZE : PGSIZE;
     char *mem = huge ? kalloc_huge() : kalloc();   // the PTE's reference keeps pa meanwhile
@@ -128,16 +151,16 @@ cow_fault(struct proc *p, pte_t *pte, int huge)
     for(uint64 off = 0; off < size; off += PGSIZE)
       copy_page(mem + off, (char *)pa + off);
     if(!pte_swap(pte, old, PA2PTE((uint64)mem) | bits)){
-      if(huge)                    // truncated meanwhile
+      if(huge)                    // truncated meanwhile, or another thread copied it
         kfree_huge(mem);
       else
         kfree(mem);
       return 0;
     }
-    sfence_vma();
+    flush_replaced(p);            // no thread may read the old page after our store
     page_put(pa);                 // the PTE's old reference
   }
-  count_minor(p, &p->ru.ru_cowflt);
+  count_fault(p, &p->ru.ru_cowflt);
   return 0;
 }
 
@@ -154,30 +177,26 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
     if(mem == 0)
       return -ENOMEM;
     zero_page(mem);
-    count_minor(p, &p->ru.ru_zeroflt);
-    return install(p, va, pte, (uint64)mem, bits, 0);
+    return install(p, va, pte, (uint64)mem, bits, 0, &p->ru.ru_zeroflt);
   }
 
   if(r->file->type == FD_SHM){                   // shared anonymous
     int got = pc_get_shm(r->file->shmid, object_index(r, va), 0, &pa);
     if(got < 0)
       return got;
-    count_minor(p, got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
-    return install(p, va, pte, pa, bits, 0);
+    return install(p, va, pte, pa, bits, 0,
+                   got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
   }
 
   int got = pc_get(r->file->ip, object_index(r, va), noio ? PC_NOIO : 0, &pa);
   if(got < 0)
     return got;
-  if(got == PC_READ)
-    p->ru.ru_majflt++;
+  uint64 *kind = got == PC_READ ? &p->ru.ru_majflt : &p->ru.ru_cacheflt;
   if(!vma_shared(r)){                            // private file page: copy on (first) store
     if(store){
       if((pa = copy_of(pa)) == 0)
         return -ENOMEM;
-      if(got != PC_READ)
-        count_minor(p, &p->ru.ru_cowflt);
-      return install(p, va, pte, pa, bits, 0);
+      return install(p, va, pte, pa, bits, 0, got == PC_READ ? kind : &p->ru.ru_cowflt);
     }
     bits &= ~PTE_W;
   } else if(DIRTY_TRACKING == DIRTY_WP){         // shared file page: W only once dirty
@@ -186,9 +205,7 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
     else
       bits &= ~PTE_W;
   }
-  if(got != PC_READ)
-    count_minor(p, &p->ru.ru_cacheflt);
-  return install(p, va, pte, pa, bits, 1);
+  return install(p, va, pte, pa, bits, 1, kind);
 }
 
 // A page of region r at va that has a page, for an access r allows.
@@ -202,7 +219,7 @@ present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
     return cow_fault(p, pte, 0);
   if(r->file->type == FD_INODE){  // write-protect dirty tracking: the first store
     pc_set_dirty(PTE2PA(old));
-    count_minor(p, &p->ru.ru_dirtyflt);
+    count_fault(p, &p->ru.ru_dirtyflt);
   }
   if(pte_swap(pte, old, old | PTE_W | PTE_D | PTE_A))
     sfence_vma();
@@ -233,7 +250,7 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
   if(!access_ok(r->prot, cause))
     return -EFAULT;
   uint64 base = HUGEPGROUNDDOWN(va);
-  pte_t *pte = walk_huge(p->pagetable, base, 1);
+  pte_t *pte = walk_huge(p->mm->pagetable, base, 1);
   if(pte == 0)
     return -ENOMEM;
   pte_t old = *pte;
@@ -247,64 +264,104 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
     return 0;
   }
   uint64 pa;
+  uint64 *kind = &p->ru.ru_zeroflt;
   uint64 bits = prot_pte(r->prot);
   if(vma_shared(r)){
     int got = pc_get_shm(r->file->shmid, object_index(r, base), 1, &pa);
     if(got < 0)
       return got;
-    count_minor(p, got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
-  } else {
-    if((pa = zero_frame()) == 0)
-      return -ENOMEM;
-    count_minor(p, &p->ru.ru_zeroflt);
+    if(got == PC_HIT)
+      kind = &p->ru.ru_cacheflt;
+  } else if((pa = zero_frame()) == 0){
+    return -ENOMEM;
   }
-  if(!pte_swap(pte, 0, PA2PTE(pa) | (bits ? bits : PTE_PNONE)))
-    page_put(pa);
+  if(pte_swap(pte, 0, PA2PTE(pa) | (bits ? bits : PTE_PNONE)))
+    count_fault(p, kind);
+  else
+    page_put(pa);                 // another thread mapped it first
   return 0;
 }
 
-// Resolve a page fault of process p at user address va with the given scause (12, 13, 15).
+// Resolve a page fault of thread p at user address va with the given scause (12, 13, 15).
 // 0 when the page is now mapped for the access (or the access should simply be retried);
-// else -EFAULT, -ENXIO or -ENOMEM (see above).  Faults take no lock against truncation (see
-// pte_swap); reading a file page may sleep on the disk, so a fault in a file mapping fails
-// with -EFAULT where sleeping is not allowed: a spinlock held (interrupts off), or p->nofault
-// (file reads and writes copy under the inode lock, and fault their buffers in before it).
-static int fault_once(struct proc *p, uint64 va, uint64 cause);
+// else -EFAULT, -ENXIO or -ENOMEM (see above).  Reading a file page may sleep on the disk, and
+// so may waiting for the address space's lock: where sleeping is not allowed -- a spinlock held
+// (interrupts off), or p->nofault (file reads and writes copy under the inode lock, and fault
+// their buffers in before it) -- a fault in a file mapping fails with -EFAULT, and so does
+// one that would have to wait for the lock.
+#define FAULT_NEEDS_WRITER 1      // fault_once: only the lock's write side may resolve this
+
+static inline int fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
+  __attribute__((always_inline));
+
+// A fault in an address space other threads use: under its lock's read side -- only tried
+// where sleeping is not allowed (can_sleep clear: -EFAULT if a writer holds it).  A fault that
+// must change the regions (growing a stack) retries under the write side.
+static int
+fault_shared(struct proc *p, uint64 va, uint64 cause, int can_sleep)
+{
+  struct rwsem *lock = &p->mm->lock;
+  if(can_sleep)
+    down_read(lock);
+  else if(!down_read_trylock(lock))
+    return -EFAULT;
+  int err = fault_once(p, va, cause, 1);
+  up_read(lock);
+  if(err == FAULT_NEEDS_WRITER){
+    if(!can_sleep)
+      return -EFAULT;
+    down_write(lock);
+    err = fault_once(p, va, cause, 0);
+    up_write(lock);
+  }
+  return err;
+}
 
 int
 uvm_fault(struct proc *p, uint64 va, uint64 cause)
 {
-  int can_reclaim = intr_enabled() && !p->nofault && !holdingsleep(&p->vmlock);
+  struct mm *mm = p->mm;
+  // Does this thread hold its space's lock for writing (a system call copying to or from the
+  // user)?  Then it has the regions to itself already.  (holding_write(), without the call.)
+  int mine = __atomic_load_n(&mm->lock.writer, __ATOMIC_RELAXED) == (void *)p;
+  int can_sleep = intr_enabled() && !p->nofault;
+  int can_reclaim = can_sleep && !mine;
   if(can_reclaim)
     vm_reclaim_if_low();          // memory short: take file pages back while we hold no lock
   for(int tries = 0;; tries++){
-    int err = fault_once(p, va, cause);
+    int err;
+    if(mine || !mm_shared(mm))
+      err = fault_once(p, va, cause, 0);   // no other thread: no lock (see the top)
+    else
+      err = fault_shared(p, va, cause, can_sleep);
     if(err != -ENOMEM || !can_reclaim || tries == 3)
       return err;
     vm_reclaim();                 // no memory: sweep now (twice clears A bits, then takes)
   }
 }
 
-static int
-fault_once(struct proc *p, uint64 va, uint64 cause)
+static inline int
+fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
 {
   if(va >= MAXVA)
     return -EFAULT;
   uint64 page = PGROUNDDOWN(va);
-  pte_t *pte = walk(p->pagetable, page, 0);
-  struct vma *r = vma_find(&p->vmas, va);
+  pte_t *pte = walk(p->mm->pagetable, page, 0);
+  struct vma *r = vma_find(&p->mm->vmas, va);
   if(r && vma_huge(r))
     return huge_fault(p, r, va, cause);
   if(r && r->file && r->file->type == FD_INODE && (!intr_enabled() || p->nofault))
     return -EFAULT;
-  if(r == 0 && vma_grow(p, va))
-    r = vma_find(&p->vmas, va);   // the page just below a MAP_GROWSDOWN region
   if(r == 0){
-    // The program image [0, sz): only copy-on-write stores fault there.
+    // The program's stack and heap [ustart, sz): only copy-on-write stores fault there.
     uint64 need = PTE_V | PTE_U | PTE_COW;
     if(cause == EXC_STORE_PAGE_FAULT && pte && (*pte & need) == need)
       return cow_fault(p, pte, 0);
-    return -EFAULT;
+    if(reader)
+      return FAULT_NEEDS_WRITER;  // growing a region changes the table
+    if(!vma_grow(p, va))          // the page just below a MAP_GROWSDOWN region?
+      return -EFAULT;
+    r = vma_find(&p->mm->vmas, va);
   }
   if(!access_ok(r->prot, cause))
     return -EFAULT;
@@ -328,7 +385,7 @@ uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio)
     cause = EXC_INST_PAGE_FAULT;
   if(vma_huge(r))
     return huge_fault(p, r, va, cause);
-  if(pte_has_page(walk(p->pagetable, va, 0)))
+  if(pte_has_page(walk(p->mm->pagetable, va, 0)))
     return 0;
   int err = fill_fault(p, r, va, 0, cause, noio);
   return err == -EAGAIN ? 0 : err;
@@ -340,7 +397,7 @@ int
 uvm_fault_in(pagetable_t pagetable, uint64 va, int write)
 {
   struct proc *p = myproc();
-  if(p == 0 || p->pagetable != pagetable)
+  if(p == 0 || p->mm == 0 || p->mm->pagetable != pagetable)
     return -EFAULT;
   return uvm_fault(p, va, write ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT);
 }

@@ -133,7 +133,7 @@ filestat(struct file *f, uint64 addr)
   ilock(f->ip);
   stati(f->ip, &st);
   iunlock(f->ip);
-  if(copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st)) < 0)
+  if(copyout(myproc()->mm->pagetable, addr, (char *)&st, sizeof(st)) < 0)
     return -EFAULT;
   return 0;
 }
@@ -172,7 +172,7 @@ inode_read(struct file *f, uint64 addr, int n)
 {
   struct proc *p = myproc();
   for(int tries = 0;; tries++){
-    if(uvmcheck(p->pagetable, addr, prefault_len(f, n), 1) != 0)
+    if(uvmcheck(p->mm->pagetable, addr, prefault_len(f, n), 1) != 0)
       return -EFAULT;
     ilock(f->ip);
     p->nofault = 1;
@@ -250,7 +250,7 @@ filewrite(struct file *f, uint64 addr, int n)
   int done = 0, tries = 0;
   while(done < n){
     int chunk = n - done < MAXWRITE ? n - done : MAXWRITE;
-    if(uvmcheck(p->pagetable, addr + done, chunk, 0) != 0)
+    if(uvmcheck(p->mm->pagetable, addr + done, chunk, 0) != 0)
       return done > 0 ? done : -EFAULT;
     begin_op();
     ilock(f->ip);

@@ -18,6 +18,14 @@ struct file {
   uint shmpages;         // FD_SHM: size in pages
 };
 
+// A process's file descriptors, shared by its threads (clone); fork gives the child a copy.
+// fdtable.c.
+struct fdtable {
+  struct spinlock lock;  // guards fd[] and ref
+  int ref;               // threads using it
+  struct file *fd[NOFILE];
+};
+
 #define major(dev)  ((dev) >> 16 & 0xFFFF)
 #define minor(dev)  ((dev) & 0xFFFF)
 #define mkdev(m,n)  ((uint)((m)<<16| (n)))

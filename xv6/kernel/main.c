@@ -23,6 +23,8 @@ init_first_hart(void)
   kvminit();          // kernel page table
   kvminithart();      // paging on
   procinit();         // process table
+  mminit();           // address spaces
+  fdtinit();          // file descriptor tables
   mmapinit();         // commit accounting
   trapinit();
   trapinithart();     // kernel trap vector

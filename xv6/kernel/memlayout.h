@@ -11,9 +11,13 @@
 // User virtual memory (per process), from 0 up:
 //   text, data, bss;  one guard page;  stack;  heap (sbrk) ...  free ...
 //   mmap regions [MMAPMIN, MMAPTOP), allocated top-down;  one unmapped page
-//   TRAPFRAME page (kernel-owned, not user-accessible);  TRAMPOLINE page (shared code)
+//   NPROC trap-frame slots, one per proc slot: a thread's trap frame is mapped at the slot of
+//   its struct proc, so the threads of one address space never collide (kernel-owned, not
+//   user-accessible);  TRAMPOLINE page (shared code)
 #ifndef XV6_MEMLAYOUT_H
 #define XV6_MEMLAYOUT_H
+
+#include "param.h"
 
 #define TESTDEV    0x100000L
 #define TESTDEV_PASS   0x5555
@@ -52,13 +56,15 @@ extern unsigned long phystop;   // end of RAM, measured by start.c on hart 0 bef
 
 #define TRAMPOLINE (MAXVA - PGSIZE)
 #define KSTACK(p)  (TRAMPOLINE - ((p) + 1) * 2 * PGSIZE)   // each stack has a guard page below
-#define TRAPFRAME  (TRAMPOLINE - PGSIZE)
+#define TRAPFRAME_AT(slot)  (TRAMPOLINE - ((slot) + 1) * PGSIZE)   // proc slot's trap frame
+#define TRAPFRAME  TRAPFRAME_AT(0)                                  // the highest one
+#define TRAPFRAME_LOW  TRAPFRAME_AT(NPROC - 1)                      // the lowest one
 
 // The mmap area.  mmap(0, ...) places regions top-down in [MMAPMIN, MMAPTOP); the gap between
 // the heap and MMAPMIN keeps sbrk working.  A hint or MAP_FIXED may use any address from the
 // top of the heap up to MMAPTOP; sbrk refuses to grow into a mapped region.  One unmapped page
-// separates MMAPTOP from the trap frame.
-#define MMAPTOP    (TRAPFRAME - PGSIZE)
+// separates MMAPTOP from the trap frames.
+#define MMAPTOP    (TRAPFRAME_LOW - PGSIZE)
 #define MMAPMIN    (MAXVA / 4)
 
 #endif

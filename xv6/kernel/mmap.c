@@ -22,8 +22,12 @@
 //   - with MAP_LOCKED (mmap or mlock), its pages count against the process's MLOCKPAGES and
 //     are all present.
 //
-// Locking: as vma.c -- a process's regions and page table are its own.  Writeback sleeps
-// (disk), so none of this may run under a spinlock.  commit.lock guards the commit charge.
+// Locking: the caller holds the address space's lock for writing (mm.h) -- the threads of a
+// process share its regions and page table, and their faults read them under the lock's read
+// side.  PTEs that lose a page or a permission are changed first, the TLBs of every hart
+// running the space are shot down (tlb.c), and only then are pages written back and freed, so
+// no other thread can reach a page once it is released.  Writeback sleeps (disk), so none of
+// this may run under a spinlock.  commit.lock guards the commit charge.
 
 #include "types.h"
 #include "param.h"
@@ -134,7 +138,7 @@ region_uncharge(struct proc *p, struct vma *r)
   if(r->flags & VMA_ACCOUNT)
     commit_uncharge(npages(r));
   if(r->flags & MAP_LOCKED)
-    p->locked_pages -= npages(r);
+    p->mm->locked_pages -= npages(r);
 }
 
 static int
@@ -169,41 +173,67 @@ harvest(pte_t *pte)
   }
 }
 
-// Take the pages of region r in [lo, hi) out of page table pt, writing dirty shared file pages
-// back first.
+// Pages taken out of a page table, given back once no hart can reach them any more.
+#define RELEASE_BATCH 64
+
+struct released {
+  struct proc *p;                 // whose regions (for messages and rusage)
+  struct vma *r;
+  int n;
+  uint64 pa[RELEASE_BATCH];
+};
+
+// Shoot down the TLBs of the harts running p's threads, then write the dirty shared file pages
+// back and drop the PTEs' references.
 static void
-release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 hi)
+release_batch(struct released *rel)
 {
-  if(vma_huge(r)){
-    for(uint64 a = lo; a < hi; a += HUGEPGSIZE){
-      pte_t *pte = walk_huge(pt, a, 0);
-      if(pte && (*pte & (PTE_V | PTE_PNONE))){
-        uint64 pa = PTE2PA(*pte);
-        *pte = 0;
-        page_put(pa);
-      }
-    }
-    sfence_vma();
-    return;
-  }
-  for(uint64 a = lo; a < hi; a += PGSIZE){
-    pte_t *pte = walk_next(pt, &a, hi);
-    if(pte == 0)
-      break;
-    uint64 pa = PTE2PA(*pte);
+  struct proc *p = rel->p;
+  struct vma *r = rel->r;
+  tlb_shootdown(p->mm);
+  for(int i = 0; i < rel->n; i++){
     if(shared_file(r)){
-      harvest(pte);
-      int w = pc_writeback(r->file->ip, pa);
+      int w = pc_writeback(r->file->ip, rel->pa[i]);
       if(w < 0)
         printf("pid %d: writeback of a page of inode %d failed (%d)\n", p->pid,
                (int)r->file->ip->inum, w);
       else
         p->ru.ru_wbpages += w;
     }
-    *pte = 0;
-    page_put(pa);
+    page_put(rel->pa[i]);
   }
-  sfence_vma();
+  rel->n = 0;
+}
+
+// Take the pages of region r in [lo, hi) out of page table pt.  Each PTE is cleared first (by
+// exchange: a hart running another thread may be setting its D bit), its dirty record moved
+// into the page; then the TLBs go, then dirty shared file pages are written back and the
+// pages released -- never while another thread could still reach them.
+static void
+release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 hi)
+{
+  struct released rel = { .p = p, .r = r, .n = 0 };
+  int huge = vma_huge(r);
+  for(uint64 a = lo; a < hi; a += huge ? HUGEPGSIZE : PGSIZE){
+    pte_t *pte = huge ? walk_huge(pt, a, 0) : walk_next(pt, &a, hi);
+    if(pte == 0){
+      if(huge)
+        continue;
+      break;
+    }
+    if(!(*pte & (PTE_V | PTE_PNONE)))
+      continue;
+    pte_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);
+    if(shared_file(r) && pte_dirty(old))
+      pc_set_dirty(PTE2PA(old));
+    rel.pa[rel.n++] = PTE2PA(old);
+    if(rel.n == RELEASE_BATCH)
+      release_batch(&rel);
+  }
+  if(rel.n)
+    release_batch(&rel);
+  else
+    sfence_vma();
 }
 
 // The PTE bits for the page behind *pte in region r under prot.
@@ -219,27 +249,34 @@ reprotected(struct vma *r, pte_t pte, int prot)
   return PA2PTE(pa) | (bits ? bits : PTE_PNONE) | (pte & PTE_COW);
 }
 
+// Give the pages of region r in [lo, hi) the PTE bits of prot, by compare-and-swap (a hart
+// running another thread may be setting A or D), moving dirty records into the pages; the
+// harts running the other threads lose the old permissions before this returns.
 static void
-reprotect_range(pagetable_t pt, struct vma *r, uint64 lo, uint64 hi, int prot)
+reprotect_range(struct mm *mm, struct vma *r, uint64 lo, uint64 hi, int prot)
 {
-  if(vma_huge(r)){
-    for(uint64 a = lo; a < hi; a += HUGEPGSIZE){
-      pte_t *pte = walk_huge(pt, a, 0);
-      if(pte && (*pte & (PTE_V | PTE_PNONE)))
-        *pte = reprotected(r, *pte, prot);
-    }
-    sfence_vma();
-    return;
-  }
-  for(uint64 a = lo; a < hi; a += PGSIZE){
-    pte_t *pte = walk_next(pt, &a, hi);
-    if(pte == 0)
+  int huge = vma_huge(r);
+  for(uint64 a = lo; a < hi; a += huge ? HUGEPGSIZE : PGSIZE){
+    pte_t *pte = huge ? walk_huge(mm->pagetable, a, 0) : walk_next(mm->pagetable, &a, hi);
+    if(pte == 0){
+      if(huge)
+        continue;
       break;
-    if(shared_file(r))
-      harvest(pte);
-    *pte = reprotected(r, *pte, prot);
+    }
+    for(;;){
+      pte_t old = *pte;
+      if(!(old & (PTE_V | PTE_PNONE)))
+        break;
+      int dirty = shared_file(r) && pte_dirty(old);
+      pte_t new = reprotected(r, dirty ? pte_clean(old) : old, prot);
+      if(__atomic_compare_exchange_n(pte, &old, new, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)){
+        if(dirty)
+          pc_set_dirty(PTE2PA(old));
+        break;
+      }
+    }
   }
-  sfence_vma();
+  tlb_shootdown(mm);
 }
 
 // ---- regions ------------------------------------------------------------------------------------
@@ -292,10 +329,10 @@ split(struct vmas *t, uint64 addr)
 int
 vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round)
 {
-  struct vma *r = vma_find(&p->vmas, start);
+  struct vma *r = vma_find(&p->mm->vmas, start);
   if(r && vma_huge(r) && start % HUGEPGSIZE)
     return -EINVAL;
-  r = vma_find(&p->vmas, *end);
+  r = vma_find(&p->mm->vmas, *end);
   if(r && vma_huge(r) && *end % HUGEPGSIZE){
     if(!round)
       return -EINVAL;
@@ -347,7 +384,7 @@ unmap_in(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 en
 int
 vma_unmap(struct proc *p, uint64 start, uint64 end)
 {
-  return unmap_in(p, &p->vmas, p->pagetable, start, end);
+  return unmap_in(p, &p->mm->vmas, p->mm->pagetable, start, end);
 }
 
 // Unmap every region of table t, whose pages are in pt (exit; exec, for the old image, or for
@@ -368,7 +405,7 @@ vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt)
 void
 vma_unmap_all(struct proc *p, pagetable_t pt)
 {
-  vma_unmap_table(p, &p->vmas, pt);
+  vma_unmap_table(p, &p->mm->vmas, pt);
 }
 
 // ---- exec: the program image as mappings ---------------------------------------------------------
@@ -437,14 +474,14 @@ vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from)
 static int
 in_user_area(struct proc *p, uint64 addr, uint64 len)
 {
-  return addr >= PGROUNDUP(p->sz) && addr + len > addr && addr + len <= MMAPTOP;
+  return addr >= PGROUNDUP(p->mm->sz) && addr + len > addr && addr + len <= MMAPTOP;
 }
 
 // Where the new mapping goes, or -errno.
 static uint64
 place(struct proc *p, uint64 addr, uint64 len, int flags)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   if(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)){
     if(!in_user_area(p, addr, len))
       return -ENOMEM;
@@ -471,7 +508,7 @@ static int
 populate(struct proc *p, uint64 start, uint64 end, int noio)
 {
   for(uint64 a = start; a < end; a += PGSIZE){
-    struct vma *r = vma_find(&p->vmas, a);
+    struct vma *r = vma_find(&p->mm->vmas, a);
     int err = r ? uvm_populate(p, r, a, noio) : 0;
     if(r && vma_huge(r))
       a += HUGEPGSIZE - PGSIZE;   // one fault maps the whole megapage
@@ -494,11 +531,11 @@ region_take(struct proc *p, struct vma *r)
   if((r->flags & VMA_ACCOUNT) && (err = commit_charge(npages(r))) < 0)
     goto allow;
   if(r->flags & MAP_LOCKED){
-    if(p->locked_pages + npages(r) > MLOCKPAGES){
+    if(p->mm->locked_pages + npages(r) > MLOCKPAGES){
       err = -EAGAIN;
       goto uncharge;
     }
-    p->locked_pages += npages(r);
+    p->mm->locked_pages += npages(r);
   }
   return 0;
 uncharge:
@@ -520,7 +557,7 @@ uint64
 vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags, struct file *obj,
          uint64 off)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   int type = (flags & MAP_TYPE) == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
   struct vma r = { .start = 0, .end = len, .prot = prot,
                    .flags = (flags & VMA_KEEP_FLAGS & ~MAP_TYPE) | type,
@@ -578,7 +615,7 @@ charge_needed(struct vmas *t, uint64 start, uint64 end, int prot)
 int
 vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   if(!mapped_throughout(t, start, end))
     return -ENOMEM;
   int i;
@@ -602,7 +639,7 @@ vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
     if(accountable(r->flags, prot, r->file))
       r->flags |= VMA_ACCOUNT;
     r->prot = prot;
-    reprotect_range(p->pagetable, r, r->start, r->end, prot);
+    reprotect_range(p->mm, r, r->start, r->end, prot);
   }
   vma_coalesce(t, start, end, region_drop);
   return 0;
@@ -613,7 +650,7 @@ vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
 int64
 vma_growsdown_start(struct proc *p, uint64 addr)
 {
-  struct vma *r = vma_find(&p->vmas, addr);
+  struct vma *r = vma_find(&p->mm->vmas, addr);
   if(r == 0 || !(r->flags & MAP_GROWSDOWN))
     return -EINVAL;
   return r->start;
@@ -625,7 +662,7 @@ vma_growsdown_start(struct proc *p, uint64 addr)
 int
 vma_grow(struct proc *p, uint64 va)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   int i = vma_index(t, va);
   if(i == t->n)
     return 0;
@@ -633,7 +670,7 @@ vma_grow(struct proc *p, uint64 va)
   uint64 page = PGROUNDDOWN(va);
   if(!(r->flags & MAP_GROWSDOWN) || r->start <= page || r->start - page != PGSIZE)
     return 0;
-  uint64 floor = PGROUNDUP(p->sz);
+  uint64 floor = PGROUNDUP(p->mm->sz);
   if(i > 0 && vma_at(t, i - 1)->end > floor)
     floor = vma_at(t, i - 1)->end;
   if(page < floor || page - floor < GUARDGAP * PGSIZE)
@@ -641,12 +678,12 @@ vma_grow(struct proc *p, uint64 va)
   if((r->flags & VMA_ACCOUNT) && commit_charge(1) != 0)
     return 0;
   if(r->flags & MAP_LOCKED){
-    if(p->locked_pages + 1 > MLOCKPAGES){
+    if(p->mm->locked_pages + 1 > MLOCKPAGES){
       if(r->flags & VMA_ACCOUNT)
         commit_uncharge(1);
       return 0;
     }
-    p->locked_pages++;
+    p->mm->locked_pages++;
   }
   r->start = page;
   return 1;
@@ -658,7 +695,7 @@ vma_grow(struct proc *p, uint64 va)
 int
 vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   if(!mapped_throughout(t, start, end))
     return -ENOMEM;
   int i;
@@ -666,7 +703,7 @@ vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
   for(i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++)
     if(on && !(vma_at(t, i)->flags & MAP_LOCKED))
       more += overlap_pages(vma_at(t, i), start, end);
-  if(p->locked_pages + more > MLOCKPAGES)
+  if(p->mm->locked_pages + more > MLOCKPAGES)
     return -ENOMEM;
   if(split_range(t, start, end) != 0)
     return -ENOMEM;
@@ -674,10 +711,10 @@ vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
     struct vma *r = vma_at(t, i);
     if(on && !(r->flags & MAP_LOCKED)){
       r->flags |= MAP_LOCKED;
-      p->locked_pages += npages(r);
+      p->mm->locked_pages += npages(r);
     } else if(!on && (r->flags & MAP_LOCKED)){
       r->flags &= ~MAP_LOCKED;
-      p->locked_pages -= npages(r);
+      p->mm->locked_pages -= npages(r);
     }
   }
   vma_coalesce(t, start, end, region_drop);
@@ -692,7 +729,7 @@ vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
 int
 vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   int err = mapped_throughout(t, start, end) ? 0 : -ENOMEM;
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
@@ -701,7 +738,7 @@ vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
     if(advice == MADV_DONTNEED){
       if(r->flags & MAP_LOCKED)
         return -EINVAL;
-      release_range(p, p->pagetable, r, lo, hi);
+      release_range(p, p->mm->pagetable, r, lo, hi);
     } else if(advice == MADV_WILLNEED && is_file(r)){
       for(uint64 v = lo; v < hi; v += PGSIZE){
         uint64 pa;
@@ -721,7 +758,7 @@ vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
 int
 vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   if(!mapped_throughout(t, start, end))
     return -ENOMEM;
   char buf[64];
@@ -729,7 +766,7 @@ vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
   for(uint64 a = start; a < end; a += PGSIZE){
     struct vma *r = vma_find(t, a);
     int level;
-    pte_t *pte = walk_leaf(p->pagetable, a, &level);
+    pte_t *pte = walk_leaf(p->mm->pagetable, a, &level);
     int resident = pte_has_page(pte);
     if(!resident && r->file && r->file->type == FD_INODE)
       resident = pc_cached(r->file->ip, (r->offset + (a - r->start)) / PGSIZE);
@@ -737,7 +774,7 @@ vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
       resident = pc_cached_shm(r->file->shmid, (r->offset + (a - r->start)) / PGSIZE);
     buf[n++] = resident;
     if(n == sizeof(buf) || a + PGSIZE >= end){
-      if(copyout(p->pagetable, vec, buf, n) != 0)
+      if(copyout(p->mm->pagetable, vec, buf, n) != 0)
         return -EFAULT;
       vec += n;
       n = 0;
@@ -751,17 +788,29 @@ vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
 static void
 invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
 {
+  uint64 batch[RELEASE_BATCH];
+  int n = 0;
   for(uint64 a = lo; a < hi; a += PGSIZE){
-    pte_t *pte = walk_next(p->pagetable, &a, hi);
+    pte_t *pte = walk_next(p->mm->pagetable, &a, hi);
     if(pte == 0)
       break;
     uint64 pa = PTE2PA(*pte);
-    if(!page_cached(pa) || page_dirty(pa) || (vma_shared(r) && pte_dirty(*pte)))
+    pte_t old = *pte;
+    if(!page_cached(pa) || page_dirty(pa) || (vma_shared(r) && pte_dirty(old)))
       continue;
-    *pte = 0;
-    page_put(pa);
+    if(!__atomic_compare_exchange_n(pte, &old, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      continue;                   // stored to meanwhile (D set): it stays
+    if(n == RELEASE_BATCH){
+      tlb_shootdown(p->mm);
+      for(int i = 0; i < n; i++)
+        page_put(batch[i]);
+      n = 0;
+    }
+    batch[n++] = pa;
   }
-  sfence_vma();
+  tlb_shootdown(p->mm);
+  for(int i = 0; i < n; i++)
+    page_put(batch[i]);
 }
 
 // msync: for the shared file regions in [start, end), move dirty records into the pages
@@ -772,7 +821,7 @@ invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
 int
 vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &p->mm->vmas;
   int err = 0;
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
@@ -805,16 +854,16 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
 // pages, so the page cache's writeback sees them.  1 if there were any (the caller then fences
 // the TLBs of the harts running p: a store must set D, or fault, again).
 static int
-harvest_proc(struct proc *p, struct inode *ip)
+harvest_mm(struct mm *mm, struct inode *ip)
 {
-  struct vmas *t = &p->vmas;
+  struct vmas *t = &mm->vmas;
   int any = 0;
   for(int i = 0; i < t->n; i++){
     struct vma *r = vma_at(t, i);
     if(!shared_file(r) || (ip && r->file->ip != ip))
       continue;
     for(uint64 a = r->start; a < r->end; a += PGSIZE){
-      pte_t *pte = walk_next(p->pagetable, &a, r->end);
+      pte_t *pte = walk_next(mm->pagetable, &a, r->end);
       if(pte == 0)
         break;
       any |= harvest(pte);
@@ -823,24 +872,24 @@ harvest_proc(struct proc *p, struct inode *ip)
   return any;
 }
 
-// msync: harvest p's own mappings of ip.  Caller holds p->vmlock.
+// msync: harvest p's own mappings of ip.  Caller holds p->mm->lock.
 void
 vma_harvest(struct proc *p, struct inode *ip)
 {
-  harvest_proc(p, ip);
-  sfence_vma();
+  if(harvest_mm(p->mm, ip))
+    tlb_shootdown(p->mm);
 }
 
 static void
-harvest_one(struct proc *p, void *ip)
+harvest_one(struct mm *mm, void *ip)
 {
-  int mine = holdingsleep(&p->vmlock);
+  int mine = holding_write(&mm->lock);
   if(!mine)
-    acquiresleep(&p->vmlock);
-  if(harvest_proc(p, ip))
-    tlb_shootdown(p);
+    down_write(&mm->lock);
+  if(harvest_mm(mm, ip))
+    tlb_shootdown(mm);
   if(!mine)
-    releasesleep(&p->vmlock);
+    up_write(&mm->lock);
 }
 
 // fsync(ip) and sync() (ip 0): harvest the dirty records of every process's shared mappings of
@@ -850,7 +899,7 @@ harvest_one(struct proc *p, void *ip)
 void
 vma_harvest_all(struct inode *ip)
 {
-  proc_foreach(harvest_one, ip);
+  mm_foreach(harvest_one, ip);
 }
 
 // ---- truncation --------------------------------------------------------------------------------
@@ -862,17 +911,17 @@ struct truncation {
 
 #define TRUNC_BATCH 64
 
-// Take out of p's page table every page of ip's mappings (shared and private copies alike, as
+// Take out of mm's page table every page of ip's mappings (shared and private copies alike, as
 // Linux does) from page index t->first on; the pages go once no hart can reach them.
 static void
-truncate_proc(struct proc *p, void *arg)
+truncate_mm(struct mm *mm, void *arg)
 {
   struct truncation *t = arg;
   uint64 batch[TRUNC_BATCH];
   int n = 0;
-  acquiresleep(&p->vmlock);
-  for(int i = 0; i < p->vmas.n; i++){
-    struct vma *r = vma_at(&p->vmas, i);
+  down_write(&mm->lock);
+  for(int i = 0; i < mm->vmas.n; i++){
+    struct vma *r = vma_at(&mm->vmas, i);
     if(!is_file(r) || r->file->ip != t->ip)
       continue;
     uint64 cut = (uint64)t->first * PGSIZE;   // file offset of the first page to go
@@ -880,7 +929,7 @@ truncate_proc(struct proc *p, void *arg)
     if(cut > r->offset)
       lo = cut - r->offset >= r->end - r->start ? r->end : r->start + (cut - r->offset);
     for(uint64 a = lo; a < r->end; a += PGSIZE){
-      pte_t *pte = walk_next(p->pagetable, &a, r->end);
+      pte_t *pte = walk_next(mm->pagetable, &a, r->end);
       if(pte == 0)
         break;
       pte_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);   // faults use CAS
@@ -888,7 +937,7 @@ truncate_proc(struct proc *p, void *arg)
         continue;
       batch[n++] = PTE2PA(old);
       if(n == TRUNC_BATCH){
-        tlb_shootdown(p);
+        tlb_shootdown(mm);
         for(int j = 0; j < n; j++)
           page_put(batch[j]);
         n = 0;
@@ -896,11 +945,11 @@ truncate_proc(struct proc *p, void *arg)
     }
   }
   if(n){
-    tlb_shootdown(p);
+    tlb_shootdown(mm);
     for(int j = 0; j < n; j++)
       page_put(batch[j]);
   }
-  releasesleep(&p->vmlock);
+  up_write(&mm->lock);
 }
 
 // File ip was cut to size bytes (itruncate): unmap its pages past the new end from every
@@ -911,7 +960,7 @@ vma_truncate(struct inode *ip, uint size)
 {
   struct truncation t = { .ip = ip, .first = (size + PGSIZE - 1) / PGSIZE };
   __sync_synchronize();           // the pages left the cache before we look (fault.c's install)
-  proc_foreach(truncate_proc, &t);
+  mm_foreach(truncate_mm, &t);
 }
 
 // ---- fork ---------------------------------------------------------------------------------------
@@ -936,29 +985,29 @@ int
 vma_copy(struct proc *from, struct proc *to)
 {
   uint64 charge = 0;
-  for(int i = 0; i < from->vmas.n; i++)
-    if(vma_at(&from->vmas, i)->flags & VMA_ACCOUNT)
-      charge += npages(vma_at(&from->vmas, i));
+  for(int i = 0; i < from->mm->vmas.n; i++)
+    if(vma_at(&from->mm->vmas, i)->flags & VMA_ACCOUNT)
+      charge += npages(vma_at(&from->mm->vmas, i));
   if(commit_charge(charge) != 0)
     return -ENOMEM;
-  if(vma_dup(&from->vmas, &to->vmas) != 0){
+  if(vma_dup(&from->mm->vmas, &to->mm->vmas) != 0){
     commit_uncharge(charge);
     return -ENOMEM;
   }
-  for(int i = 0; i < to->vmas.n; i++){
-    struct vma *r = vma_at(&to->vmas, i);
+  for(int i = 0; i < to->mm->vmas.n; i++){
+    struct vma *r = vma_at(&to->mm->vmas, i);
     r->flags &= ~MAP_LOCKED;      // memory locks are not inherited
     region_hold(r);
   }
   int err = 0;
-  for(int i = 0; i < from->vmas.n && err == 0; i++){
-    struct vma *r = vma_at(&from->vmas, i);
+  for(int i = 0; i < from->mm->vmas.n && err == 0; i++){
+    struct vma *r = vma_at(&from->mm->vmas, i);
     if(vma_huge(r)){
       for(uint64 a = r->start; a < r->end && err == 0; a += HUGEPGSIZE){
-        pte_t *src = walk_huge(from->pagetable, a, 0);
+        pte_t *src = walk_huge(from->mm->pagetable, a, 0);
         if(src == 0 || !(*src & (PTE_V | PTE_PNONE)))
           continue;
-        pte_t *dst = walk_huge(to->pagetable, a, 1);
+        pte_t *dst = walk_huge(to->mm->pagetable, a, 1);
         if(dst == 0){
           err = -ENOMEM;
           break;
@@ -969,10 +1018,10 @@ vma_copy(struct proc *from, struct proc *to)
       continue;
     }
     for(uint64 a = r->start; a < r->end; a += PGSIZE){
-      pte_t *src = walk_next(from->pagetable, &a, r->end);
+      pte_t *src = walk_next(from->mm->pagetable, &a, r->end);
       if(src == 0)
         break;
-      pte_t *dst = walk(to->pagetable, a, 1);
+      pte_t *dst = walk(to->mm->pagetable, a, 1);
       if(dst == 0){
         err = -ENOMEM;
         break;
@@ -981,9 +1030,9 @@ vma_copy(struct proc *from, struct proc *to)
       *dst = fork_pte(r, src);
     }
   }
-  sfence_vma();                   // the parent's PTEs lost W
+  tlb_shootdown(from->mm);        // the parent's PTEs lost W: its other threads' harts too
   if(err)
-    vma_unmap_all(to, to->pagetable);
+    vma_unmap_all(to, to->mm->pagetable);
   return err;
 }
 
@@ -996,7 +1045,7 @@ vma_pagemap(struct proc *p, uint64 va)
   if(va >= MAXVA)
     return 0;
   int level;
-  pte_t *pte = walk_leaf(p->pagetable, PGROUNDDOWN(va), &level);
+  pte_t *pte = walk_leaf(p->mm->pagetable, PGROUNDDOWN(va), &level);
   if(!pte_has_page(pte))
     return 0;
   uint64 pa = PTE2PA(*pte);
@@ -1008,7 +1057,7 @@ vma_pagemap(struct proc *p, uint64 va)
     e |= PM_MMAP_EXCLUSIVE;
   if((*pte & (PTE_V | PTE_W)) == (PTE_V | PTE_W))
     e |= PM_WRITE;
-  struct vma *r = vma_find(&p->vmas, va);
+  struct vma *r = vma_find(&p->mm->vmas, va);
   if(page_cached(pa)){
     e |= PM_FILE;
     if(r && !vma_shared(r))

@@ -103,7 +103,7 @@ static int
 refault(struct pipe *pi, uint64 addr, uint n, int write)
 {
   release(&pi->lock);
-  int ok = uvmcheck(myproc()->pagetable, addr, n, write) == 0;
+  int ok = uvmcheck(myproc()->mm->pagetable, addr, n, write) == 0;
   acquire(&pi->lock);
   return ok;
 }
@@ -116,7 +116,7 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
   struct proc *p = myproc();
   int done = 0, err = 0, tries = 0;
 
-  if(uvmcheck(p->pagetable, addr, n, 0) != 0)
+  if(uvmcheck(p->mm->pagetable, addr, n, 0) != 0)
     return -EFAULT;                  // refused before waiting for room
 
   acquire(&pi->lock);
@@ -136,7 +136,7 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
       continue;
     }
     uint chunk = contiguous(pi->nwrite, space, n - done);
-    if(copyin(p->pagetable, &pi->data[pi->nwrite % PIPESIZE], addr + done, chunk) != 0){
+    if(copyin(p->mm->pagetable, &pi->data[pi->nwrite % PIPESIZE], addr + done, chunk) != 0){
       // Under the lock a fault may not sleep: a page of a file mapping that went away since
       // uvmcheck (reclaimed) fails the copy.  Fault it in without the lock and try again.
       if(++tries > COPY_RETRIES || !refault(pi, addr + done, chunk, 0)){
@@ -161,7 +161,7 @@ piperead(struct pipe *pi, uint64 addr, int n)
   struct proc *p = myproc();
   int done = 0, tries = 0;
 
-  if(uvmcheck(p->pagetable, addr, n, 1) != 0)
+  if(uvmcheck(p->mm->pagetable, addr, n, 1) != 0)
     return -EFAULT;                  // refused before waiting for data
 
   acquire(&pi->lock);
@@ -174,7 +174,7 @@ piperead(struct pipe *pi, uint64 addr, int n)
   }
   while(done < n && pi->nread != pi->nwrite){
     uint chunk = contiguous(pi->nread, pi->nwrite - pi->nread, n - done);
-    if(copyout(p->pagetable, addr + done, &pi->data[pi->nread % PIPESIZE], chunk) != 0){
+    if(copyout(p->mm->pagetable, addr + done, &pi->data[pi->nread % PIPESIZE], chunk) != 0){
       if(++tries <= COPY_RETRIES && refault(pi, addr + done, chunk, 1))
         continue;                    // as in pipewrite
       if(done == 0)

@@ -67,9 +67,9 @@ procinit(void)
   for(int i = 0; i < NPROC; i++){
     struct proc *p = &proc[i];
     initlock(&p->lock, "proc");
-    initsleeplock(&p->vmlock, "vm");
     p->state = UNUSED;
     p->kstack = KSTACK(i);
+    p->tf_va = TRAPFRAME_AT(i);
   }
 }
 
@@ -79,8 +79,15 @@ allocpid(void)
   return __atomic_fetch_add(&nextpid, 1, __ATOMIC_RELAXED);
 }
 
-// A new user page table holding only the trampoline and p's trap frame (both without PTE_U).
-// 0 if out of memory.
+// Map p's trap frame at p->tf_va in page table pt (not user-accessible).  0, or -ENOMEM.
+static int
+map_trapframe(struct proc *p, pagetable_t pt)
+{
+  return mappages(pt, p->tf_va, PGSIZE, (uint64)p->trapframe, PTE_R | PTE_W) ? -ENOMEM : 0;
+}
+
+// A new user page table holding only the trampoline and p's trap frame (both without PTE_U),
+// for exec's new image.  0 if out of memory.
 pagetable_t
 proc_pagetable(struct proc *p)
 {
@@ -91,7 +98,7 @@ proc_pagetable(struct proc *p)
     uvmfree(pt, 0, 0);
     return 0;
   }
-  if(mappages(pt, TRAPFRAME, PGSIZE, (uint64)p->trapframe, PTE_R | PTE_W) != 0){
+  if(map_trapframe(p, pt) != 0){
     uvmunmap(pt, TRAMPOLINE, 1, 0);
     uvmfree(pt, 0, 0);
     return 0;
@@ -99,33 +106,40 @@ proc_pagetable(struct proc *p)
   return pt;
 }
 
-// Free a user page table and the user memory [start, sz) it maps (not the trap frame).
+// Free a page table proc_pagetable() made, and the user memory [start, sz) it maps.
 void
-proc_freepagetable(pagetable_t pagetable, uint64 start, uint64 sz)
+proc_freepagetable(struct proc *p, pagetable_t pagetable, uint64 start, uint64 sz)
 {
   uvmunmap(pagetable, TRAMPOLINE, 1, 0);
-  uvmunmap(pagetable, TRAPFRAME, 1, 0);
+  uvmunmap(pagetable, p->tf_va, 1, 0);
   uvmfree(pagetable, start, sz);
 }
 
-// Return a slot to UNUSED, freeing everything it owns.  Caller holds p->lock.
+// Return a slot to UNUSED, freeing what the thread still owns: its trap frame (unmapped from
+// the address space it shared) and its reference to the address space (the last one frees the
+// page table).  Caller holds p->lock.
 static void
 freeproc(struct proc *p)
 {
-  if(p->vmas.n)
-    panic("freeproc: regions still mapped");   // exit() or fork() unmapped them
-  if(p->pagetable)
-    proc_freepagetable(p->pagetable, p->ustart, p->sz);
-  memset(&p->ru, 0, sizeof(p->ru));
-  memset(&p->cru, 0, sizeof(p->cru));
+  if(p->mm){
+    pte_t *pte = p->mm->pagetable ? walk(p->mm->pagetable, p->tf_va, 0) : 0;
+    if(pte && (*pte & PTE_V))
+      *pte = 0;                   // only this thread's uservec ever used it
+    mm_put(p->mm);
+  }
   if(p->trapframe)
     kfree(p->trapframe);
-  p->pagetable = 0;
+  memset(&p->ru, 0, sizeof(p->ru));
+  memset(&p->cru, 0, sizeof(p->cru));
+  memset(&p->tru, 0, sizeof(p->tru));
+  p->mm = 0;
+  p->fdt = 0;
   p->trapframe = 0;
-  p->sz = 0;
-  p->ustart = 0;
   p->pid = 0;
   p->parent = 0;
+  p->leader = 0;
+  p->nthreads = 0;
+  p->group_exit = 0;
   p->name[0] = 0;
   p->chan = 0;
   p->killed = 0;
@@ -133,11 +147,12 @@ freeproc(struct proc *p)
   p->state = UNUSED;
 }
 
-// Claim an UNUSED slot and give it a pid, a trap frame, a page table with nothing user-visible
-// yet, and a kernel thread that will start in forkret().  Returns it with p->lock held, or 0
-// if the table is full or memory is short.
+// Claim an UNUSED slot and give it a pid, a trap frame, and an address space -- `share`, or a
+// new one with nothing user-visible yet -- with the trap frame mapped in it, and a kernel
+// thread that will start in forkret().  Returns it with p->lock held, or 0 if the table is
+// full or memory is short.
 static struct proc*
-allocproc(void)
+allocproc(struct mm *share)
 {
   struct proc *p;
   for(p = proc; p < &proc[NPROC]; p++){
@@ -153,10 +168,13 @@ allocproc(void)
   p->state = USED;
 
   p->trapframe = kalloc();
-  if(p->trapframe)
+  if(p->trapframe){
     memset(p->trapframe, 0, PGSIZE);
-  p->pagetable = p->trapframe ? proc_pagetable(p) : 0;
-  if(p->pagetable == 0){
+    if(share)
+      mm_get(share);
+    p->mm = share ? share : mm_alloc();
+  }
+  if(p->mm == 0 || map_trapframe(p, p->mm->pagetable) != 0){
     freeproc(p);
     release(&p->lock);
     return 0;
@@ -174,17 +192,20 @@ allocproc(void)
 void
 userinit(void)
 {
-  struct proc *p = allocproc();
+  struct proc *p = allocproc(0);
   if(p == 0)
     panic("userinit: no process slot");
   initproc = p;
+  p->leader = p;
+  p->nthreads = 1;
+  p->fdt = fdt_alloc();
 
   // initcode's text at 0, then one page of stack above it.
   uint64 codesz = PGROUNDUP(sizeof(initcode));
-  uint64 sz = uvmalloc(p->pagetable, 0, codesz + PGSIZE, PTE_W | PTE_X);
-  if(sz == 0 || copyout(p->pagetable, 0, (char *)initcode, sizeof(initcode)) != 0)
+  uint64 sz = uvmalloc(p->mm->pagetable, 0, codesz + PGSIZE, PTE_W | PTE_X);
+  if(sz == 0 || copyout(p->mm->pagetable, 0, (char *)initcode, sizeof(initcode)) != 0)
     panic("userinit: cannot load initcode");
-  p->sz = sz;
+  p->mm->sz = sz;
 
   p->trapframe->epc = 0;
   p->trapframe->sp = sz;
@@ -195,8 +216,7 @@ userinit(void)
   release(&p->lock);
 }
 
-// A new process's kernel thread starts here, on its first schedule, still holding p->lock
-// from the scheduler.
+// A new thread starts here, on its first schedule, still holding p->lock from the scheduler.
 static void
 forkret(void)
 {
@@ -215,70 +235,88 @@ forkret(void)
     __sync_synchronize();
     fs_ready = 1;
   }
+  if(killed(p))
+    exit(-1);                     // a thread cloned while its process was being killed
 
   usertrapret();
 }
 
 // ---- fork, exit, wait, kill ----------------------------------------------------------------------
 
-// Change the size of the current process's memory by n bytes.  0, or -ENOMEM.
-int
-growproc(int n)
+// The heap's resize by n bytes, under mm->lock.  -EAGAIN if memory ran out where reclaim may
+// help (the caller sweeps and tries again).
+static int
+resize_heap(struct mm *mm, int n)
 {
-  struct proc *p = myproc();
-  uint64 sz = p->sz;
-
+  uint64 sz = mm->sz;
   if(n > 0){
-    if(sz + n < sz || vma_overlaps(&p->vmas, PGROUNDUP(sz), PGROUNDUP(sz + n)))
+    if(sz + n < sz || vma_overlaps(&mm->vmas, PGROUNDUP(sz), PGROUNDUP(sz + n)))
       return -ENOMEM;   // the heap may not grow into an mmap region
-    vm_reclaim_if_low();
     // Refuse at once what cannot fit, rather than fill all of memory and give it back; and
     // leave RECLAIM_LOW pages for page faults (programs are demand-paged: a process that took
     // every page could not even run the rest of its own code).
     uint64 want = (PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE;
     if(want + RECLAIM_LOW > kfreepages() + pc_reclaimable())
       return -ENOMEM;
-    uint64 newsz = uvmalloc(p->pagetable, sz, sz + n, PTE_W);
-    for(int tries = 0; newsz == 0 && tries < 3; tries++){
-      vm_reclaim();               // no memory after all: take file pages back, try again
-      newsz = uvmalloc(p->pagetable, sz, sz + n, PTE_W);
-    }
+    uint64 newsz = uvmalloc(mm->pagetable, sz, sz + n, PTE_W);
     if(newsz == 0)
-      return -ENOMEM;
-    sz = newsz;
+      return -EAGAIN;
+    mm->sz = newsz;
   } else if(n < 0){
-    if((uint64)-(int64)n > sz - p->ustart)
+    if((uint64)-(int64)n > sz - mm->ustart)
       return -ENOMEM;   // not below the stack and heap: the image is mmap regions
-    sz = uvmdealloc(p->pagetable, sz, sz + n);
+    mm->sz = uvmshrink(mm, sz, sz + n);   // other threads' harts lose the pages first
   }
-  p->sz = sz;
   return 0;
 }
 
+// Change the size of the current process's memory by n bytes; the old end in *old_end.  0, or
+// -ENOMEM.  Threads may call it at once: each gets its own range.
+int
+growproc(int n, uint64 *old_end)
+{
+  struct mm *mm = myproc()->mm;
+  if(n > 0)
+    vm_reclaim_if_low();          // before taking the lock: reclaim takes every space's
+  for(int tries = 0;; tries++){
+    down_write(&mm->lock);
+    *old_end = mm->sz;
+    int err = resize_heap(mm, n);
+    up_write(&mm->lock);
+    if(err != -EAGAIN)
+      return err;
+    if(tries == 3)
+      return -ENOMEM;
+    vm_reclaim();                 // no memory after all: take file pages back, try again
+  }
+}
+
 // Create a child that is a copy of the current process and returns 0 from the same fork().
-// The parent gets the child's pid, or -EAGAIN / -ENOMEM.
+// Only the calling thread is copied; the child's address space is a copy-on-write copy of the
+// whole of the parent's.  The parent gets the child's pid, or -EAGAIN / -ENOMEM.
 int
 fork(void)
 {
   struct proc *parent = myproc();
-  struct proc *child = allocproc();
+  struct proc *child = allocproc(0);
   if(child == 0)
     return -EAGAIN;
   // The child is USED, not RUNNABLE: nobody else touches it until we say so, and sharing its
   // mappings may sleep (file references), so let go of its lock meanwhile.
   release(&child->lock);
 
-  int err = uvmcopy(parent->pagetable, child->pagetable, parent->ustart, parent->sz);
+  struct mm *from = parent->mm, *to = child->mm;
+  down_write(&from->lock);           // the parent's other threads fault meanwhile: they wait
+  int err = uvmcopy(from->pagetable, to->pagetable, from->ustart, from->sz);
   if(err == 0){
-    child->ustart = parent->ustart;
-    child->sz = parent->sz;
-    acquiresleep(&parent->vmlock);
-    acquiresleep(&child->vmlock);
+    to->ustart = from->ustart;
+    to->sz = from->sz;
+    down_write(&to->lock);
     err = vma_copy(parent, child);   // releases what it shared if it fails
-    releasesleep(&child->vmlock);
-    releasesleep(&parent->vmlock);
+    up_write(&to->lock);
   }
-  sfence_vma();                      // the parent's writable pages became copy-on-write
+  tlb_shootdown(from);               // the parent's writable pages became copy-on-write
+  up_write(&from->lock);
   if(err){
     acquire(&child->lock);
     freeproc(child);
@@ -288,22 +326,60 @@ fork(void)
   *child->trapframe = *parent->trapframe;
   child->trapframe->a0 = 0;        // fork() returns 0 in the child
 
-  for(int fd = 0; fd < NOFILE; fd++){
-    if(parent->ofile[fd])
-      child->ofile[fd] = filedup(parent->ofile[fd]);
-  }
+  child->fdt = fdt_copy(parent->fdt);
   child->cwd = idup(parent->cwd);
   safestrcpy(child->name, parent->name, sizeof(child->name));
   int pid = child->pid;
 
   acquire(&wait_lock);
-  child->parent = parent;
+  child->parent = parent->leader;  // a child of the process, whichever thread forked it
+  child->leader = child;
+  child->nthreads = 1;
   release(&wait_lock);
 
   acquire(&child->lock);
   child->state = RUNNABLE;
   release(&child->lock);
   return pid;
+}
+
+// Start a thread of the current process: it shares the address space and the file table and
+// begins at fn with a0 = arg, sp = stack (rounded down to 16 bytes), ra = ret; its other
+// registers are the caller's.  Its tid, or -EINVAL, -EAGAIN (no slot) / -ENOMEM.
+int
+clone(uint64 fn, uint64 arg, uint64 stack, uint64 ret)
+{
+  struct proc *p = myproc();
+  if(fn == 0 || fn >= MAXVA || stack == 0 || stack > MAXVA)
+    return -EINVAL;
+  struct proc *t = allocproc(p->mm);
+  if(t == 0)
+    return -EAGAIN;
+  release(&t->lock);
+
+  *t->trapframe = *p->trapframe;
+  t->trapframe->epc = fn;
+  t->trapframe->a0 = arg;
+  t->trapframe->sp = stack & ~15L;
+  t->trapframe->ra = ret;
+  fdt_get(p->fdt);
+  t->fdt = p->fdt;
+  t->cwd = idup(p->cwd);
+  safestrcpy(t->name, p->name, sizeof(t->name));
+  int tid = t->pid;
+
+  acquire(&wait_lock);
+  struct proc *g = p->leader;
+  t->leader = g;
+  g->nthreads++;
+  if(g->group_exit)
+    t->killed = 1;                 // the process is going: the thread ends at once (forkret)
+  release(&wait_lock);
+
+  acquire(&t->lock);
+  t->state = RUNNABLE;
+  release(&t->lock);
+  return tid;
 }
 
 // Hand p's children to init.  Caller holds wait_lock.
@@ -318,80 +394,159 @@ reparent(struct proc *p)
   }
 }
 
-// Terminate the current process with `status`.  It stays a ZOMBIE until its parent wait()s.
+// Mark every thread of process g except `me` killed, waking the sleeping ones so they notice.
+// Caller holds wait_lock.
+static void
+kill_threads(struct proc *g, struct proc *me)
+{
+  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+    if(q->leader != g || q == me)
+      continue;
+    acquire(&q->lock);
+    q->killed = 1;
+    if(q->state == SLEEPING)
+      q->state = RUNNABLE;
+    release(&q->lock);
+  }
+}
+
+// End the calling thread with status: texit(), and the end of every thread in exit().  It
+// stays a ZOMBIE until joined, or until the process is reaped.  The last thread of a process
+// ends the process: the mappings are written back and released now, the children go to init,
+// and the parent's wait() may reap it, with status as the process's exit status unless exit()
+// set one.
 void
-exit(int status)
+thread_exit(int status)
 {
   struct proc *p = myproc();
   if(p == initproc)
     panic("exit: init exited");
 
-  for(int fd = 0; fd < NOFILE; fd++){
-    if(p->ofile[fd]){
-      fileclose(p->ofile[fd]);
-      p->ofile[fd] = 0;
-    }
-  }
+  fdt_put(p->fdt);                 // the last thread closes the files
   begin_op();
   iput(p->cwd);
   end_op();
   p->cwd = 0;
-  acquiresleep(&p->vmlock);
-  vma_unmap_all(p, p->pagetable);   // write back and give the mmap pages back now
-  releasesleep(&p->vmlock);
 
   acquire(&wait_lock);
-  reparent(p);
-  wakeup(p->parent);   // the parent may be in wait()
+  struct proc *g = p->leader;
+  int last = --g->nthreads == 0;
+  release(&wait_lock);
+  if(last){
+    down_write(&p->mm->lock);
+    vma_unmap_all(p, p->mm->pagetable);   // write back and give the mmap pages back now
+    up_write(&p->mm->lock);
+  }
 
+  acquire(&wait_lock);
+  if(last){
+    reparent(g);
+    acquire(&g->lock);
+    if(g->group_exit != GROUP_EXIT)
+      g->xstate = status;
+    release(&g->lock);
+    wakeup(g->parent);             // the parent may be in wait()
+  }
+  wakeup(g);                       // a thread may be in join(), or exec waiting for us
   acquire(&p->lock);
-  p->xstate = status;
+  if(p != g)
+    p->xstate = status;            // for join(); the leader's is the process's
   p->state = ZOMBIE;
   release(&wait_lock);
 
-  sched();             // never comes back: the parent frees the slot
+  sched();             // never comes back: a joiner or the parent frees the slot
   panic("exit: zombie ran again");
 }
 
-// If `child` (whose p->lock the caller holds) has exited, store its status at user address
-// addr (unless 0), free it and return its pid.  0 if it is still alive, -EFAULT for a bad addr.
-static int
-reap(struct proc *child, uint64 addr)
+// Terminate the current process with `status`: every thread ends (the others when they next
+// cross the user/kernel boundary or notice in a sleep), and the process stays a ZOMBIE until
+// its parent wait()s.
+void
+exit(int status)
 {
-  if(child->state != ZOMBIE)
-    return 0;
-  if(addr != 0 && copyout(myproc()->pagetable, addr, (char *)&child->xstate,
-                          sizeof(child->xstate)) != 0)
-    return -EFAULT;
-  int pid = child->pid;
-  // The parent's children's totals gain the child's own and its children's (every field of
-  // struct rusage is a uint64 count).
-  uint64 *to = (uint64 *)&myproc()->cru;
+  struct proc *p = myproc();
+  acquire(&wait_lock);
+  struct proc *g = p->leader;
+  if(g->group_exit == 0){
+    g->group_exit = GROUP_EXIT;
+    acquire(&g->lock);
+    g->xstate = status;
+    release(&g->lock);
+    kill_threads(g, p);
+  }
+  release(&wait_lock);             // else another exit() or an exec is ending us
+  thread_exit(status);
+}
+
+// Has every thread of process g ended?  Caller holds wait_lock (threads become ZOMBIE under it).
+static int
+group_ended(struct proc *g)
+{
+  for(struct proc *q = proc; q < &proc[NPROC]; q++)
+    if(q->leader == g && __atomic_load_n(&q->state, __ATOMIC_RELAXED) != ZOMBIE)
+      return 0;
+  return 1;
+}
+
+// Add the counts in from to those in to (every field of struct rusage is a uint64 count).
+static void
+add_rusage(struct rusage *to, struct rusage *from)
+{
   for(int i = 0; i < sizeof(struct rusage) / sizeof(uint64); i++)
-    to[i] += ((uint64 *)&child->ru)[i] + ((uint64 *)&child->cru)[i];
+    ((uint64 *)to)[i] += ((uint64 *)from)[i];
+}
+
+// If process `child` (whose p->lock the caller holds, with wait_lock) has ended, free it and
+// its unjoined threads, put its exit status in *status and return its pid; 0 if it is still
+// alive.  (The caller copies the status out after letting go of its locks: a copy may fault,
+// and a fault may wake sleepers, which takes every p->lock.)
+static int
+reap(struct proc *child, int *status)
+{
+  if(child->state != ZOMBIE || !group_ended(child))
+    return 0;
+  int pid = child->pid;
+  *status = child->xstate;
+  // The parent's children's totals gain the child's own and its children's.
+  struct rusage *to = &myproc()->leader->cru;
+  add_rusage(to, &child->ru);
+  add_rusage(to, &child->tru);
+  add_rusage(to, &child->cru);
+  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+    if(q->leader == child && q != child){
+      acquire(&q->lock);
+      add_rusage(to, &q->ru);
+      freeproc(q);
+      release(&q->lock);
+    }
+  }
   freeproc(child);
   return pid;
 }
 
-// Wait for a child to exit; returns its pid (status stored at user address addr if non-zero),
-// -ECHILD if there are no children, -EINTR if killed meanwhile, -EFAULT for a bad addr.
+// Wait for a child process to exit; returns its pid (status stored at user address addr if
+// non-zero), -ECHILD if there are no children, -EINTR if killed meanwhile, -EFAULT for a bad
+// addr.  Any thread of a process may wait for any of its children.
 int
 wait(uint64 addr)
 {
   struct proc *p = myproc();
 
   acquire(&wait_lock);
+  struct proc *g = p->leader;
   for(;;){
     int children = 0;
     for(struct proc *q = proc; q < &proc[NPROC]; q++){
-      if(q->parent != p)
+      if(q->parent != g)
         continue;
       children++;
       acquire(&q->lock);
-      int r = reap(q, addr);
+      int status, r = reap(q, &status);
       release(&q->lock);
       if(r != 0){
         release(&wait_lock);
+        if(addr != 0 && copyout(p->mm->pagetable, addr, (char *)&status, sizeof(status)) != 0)
+          return -EFAULT;           // the child is gone all the same, as in Linux
         return r;
       }
     }
@@ -399,26 +554,151 @@ wait(uint64 addr)
       release(&wait_lock);
       return children == 0 ? -ECHILD : -EINTR;
     }
-    sleep(p, &wait_lock);   // exit() of a child wakes us
+    sleep(g, &wait_lock);   // exit() of a child's last thread wakes us
   }
 }
 
-// Ask process pid to exit.  It does so when it next crosses the user/kernel boundary or
-// notices in a sleep loop.  0, or -ESRCH.
+// Wait for thread tid (0: any) of the current process to end; store its status at user address
+// addr (unless 0), free it and return its tid.  -EDEADLK for the caller itself, -EINVAL for
+// the main thread (it is the process: its parent reaps it), -ESRCH for no such thread, -ECHILD
+// for tid 0 with no other thread, -EINTR if killed meanwhile, -EFAULT for a bad addr.
+int
+join(int tid, uint64 addr)
+{
+  struct proc *p = myproc();
+  if(tid < 0)
+    return -ESRCH;
+
+  acquire(&wait_lock);
+  struct proc *g = p->leader;
+  int err = 0, status = 0;
+  for(;;){
+    int threads = 0;
+    for(struct proc *q = proc; q < &proc[NPROC] && err == 0; q++){
+      if(q->leader != g || (tid != 0 && q->pid != tid) || (tid == 0 && (q == g || q == p)))
+        continue;
+      if(q == p){
+        err = -EDEADLK;
+        break;
+      }
+      if(q == g){
+        err = -EINVAL;
+        break;
+      }
+      threads++;
+      acquire(&q->lock);
+      if(q->state == ZOMBIE){
+        err = q->pid;
+        status = q->xstate;
+        add_rusage(&g->tru, &q->ru);
+        freeproc(q);
+      }
+      release(&q->lock);
+    }
+    if(err == 0 && threads == 0)
+      err = tid ? -ESRCH : -ECHILD;
+    if(err == 0 && killed(p))
+      err = -EINTR;
+    if(err != 0){
+      release(&wait_lock);
+      if(err > 0 && addr != 0 &&
+         copyout(p->mm->pagetable, addr, (char *)&status, sizeof(status)) != 0)
+        return -EFAULT;             // (as reap(): copied after the locks)
+      return err;
+    }
+    sleep(g, &wait_lock);   // thread_exit() wakes us
+  }
+}
+
+// exec(): end every other thread of the calling thread's process and free them, so that the
+// new program starts with one thread, which takes over the process's identity (pid, parent,
+// children) if it was not the leader.  0, or -EINTR if the process is being killed (exec must
+// fail; the caller exits on its way out).  Call with no locks held.
+int
+de_thread(void)
+{
+  struct proc *p = myproc();
+  acquire(&wait_lock);
+  struct proc *g = p->leader;
+  if(g->group_exit){
+    release(&wait_lock);
+    return -EINTR;
+  }
+  g->group_exit = GROUP_EXEC;
+  kill_threads(g, p);
+  for(;;){
+    int alive = 0;
+    for(struct proc *q = proc; q < &proc[NPROC]; q++)
+      if(q->leader == g && q != p && __atomic_load_n(&q->state, __ATOMIC_RELAXED) != ZOMBIE)
+        alive = 1;
+    if(!alive)
+      break;
+    sleep(g, &wait_lock);
+  }
+  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+    if(q->leader != g || q == p || q == g)
+      continue;
+    acquire(&q->lock);
+    add_rusage(&g->tru, &q->ru);
+    freeproc(q);
+    release(&q->lock);
+  }
+  if(p != g){
+    // Become the process: its pid, parent, children and totals; the old leader goes.
+    acquire(&g->lock);
+    int pid = g->pid;
+    p->parent = g->parent;
+    p->cru = g->cru;
+    p->tru = g->tru;
+    add_rusage(&p->tru, &g->ru);
+    for(struct proc *q = proc; q < &proc[NPROC]; q++)
+      if(q->parent == g)
+        q->parent = p;
+    freeproc(g);
+    release(&g->lock);
+    acquire(&p->lock);
+    p->pid = pid;
+    release(&p->lock);
+  }
+  p->leader = p;
+  p->nthreads = 1;
+  p->group_exit = 0;
+  release(&wait_lock);
+  return 0;
+}
+
+// The rusage of the calling thread's process: its live threads' counts and those of the
+// threads that ended.
+void
+proc_rusage(struct rusage *out)
+{
+  acquire(&wait_lock);
+  struct proc *g = myproc()->leader;
+  *out = g->tru;
+  for(struct proc *q = proc; q < &proc[NPROC]; q++)
+    if(q->leader == g)
+      add_rusage(out, &q->ru);    // another thread's counts may be moving: a snapshot
+  release(&wait_lock);
+}
+
+// Ask process pid (or the process of thread pid) to exit: every thread of it is killed.  Each
+// does so when it next crosses the user/kernel boundary or notices in a sleep loop.  0, or
+// -ESRCH.
 int
 kill(int pid)
 {
+  acquire(&wait_lock);
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     acquire(&p->lock);
-    if(p->pid == pid && p->state != UNUSED){
-      p->killed = 1;
-      if(p->state == SLEEPING)
-        p->state = RUNNABLE;   // let it notice
-      release(&p->lock);
+    int match = p->pid == pid && p->state != UNUSED && p->leader != 0;
+    release(&p->lock);
+    if(match){
+      kill_threads(p->leader, 0);
+      release(&wait_lock);
       return 0;
     }
-    release(&p->lock);
   }
+  release(&wait_lock);
   return -ESRCH;
 }
 
@@ -555,7 +835,7 @@ int
 either_copyout(int user_dst, uint64 dst, void *src, uint64 len)
 {
   if(user_dst)
-    return copyout(myproc()->pagetable, dst, src, len);
+    return copyout(myproc()->mm->pagetable, dst, src, len);
   memmove((void *)dst, src, len);
   return 0;
 }
@@ -565,23 +845,9 @@ int
 either_copyin(void *dst, int user_src, uint64 src, uint64 len)
 {
   if(user_src)
-    return copyin(myproc()->pagetable, dst, src, len);
+    return copyin(myproc()->mm->pagetable, dst, src, len);
   memmove(dst, (void *)src, len);
   return 0;
-}
-
-// Call fn(p, arg) for every process slot in use, without holding any lock: a process may exit
-// meanwhile (fn then sees what is left of it).  For scans that must sleep.
-void
-proc_foreach(void (*fn)(struct proc *, void *), void *arg)
-{
-  for(struct proc *p = proc; p < &proc[NPROC]; p++){
-    acquire(&p->lock);
-    int used = p->state != UNUSED;
-    release(&p->lock);
-    if(used)
-      fn(p, arg);
-  }
 }
 
 // ---- debugging ---------------------------------------------------------------------------------------

@@ -1,17 +1,23 @@
 // Harts, processes and the saved register sets that move between them.
 //
+// A process is one or more threads (clone) sharing an address space (struct mm, mm.h) and a
+// file table (struct fdtable, file.h).  Each thread is a struct proc with its own kernel stack,
+// trap frame and registers; the first one, the leader, carries the process's identity: its pid
+// is the process id, its parent the process that forked it, its xstate the exit status wait()
+// reports.  Other threads have pids of their own (thread ids) and no parent.
+//
 // Lock summary:
 //   p->lock      guards p->state, p->chan, p->killed (read without it: it only goes 0 -> 1),
 //                p->xstate, p->pid
-//   wait_lock    guards p->parent of every process (proc.c; taken before any p->lock)
-//   p->vmlock    (a sleeplock) p->vmas and the PTEs of p's file mappings against truncation
-//                by other processes (mmap.c)
-//   (none)       the fields private to the process (kstack, sz, pagetable, trapframe, context,
-//                ofile, cwd, name, vmas, ru, cru, locked_pages, ustart, nofault): only the process itself touches them while
-//                it exists, or its creator/reaper while the slot is not yet (or no longer)
-//                runnable.  The pages its page table maps may be shared with other processes
-//                (copy-on-write, page cache): their reference counts and cache state are
-//                guarded by pcache.lock (pcache.c, page.h), never by the process.
+//   wait_lock    guards p->parent of every process, and the thread-group fields (leader,
+//                nthreads, group_exit, tru) (proc.c; taken before any p->lock)
+//   mm->lock     the address space's regions and page table (mm.h)
+//   (none)       the fields private to the thread (kstack, tf_va, trapframe, context, cwd,
+//                name, ru, nofault, held): only the thread itself touches them while it exists,
+//                or its creator/reaper while the slot is not yet (or no longer) runnable.  The
+//                pages its page table maps may be shared with other processes (copy-on-write,
+//                page cache): their reference counts and cache state are guarded by
+//                pcache.lock (pcache.c, page.h), never by the process.
 #ifndef XV6_PROC_H
 #define XV6_PROC_H
 
@@ -29,6 +35,7 @@
 
 #include "sleeplock.h"
 #include "vma.h"
+#include "mm.h"
 #include "vmstat.h"
 
 // The registers a kernel thread keeps across swtch(): the callee-saved ones.  The caller-saved
@@ -56,9 +63,10 @@ mycpu(void)
   return &cpus[read_tp()];
 }
 
-// One page per process, mapped at TRAPFRAME in its user page table (not user-accessible).
-// uservec in trampoline.S saves the user registers here and loads the kernel_* fields;
-// usertrapret() fills those in before returning to user mode.
+// One page per thread, mapped at p->tf_va (TRAPFRAME_AT(slot) in memlayout.h: each thread of a
+// shared address space has its own) in its user page table, not user-accessible.  uservec in
+// trampoline.S saves the user registers here (sscratch holds its address while the thread runs
+// in user mode) and loads the kernel_* fields; usertrapret() fills those in before returning.
 struct trapframe {
   union {
     uint64 x[32];             // x[i] = register xi; x[0] unused
@@ -86,34 +94,40 @@ struct proc {
   // guarded by p->lock
   enum procstate state;
   void *chan;                 // sleeping on this, if SLEEPING
-  int killed;                 // set by kill(); the process exits at its next chance
-  int xstate;                 // exit status, for the parent's wait()
-  int pid;
+  int killed;                 // set by kill(); the thread exits at its next chance
+  int xstate;                 // exit status: the process's (leader) for wait(), and the
+                              // thread's own for join()
+  int pid;                    // process id (leader) or thread id
 
   // guarded by wait_lock (proc.c)
-  struct proc *parent;
+  struct proc *parent;        // leader: the process that forked it; other threads: 0
+  struct proc *leader;        // the thread that is the process (itself for the leader)
+  int nthreads;               // leader: threads of the process that have not begun to exit
+  int group_exit;             // leader: GROUP_EXIT or GROUP_EXEC while the others are made to end
+  struct rusage tru;          // leader: summed over the threads that were joined or ended
 
-  // private to the process
+  // shared by the threads of the process (each has its own lock)
+  struct mm *mm;              // address space (mm.h)
+  struct fdtable *fdt;        // open files (file.h)
+
+  // private to the thread
   uint64 kstack;              // kernel stack's virtual address (bottom)
-  uint64 ustart;              // start of the stack and heap, above the program image (whose
-                              // segments are mmap regions): [ustart, sz) is sbrk's memory
-  uint64 sz;                  // end of user memory (top of the heap)
-  pagetable_t pagetable;      // user page table
+  uint64 tf_va;               // where its trap frame is mapped in the user page table
   struct trapframe *trapframe;
-  struct context context;     // swtch() here to run the process's kernel thread
-  struct file *ofile[NOFILE]; // open files
+  struct context context;     // swtch() here to run the thread's kernel side
   struct inode *cwd;          // current directory
   char name[16];              // for debugging (procdump, fault messages)
-  struct vmas vmas;           // mmap regions (vma.c; changed only by this process)
-  struct sleeplock vmlock;    // held by this process while it changes vmas or the PTEs of its
-                              // mappings in a system call, and by a truncation of a file that
-                              // unmaps pages from it (mmap.c); faults go without (fault.c)
-  struct rusage ru;           // faults and writeback of this process (fault.c, mmap.c)
-  uint64 locked_pages;        // pages of its MAP_LOCKED regions (mlock; mmap.c)
+  struct rusage ru;           // faults and writeback of this thread (fault.c, mmap.c)
   int nofault;                // copyin/copyout must not fault file pages in or reclaim: the
                               // caller holds an inode lock (file.c)
-  struct rusage cru;          // summed over the children it has waited for
+  struct file *held[2];       // files argfd() holds a reference to for the current system
+                              // call (dropped when it returns: another thread may close the fd)
+  struct rusage cru;          // leader: summed over the children it has waited for
 };
+
+#define GROUP_EXIT 1          // exit() or a kill: every thread ends, the process exits
+#define GROUP_EXEC 2          // exec() in one thread: the others end, the process goes on
+
 
 // The process running on this hart, or 0.  Interrupts are off while it looks, so that it
 // cannot move to another hart between reading its hart id and that hart's entry.

@@ -19,10 +19,11 @@
 // whenever such a fault or growth found no memory, before it tries again.  Allocations deep
 // inside the kernel only take the unreferenced pages (pc_reclaim), never sleep for more.
 //
-// Locking: each process is scanned under its vmlock.  The reclaimer holds no other lock
-// meanwhile (it runs only where its process holds none: fault.c, proc.c), and a process that
-// holds its vmlock never waits for another's (it does not reclaim then), so waiting for it
-// cannot close a cycle.  Writeback needs the transaction and inode locks, which the reclaimer
+// Locking: each address space is scanned under its lock (mm.h), taken for writing.  The
+// reclaimer holds no other lock meanwhile (it runs only where its thread holds none: fault.c,
+// proc.c -- a fault lets go of its own address space's lock first), and a thread that holds
+// an address space's lock never waits for another's (it does not reclaim then), so waiting for
+// it cannot close a cycle.  Writeback needs the transaction and inode locks, which the reclaimer
 // does not hold either.
 
 #include "types.h"
@@ -50,34 +51,34 @@ struct pass {
   uint64 taken;                // PTEs taken out so far
 };
 
-// The pages taken out of p's page table: flush p's TLBs, write back the dirty ones, drop the
+// The pages taken out of mm's page table: flush its TLBs, write back the dirty ones, drop the
 // PTEs' references.
 static void
-release_victims(struct proc *p, struct victim *v, int n)
+release_victims(struct mm *mm, struct victim *v, int n)
 {
-  tlb_shootdown(p);
+  tlb_shootdown(mm);
   for(int i = 0; i < n; i++){
     pc_writeback(v[i].ip, v[i].pa);   // if dirty; counted in vmstat's writeback_pages
     page_put(v[i].pa);
   }
 }
 
-// One sweep of the clock over p's file mappings.
+// One sweep of the clock over mm's file mappings.
 static void
-sweep_proc(struct proc *p, void *arg)
+sweep_mm(struct mm *mm, void *arg)
 {
   struct pass *ps = arg;
   struct victim v[BATCH];
   int n = 0, cleared = 0;
-  if(holdingsleep(&p->vmlock))
+  if(holding_write(&mm->lock))
     return;
-  acquiresleep(&p->vmlock);
-  for(int i = 0; i < p->vmas.n; i++){
-    struct vma *r = vma_at(&p->vmas, i);
+  down_write(&mm->lock);
+  for(int i = 0; i < mm->vmas.n; i++){
+    struct vma *r = vma_at(&mm->vmas, i);
     if(r->file == 0 || r->file->type != FD_INODE || (r->flags & MAP_LOCKED) || vma_huge(r))
       continue;
     for(uint64 a = r->start; a < r->end; a += PGSIZE){
-      pte_t *pte = walk_next(p->pagetable, &a, r->end);
+      pte_t *pte = walk_next(mm->pagetable, &a, r->end);
       if(pte == 0)
         break;
       pte_t old = *pte;
@@ -98,16 +99,16 @@ sweep_proc(struct proc *p, void *arg)
       n++;
       ps->taken++;
       if(n == BATCH){
-        release_victims(p, v, n);
+        release_victims(mm, v, n);
         n = 0;
       }
     }
   }
   if(n)
-    release_victims(p, v, n);
+    release_victims(mm, v, n);
   else if(cleared)
-    tlb_shootdown(p);             // so the next access sets A again: the clock sees use
-  releasesleep(&p->vmlock);
+    tlb_shootdown(mm);             // so the next access sets A again: the clock sees use
+  up_write(&mm->lock);
 }
 
 // One sweep of the clock over every process's file mappings.
@@ -115,7 +116,7 @@ void
 vm_reclaim(void)
 {
   struct pass ps = { 0 };
-  proc_foreach(sweep_proc, &ps);
+  mm_foreach(sweep_mm, &ps);
   pc_note_sweep(ps.taken);
 }
 

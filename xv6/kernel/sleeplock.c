@@ -48,3 +48,78 @@ holdingsleep(struct sleeplock *lk)
   return __atomic_load_n(&lk->locked, __ATOMIC_ACQUIRE) &&
          __atomic_load_n(&lk->pid, __ATOMIC_RELAXED) == myproc()->pid;
 }
+
+// ---- reader/writer sleeping locks ------------------------------------------------------------
+
+void
+initrwsem(struct rwsem *rw, char *name)
+{
+  initlock(&rw->lk, "rwsem");
+  rw->readers = 0;
+  rw->writers_waiting = 0;
+  rw->writer = 0;
+  rw->name = name;
+}
+
+void
+down_read(struct rwsem *rw)
+{
+  acquire(&rw->lk);
+  while(rw->writer || rw->writers_waiting)
+    sleep(rw, &rw->lk);
+  rw->readers++;
+  release(&rw->lk);
+}
+
+// Take rw for reading without sleeping (for a page fault under a spinlock).  1 if taken.
+int
+down_read_trylock(struct rwsem *rw)
+{
+  acquire(&rw->lk);
+  int ok = rw->writer == 0;
+  if(ok)
+    rw->readers++;
+  release(&rw->lk);
+  return ok;
+}
+
+void
+up_read(struct rwsem *rw)
+{
+  acquire(&rw->lk);
+  if(rw->readers <= 0)
+    panic("up_read: not held");
+  if(--rw->readers == 0)
+    wakeup(rw);
+  release(&rw->lk);
+}
+
+void
+down_write(struct rwsem *rw)
+{
+  acquire(&rw->lk);
+  rw->writers_waiting++;
+  while(rw->writer || rw->readers)
+    sleep(rw, &rw->lk);
+  rw->writers_waiting--;
+  rw->writer = myproc();
+  release(&rw->lk);
+}
+
+void
+up_write(struct rwsem *rw)
+{
+  acquire(&rw->lk);
+  if(rw->writer != myproc())
+    panic("up_write: not the holder");
+  rw->writer = 0;
+  wakeup(rw);
+  release(&rw->lk);
+}
+
+// Does the calling thread hold rw for writing?  Only the holder sets writer to itself.
+int
+holding_write(struct rwsem *rw)
+{
+  return __atomic_load_n(&rw->writer, __ATOMIC_ACQUIRE) == myproc();
+}

@@ -1,4 +1,6 @@
-// Long-term lock for processes: a waiter sleeps instead of spinning.
+// Long-term locks for processes: a waiter sleeps instead of spinning.
+//   struct sleeplock  one holder at a time
+//   struct rwsem      one writer, or any number of readers (an address space's lock, mm.h)
 #ifndef XV6_SLEEPLOCK_H
 #define XV6_SLEEPLOCK_H
 
@@ -7,6 +9,17 @@ struct sleeplock {
   struct spinlock lk; // guards this structure
   char *name;
   int pid;            // holder
+};
+
+// Readers share it, a writer has it alone.  Writers come first: once one waits, new readers
+// that would sleep wait behind it (so a stream of page faults cannot starve an munmap), but
+// down_read_trylock() only fails while a writer actually holds it.
+struct rwsem {
+  struct spinlock lk; // guards the fields below
+  int readers;        // readers holding it
+  int writers_waiting;
+  void *writer;       // the struct proc holding it for writing, or 0
+  char *name;
 };
 
 #endif

@@ -18,7 +18,7 @@
 int
 fetchaddr(uint64 addr, uint64 *ip)
 {
-  return copyin(myproc()->pagetable, (char *)ip, addr, sizeof(*ip));
+  return copyin(myproc()->mm->pagetable, (char *)ip, addr, sizeof(*ip));
 }
 
 // Copy the NUL-terminated string at user address addr into buf (at most max bytes with the
@@ -26,7 +26,7 @@ fetchaddr(uint64 addr, uint64 *ip)
 int
 fetchstr(uint64 addr, char *buf, int max)
 {
-  int err = copyinstr(myproc()->pagetable, buf, addr, max);
+  int err = copyinstr(myproc()->mm->pagetable, buf, addr, max);
   if(err < 0)
     return err;
   return strlen(buf);
@@ -102,6 +102,11 @@ extern uint64 sys_madvise(void);
 extern uint64 sys_mincore(void);
 extern uint64 sys_mlock(void);
 extern uint64 sys_munlock(void);
+// proc.c threads (sysproc.c)
+extern uint64 sys_clone(void);
+extern uint64 sys_join(void);
+extern uint64 sys_texit(void);
+extern uint64 sys_gettid(void);
 
 // Indexed by the numbers in syscall.h.
 static uint64 (*const syscalls[])(void) = {
@@ -141,16 +146,22 @@ static uint64 (*const syscalls[])(void) = {
   [SYS_mlock]    = sys_mlock,
   [SYS_munlock]  = sys_munlock,
   [SYS_ftruncate] = sys_ftruncate,
+  [SYS_clone]    = sys_clone,
+  [SYS_join]     = sys_join,
+  [SYS_texit]    = sys_texit,
+  [SYS_gettid]   = sys_gettid,
 };
 
 void
 syscall(void)
 {
-  struct trapframe *tf = myproc()->trapframe;
+  struct proc *p = myproc();
+  struct trapframe *tf = p->trapframe;
   uint64 num = tf->a7;
 
   if(num < NELEM(syscalls) && syscalls[num] != 0)
     tf->a0 = syscalls[num]();
   else
     tf->a0 = -ENOSYS;
+  fd_release_held(p);             // the files the call looked up by descriptor (fdtable.c)
 }

@@ -40,5 +40,9 @@
 #define SYS_mlock    34    // mlock(addr, len)
 #define SYS_munlock  35    // munlock(addr, len)
 #define SYS_ftruncate 36   // ftruncate(fd, length)
+#define SYS_clone    37    // clone(fn, arg, stack, ret): a thread sharing memory and files
+#define SYS_join     38    // join(tid, int *status): wait for a thread of this process
+#define SYS_texit    39    // texit(status): end the calling thread only
+#define SYS_gettid   40    // gettid(): the calling thread's id
 
 #endif

@@ -26,7 +26,7 @@ argfd(int n, int *pfd, struct file **pf)
   struct file *f;
 
   argint(n, &fd);
-  if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+  if((f = fd_file(fd)) == 0)      // held until the system call returns
     return -EBADF;
   if(pfd)
     *pfd = fd;
@@ -39,14 +39,7 @@ argfd(int n, int *pfd, struct file **pf)
 static int
 fdalloc(struct file *f)
 {
-  struct proc *p = myproc();
-  for(int fd = 0; fd < NOFILE; fd++){
-    if(p->ofile[fd] == 0){
-      p->ofile[fd] = f;
-      return fd;
-    }
-  }
-  return -EMFILE;
+  return fd_install(f);
 }
 
 uint64
@@ -104,11 +97,11 @@ uint64
 sys_close(void)
 {
   struct file *f;
-  int fd, r;
+  int fd;
 
-  if((r = argfd(0, &fd, &f)) < 0)
-    return r;
-  myproc()->ofile[fd] = 0;
+  argint(0, &fd);
+  if((f = fd_take(fd)) == 0)
+    return -EBADF;
   fileclose(f);
   return 0;
 }
@@ -543,14 +536,14 @@ sys_pipe(void)
     goto fail;
   }
   if((fd1 = fdalloc(wf)) < 0){
-    p->ofile[fd0] = 0;
+    fd_take(fd0);
     r = fd1;
     goto fail;
   }
-  if(copyout(p->pagetable, fdarray, (char *)&fd0, sizeof(fd0)) < 0 ||
-     copyout(p->pagetable, fdarray + sizeof(fd0), (char *)&fd1, sizeof(fd1)) < 0){
-    p->ofile[fd0] = 0;
-    p->ofile[fd1] = 0;
+  if(copyout(p->mm->pagetable, fdarray, (char *)&fd0, sizeof(fd0)) < 0 ||
+     copyout(p->mm->pagetable, fdarray + sizeof(fd0), (char *)&fd1, sizeof(fd1)) < 0){
+    fd_take(fd0);
+    fd_take(fd1);
     r = -EFAULT;
     goto fail;
   }
@@ -571,7 +564,7 @@ sys_ftruncate(void)
   struct file *f;
   argint(0, &fd);
   argaddr(1, &length);
-  if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+  if((f = fd_file(fd)) == 0)
     return -EBADF;
   if((int64)length < 0)
     return -EINVAL;

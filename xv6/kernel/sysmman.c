@@ -24,9 +24,9 @@
 #define locked(call)                       \
   ({                                       \
     struct proc *p = myproc();             \
-    acquiresleep(&p->vmlock);              \
+    down_write(&p->mm->lock);              \
     uint64 _r = (call);                    \
-    releasesleep(&p->vmlock);              \
+    up_write(&p->mm->lock);              \
     _r;                                    \
   })
 
@@ -80,9 +80,8 @@ check_mmap_args(uint64 addr, uint64 len, int prot, int flags, uint64 off)
 static int
 file_object(int fd, int prot, int flags, uint64 off, uint64 len, struct file **obj)
 {
-  struct proc *p = myproc();
   struct file *f;
-  if(fd < 0 || fd >= NOFILE || (f = p->ofile[fd]) == 0)
+  if((f = fd_file(fd)) == 0)
     return -EBADF;
   if(f->type != FD_INODE || f->ip->type != T_FILE)
     return -ENODEV;         // pipes, devices and directories cannot be mapped
@@ -211,7 +210,7 @@ sys_fsync(void)
   int fd;
   struct file *f;
   argint(0, &fd);
-  if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+  if((f = fd_file(fd)) == 0)
     return -EBADF;
   if(f->type != FD_INODE)
     return -EINVAL;
@@ -248,15 +247,16 @@ sys_getrusage(void)
   argint(0, &who);
   argaddr(1, &addr);
   struct proc *p = myproc();
-  struct rusage *ru;
+  struct rusage copy;
   if(who == RUSAGE_SELF)
-    ru = &p->ru;
+    proc_rusage(&copy);           // every thread of the process
+  else if(who == RUSAGE_THREAD)
+    copy = p->ru;
   else if(who == RUSAGE_CHILDREN)
-    ru = &p->cru;
+    copy = p->leader->cru;
   else
     return -EINVAL;
-  struct rusage copy = *ru;
-  return copyout(p->pagetable, addr, (char *)&copy, sizeof(copy));
+  return copyout(p->mm->pagetable, addr, (char *)&copy, sizeof(copy));
 }
 
 // int vmstat(struct vmstat *st)
@@ -273,7 +273,7 @@ sys_vmstat(void)
   virtio_disk_stats(&st.disk_reads, &st.disk_writes);
   st.dirty_mode = DIRTY_TRACKING;
   st.tlb_shootdowns = tlb_shootdowns();
-  return copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st));
+  return copyout(myproc()->mm->pagetable, addr, (char *)&st, sizeof(st));
 }
 
 // int pagemap(void *addr, uint64 *entry)
@@ -284,7 +284,7 @@ sys_pagemap(void)
   argaddr(0, &addr);
   argaddr(1, &out);
   uint64 e = vma_pagemap(myproc(), addr);
-  return copyout(myproc()->pagetable, out, (char *)&e, sizeof(e));
+  return copyout(myproc()->mm->pagetable, out, (char *)&e, sizeof(e));
 }
 
 // The page-aligned range [*start, *end) of a (addr, len) argument pair.  0, -EINVAL for an

@@ -17,10 +17,11 @@ sys_exit(void)
   exit(status);
 }
 
+// The process id, the same in all its threads (the leader's pid).
 uint64
 sys_getpid(void)
 {
-  return myproc()->pid;
+  return myproc()->leader->pid;
 }
 
 uint64
@@ -43,8 +44,8 @@ sys_sbrk(void)
 {
   int n;
   argint(0, &n);
-  uint64 old_end = myproc()->sz;
-  int err = growproc(n);
+  uint64 old_end;
+  int err = growproc(n, &old_end);
   if(err < 0)
     return err;
   return old_end;
@@ -97,4 +98,45 @@ sys_poweroff(void)
   int code;
   argint(0, &code);
   poweroff(code);
+}
+
+// ---- threads (proc.c)
+
+// clone(fn, arg, stack, ret): a new thread of this process running fn(arg) on stack, returning
+// to ret; its tid.
+uint64
+sys_clone(void)
+{
+  uint64 fn, arg, stack, ret;
+  argaddr(0, &fn);
+  argaddr(1, &arg);
+  argaddr(2, &stack);
+  argaddr(3, &ret);
+  return clone(fn, arg, stack, ret);
+}
+
+// join(tid, int *status): wait for a thread of this process to end.
+uint64
+sys_join(void)
+{
+  int tid;
+  uint64 status_addr;
+  argint(0, &tid);
+  argaddr(1, &status_addr);
+  return join(tid, status_addr);
+}
+
+// texit(status): end the calling thread (the last one ends the process).
+uint64
+sys_texit(void)
+{
+  int status;
+  argint(0, &status);
+  thread_exit(status);
+}
+
+uint64
+sys_gettid(void)
+{
+  return myproc()->pid;
 }

@@ -1,6 +1,7 @@
-// Remote TLB shootdowns.  A hart caches translations of the process it runs; when another
-// hart changes that process's page table in a way that takes memory away (truncation unmaps
-// pages beyond end of file), the cached translations must go before the pages are reused.
+// Remote TLB shootdowns.  A hart caches translations of the address space it runs; when
+// another hart changes that page table in a way that takes memory or permissions away (munmap
+// or mprotect by another thread of the process, truncation or reclaim by another process), the
+// cached translations must go before the pages are reused or the call returns.
 //
 // The sender marks each target hart's request, raises its machine software interrupt through
 // the CLINT (mvec.S turns it into a supervisor software interrupt), and waits until every
@@ -43,19 +44,22 @@ tlb_poll(void)
   }
 }
 
-// The page table of p lost mappings: flush this hart's TLB, and that of every other hart
-// that is running p now, and wait until they have.  A hart that is not running p flushes
-// before it next enters user mode (userret), after the change, which the fence below orders
-// before our look at cpus[].  Call without spinlocks held.
+// The page table of mm lost mappings or permissions: flush this hart's TLB, and that of every
+// other hart that is running a thread of mm now, and wait until they have.  A hart that is not
+// running mm flushes before it next enters user mode (userret), after the change, which the
+// fence below orders before our look at cpus[].  Call without spinlocks held.
 void
-tlb_shootdown(struct proc *p)
+tlb_shootdown(struct mm *mm)
 {
   __sync_synchronize();       // the PTE changes before the reads of cpus[].proc
   sfence_vma();
   int me = cpuid();           // stale if we move harts, which only makes us flush one more
   int sent = 0;
   for(int h = 0; h < NCPU; h++){
-    if(h == me || __atomic_load_n(&cpus[h].proc, __ATOMIC_ACQUIRE) != p)
+    // The proc a hart runs may be exiting meanwhile (its mm then reads as another or 0):
+    // that hart flushes at its next userret anyway, so a miss there costs nothing.
+    struct proc *running = __atomic_load_n(&cpus[h].proc, __ATOMIC_ACQUIRE);
+    if(h == me || running == 0 || __atomic_load_n(&running->mm, __ATOMIC_RELAXED) != mm)
       continue;
     __atomic_store_n(&pending[h], 1, __ATOMIC_RELEASE);
     *(volatile uint32 *)CLINT_MSIP(h) = 1;

@@ -1,11 +1,13 @@
 # The trampoline: one page of code mapped at TRAMPOLINE in the kernel page table and in every
 # user page table, so it keeps running while it switches between them.
 #
-#   uservec   stvec points here while a process runs in user mode.  It saves the user
-#             registers in the process's trap frame (mapped at TRAPFRAME), switches to the
-#             kernel page table and stack, and jumps to usertrap().
-#   userret   usertrapret() calls it (through TRAMPOLINE) with the user satp in a0: switch to
-#             the user page table, reload the user registers and sret.
+#   uservec   stvec points here while a thread runs in user mode.  It saves the user
+#             registers in the thread's trap frame, whose user address sscratch holds (each
+#             thread of an address space has its own, at p->tf_va), switches to the kernel page
+#             table and stack, and jumps to usertrap().
+#   userret   usertrapret() calls it (through TRAMPOLINE) with the user satp in a0 and the
+#             trap frame's user address in a1: switch to the user page table, leave a1 in
+#             sscratch for the next trap, reload the user registers and sret.
 #
 # Register offsets in the trap frame come from proc.h: register xN lives at 8*N.
 
@@ -20,10 +22,9 @@ trampoline:
 .balign 4
 .global uservec
 uservec:
-        # Everything here is still the user's: registers, stack, page table.  Free a0 (into
-        # sscratch) to address the trap frame, which is at the same place in every process.
-        csrw    sscratch, a0
-        li      a0, TRAPFRAME
+        # Everything here is still the user's: registers, stack, page table.  Swap a0 with
+        # sscratch: a0 addresses the trap frame, sscratch keeps the user's a0.
+        csrrw   a0, sscratch, a0
 
         .irp    r, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
         sd      x\r, (8 * \r)(a0)
@@ -45,12 +46,13 @@ uservec:
 .balign 4
 .global userret
 userret:
-        # a0: satp for the process's page table.
+        # a0: satp for the process's page table; a1: the trap frame's user address.
         sfence.vma zero, zero
         csrw    satp, a0
         sfence.vma zero, zero
 
-        li      a0, TRAPFRAME
+        csrw    sscratch, a1
+        mv      a0, a1
         .irp    r, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
         ld      x\r, (8 * \r)(a0)
         .endr

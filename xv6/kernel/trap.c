@@ -212,9 +212,10 @@ usertrapret(void)
   csrw_sstatus(status);
   csrw_sepc(p->trapframe->epc);
 
-  uint64 satp = MAKE_SATP(p->pagetable);
-  void (*to_user)(uint64) = (void (*)(uint64))(TRAMPOLINE + (userret - trampoline));
-  to_user(satp);
+  uint64 satp = MAKE_SATP(p->mm->pagetable);
+  void (*to_user)(uint64, uint64) =
+    (void (*)(uint64, uint64))(TRAMPOLINE + (userret - trampoline));
+  to_user(satp, p->tf_va);
 }
 
 // From kernelvec, on whatever kernel stack was in use.

@@ -15,6 +15,10 @@
 #include "errno.h"
 #include "mman.h"
 #include "vmpte.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "vma.h"
+#include "mm.h"
 #include "defs.h"
 
 extern char etext[];        // kernel.ld: end of kernel text (page aligned)
@@ -71,6 +75,26 @@ kvminithart(void)
   sfence_vma();   // drop any stale translations
 }
 
+// The page-table page that the empty non-leaf entry *entry should point to: a new zeroed one,
+// installed by compare-and-swap -- threads of one address space fault concurrently (under the
+// read side of its lock, mm.h), and two may need the same missing page-table page: the loser
+// frees its copy and uses the winner's.  0 if out of memory.
+static pagetable_t __attribute__((noinline))
+table_below(pte_t *entry)
+{
+  pagetable_t next = zalloc();
+  if(next == 0)
+    return 0;
+  pte_t empty = 0;
+  if(__atomic_compare_exchange_n(entry, &empty, PA2PTE(next) | PTE_V, 0, __ATOMIC_ACQ_REL,
+                                 __ATOMIC_ACQUIRE))
+    return next;
+  kfree(next);
+  if(!(empty & PTE_V) || (empty & (PTE_R | PTE_W | PTE_X)))
+    panic("table_below: entry became a leaf");
+  return (pagetable_t)PTE2PA(empty);
+}
+
 // The address of the level-0 PTE for va in pagetable.  With alloc set, missing page-table
 // pages are created; otherwise (or if kalloc fails) returns 0 when the path is incomplete.
 // Returns 0 too where a megapage (MAP_HUGETLB, a leaf at level 1) covers va: walk_leaf()
@@ -94,11 +118,8 @@ walk(pagetable_t pagetable, uint64 va, int alloc)
     }
     if(!alloc)
       return 0;
-    pagetable_t next = zalloc();
-    if(next == 0)
+    if((pagetable = table_below(entry)) == 0)
       return 0;
-    *entry = PA2PTE(next) | PTE_V;
-    pagetable = next;
   }
   return &pagetable[PX(0, va)];
 }
@@ -140,19 +161,19 @@ walk_huge(pagetable_t pagetable, uint64 va, int alloc)
   if(!(*l2 & PTE_V)){
     if(!alloc)
       return 0;
-    pagetable_t next = zalloc();
-    if(next == 0)
+    if(table_below(l2) == 0)
       return 0;
-    *l2 = PA2PTE(next) | PTE_V;
   }
   pte_t *l1 = &((pagetable_t)PTE2PA(*l2))[PX(1, va)];
-  if((*l1 & PTE_V) && !(*l1 & (PTE_R | PTE_W | PTE_X))){
-    pagetable_t old = (pagetable_t)PTE2PA(*l1);
+  pte_t e = *l1;
+  if((e & PTE_V) && !(e & (PTE_R | PTE_W | PTE_X))){
+    pagetable_t old = (pagetable_t)PTE2PA(e);
     for(int i = 0; i < 512; i++)
       if(old[i] != 0)
         panic("walk_huge: pages mapped under a megapage");
-    kfree(old);
-    *l1 = 0;
+    // Another thread faulting in the same megapage may be doing this too: one frees it.
+    if(__atomic_compare_exchange_n(l1, &e, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      kfree(old);
   }
   return l1;
 }
@@ -261,7 +282,7 @@ uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
 {
   if(newsz <= oldsz)
     return oldsz;
-  if(newsz > TRAPFRAME)
+  if(newsz > MMAPTOP)
     return 0;
 
   for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
@@ -290,6 +311,29 @@ uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
   uint64 limit = PGROUNDUP(oldsz);
   if(first < limit)
     uvmunmap(pagetable, first, (limit - first) / PGSIZE, 1);
+  return newsz;
+}
+
+// Shrink the heap of address space mm from oldsz to newsz bytes (sbrk with a negative
+// argument), freeing whole pages no longer covered -- only after the harts running the
+// space's other threads have forgotten them.  Caller holds mm->lock for writing.  The new size.
+uint64
+uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz)
+{
+  uint64 batch[64];
+  int n = 0;
+  for(uint64 a = PGROUNDUP(newsz); a < PGROUNDUP(oldsz); a += PGSIZE){
+    pte_t *pte = walk(mm->pagetable, a, 0);
+    if(pte == 0 || (*pte & PTE_V) == 0)
+      panic("uvmshrink: page not mapped");
+    batch[n++] = PTE2PA(__atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL));
+    if(n == NELEM(batch) || a + PGSIZE >= PGROUNDUP(oldsz)){
+      tlb_shootdown(mm);
+      for(int i = 0; i < n; i++)
+        page_put(batch[i]);
+      n = 0;
+    }
+  }
   return newsz;
 }
 

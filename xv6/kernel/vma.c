@@ -8,9 +8,9 @@
 // usual case).  What the regions mean for pages and files is mmap.c's business; this file
 // never touches a page table or a file reference.
 //
-// Locking: none.  xv6 processes are single-threaded, so a process's table is only touched by
-// the process itself (system calls, faults, exec, exit), and by fork while it builds a child
-// that is not yet runnable -- the same rule as p->pagetable and p->sz (proc.h).
+// Locking: none here.  A table belongs to an address space (mm.h), whose lock its users hold:
+// for writing to change it (system calls, exec, exit, fork building a child's), for reading
+// (page faults) while several threads share the space.
 
 #include "types.h"
 #include "param.h"

@@ -8,6 +8,7 @@
 // this process has waited for (Linux's values).
 #define RUSAGE_SELF      0
 #define RUSAGE_CHILDREN  (-1)
+#define RUSAGE_THREAD    1      // the calling thread alone (RUSAGE_SELF: all its process's)
 
 // Page faults resolved for a process, by kind.  Every fault the kernel resolves (from a user
 // access, or from a system call copying through a page not yet mapped) counts once in

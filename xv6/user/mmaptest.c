@@ -4,6 +4,8 @@
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/fcntl.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
 #include "user/user.h"
 
 #define TEST_NAME "mmaptest"
@@ -193,7 +195,7 @@ t_fork(void)
 }
 
 // exec drops every mapping: the new program finds the address free.
-#define EXEC_ADDR ((char *)0x3fffffc000L)   // the top page of the mmap area
+#define EXEC_ADDR ((char *)(MMAPTOP - PGSIZE))   // the top page of the mmap area
 
 static void
 t_exec(void)

@@ -246,6 +246,7 @@ static const struct {
   {EMLINK, "too many links"},
   {EPIPE, "broken pipe"},
   {ERANGE, "result out of range"},
+  {EDEADLK, "resource deadlock avoided"},
   {ENAMETOOLONG, "file name too long"},
   {ENOSYS, "function not implemented"},
   {ENOTEMPTY, "directory not empty"},
@@ -272,4 +273,14 @@ perror(const char *s)
     fprintf(2, "%s: %s\n", s, msg);
   else
     fprintf(2, "%s\n", msg);
+}
+
+// ---- threads
+
+// Start fn(arg) in a new thread on the given stack; when fn returns, its value is the thread's
+// exit status (texit).  The thread's id, or -1 with errno.
+int
+thread_create(int (*fn)(void *), void *arg, void *stack)
+{
+  return clone(fn, arg, stack, texit);
 }

@@ -52,8 +52,17 @@ int mincore(void *addr, uint64 length, unsigned char *vec);
 int mlock(const void *addr, uint64 length);
 int munlock(const void *addr, uint64 length);
 int ftruncate(int fd, long length);     // ours in xv6: set a file's size
+// ours: threads (kernel/proc.c).  clone starts fn(arg) in a new thread of this process, on the
+// stack whose top is `stack` (16-byte aligned), sharing the address space and the file table;
+// when fn returns, the thread continues at ret with fn's return value as argument (pass texit).
+// Returns the thread's id.  getpid() is the process's id in every thread, gettid() the thread's.
+int clone(int (*fn)(void *), void *arg, void *stack, void (*ret)(int));
+int join(int tid, int *status);         // wait for thread tid (0: any) to end; its tid
+void texit(int status) __attribute__((noreturn));  // end this thread; the last one ends the process
+int gettid(void);
 
 // ---- ulib.c
+int thread_create(int (*fn)(void *), void *arg, void *stack);  // clone(fn, arg, stack, texit)
 int stat(const char*, struct stat*);
 char* strcpy(char*, const char*);
 void* memmove(void*, const void*, int);
