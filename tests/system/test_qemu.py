@@ -31,10 +31,10 @@ def test_image_boots_and_passes_quick_suite_on_qemu(fresh_image, tmp_path):
 
 def test_mmap_suites_pass_on_qemu(fresh_image, tmp_path):
     """The memory system on the reference machine: its own A/D updates, TLBs, megapages and
-    inter-hart interrupts."""
+    inter-hart interrupts (threadtest: shootdowns between the threads of one process)."""
     out, status = run_qemu(fresh_image, tmp_path,
-                           b"mmaptest\nmmap2test\nmapfiletest\npoweroff\n")
-    for prog in ("mmaptest", "mmap2test", "mapfiletest"):
+                           b"mmaptest\nmmap2test\nmapfiletest\nthreadtest\npoweroff\n")
+    for prog in ("mmaptest", "mmap2test", "mapfiletest", "threadtest"):
         assert f"{prog}: ALL OK" in out, out[-3000:]
     assert "FAIL" not in out, out[-3000:]
     assert status == 0
