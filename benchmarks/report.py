@@ -81,8 +81,9 @@ def collect(run: dict) -> dict:
 
 
 # The page-fault scenarios in the order benchmarks/test_faults.py defines them.
-FAULT_SCENARIOS = ("anon", "huge", "populate", "file-major", "file-cached", "private-cow", "fork-cow",
-                   "shared-store", "msync", "munmap", "read", "read-cached")
+FAULT_SCENARIOS = ("anon", "anon-threaded", "huge", "populate", "file-major", "file-cached",
+                   "private-cow", "fork-cow", "shared-store", "msync", "munmap", "read",
+                   "read-cached")
 
 
 def fault_order(row: dict) -> tuple:

@@ -159,7 +159,7 @@ cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
     """Zicsr: returns -1 for illegal instruction, else CSR_CHANGED_*.  csrrw with rd = x0 does
     not read; csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write (unprivileged spec 9.1)."""
     cdef int op = ins.op, csr = ins.imm & 0xfff, r = CSR_CHANGED_NONE
-    cdef uint64_t old = 0, src
+    cdef uint64_t old = 0, src, base
     cdef int imm_form = op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI
     src = <uint64_t>ins.rs1 if imm_form else h.x[ins.rs1]
     if op == OP_CSRRW or op == OP_CSRRWI:
@@ -170,10 +170,16 @@ cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
         if csr_read(h, csr, &old) != CSR_OK:
             return -1
         if ins.rs1 != 0:
+            base = old
+            if csr == CSR_MIP:
+                # Privileged spec 3.1.9 (mip): only the software-writable SEIP bit takes part in
+                # the read-modify-write of csrrs/csrrc; the PLIC's line, which a plain read ORs
+                # in, must not be latched into it (it would then stay pending for good).
+                base = (old & ~MIP_SEIP) | (h.mip & MIP_SEIP)
             if op == OP_CSRRS or op == OP_CSRRSI:
-                r = csr_write(h, csr, old | src)
+                r = csr_write(h, csr, base | src)
             else:
-                r = csr_write(h, csr, old & ~src)
+                r = csr_write(h, csr, base & ~src)
     if r == CSR_ILLEGAL:
         return -1
     h.x[ins.rd] = old

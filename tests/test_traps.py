@@ -486,6 +486,21 @@ def test_seip_from_the_line_and_from_mip():
     assert r.in_m_trap(INT | SEI)
 
 
+def test_csrrs_on_mip_does_not_latch_the_seip_line():
+    """Privileged spec 3.1.9: csrrs/csrrc on mip read-modify-write only the software-writable
+    SEIP bit.  M-mode setting SSIP (as a software-interrupt forwarder does) while the PLIC's line
+    is high must not leave SEIP pending once the line drops; csrrs still reads the OR."""
+    r = Rig()
+    r.m.core.set_irq(0, SEI, True)
+    r.start(E("csrrsi", rd=5, rs1=1 << SSI, imm=CSR["mip"]),
+            E("csrrci", rd=6, rs1=1 << SSI, imm=CSR["mip"]), SPIN)
+    r.run(2)
+    assert r.h.x[5] & (1 << SEI) and r.h.x[6] & (1 << SEI)   # reads include the line
+    r.m.core.set_irq(0, SEI, False)
+    assert r.h.csr("mip") & (1 << SEI) == 0
+    assert r.h.csr("mip") & (1 << SSI) == 0                   # set, then cleared
+
+
 def test_software_ssip_in_s_mode():
     """S-mode sets its own SSIP through sip: the interrupt is taken at the next instruction."""
     r = Rig()

@@ -49,8 +49,8 @@ def build(out_dir: Path) -> Path:
     exe = out_dir / "faults"
     if exe.exists() and exe.stat().st_mtime >= SOURCE.stat().st_mtime:
         return exe
-    r = subprocess.run([*cc, "-O2", "-Wall", "-o", str(exe), str(SOURCE)], capture_output=True,
-                       text=True, timeout=TIMEOUT)
+    r = subprocess.run([*cc, "-O2", "-Wall", "-pthread", "-o", str(exe), str(SOURCE)],
+                       capture_output=True, text=True, timeout=TIMEOUT)
     if r.returncode != 0:
         raise Unavailable(f"{' '.join(cc)} failed on {SOURCE.name}: {r.stderr.strip()[-2000:]}")
     return exe

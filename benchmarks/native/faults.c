@@ -8,19 +8,24 @@
 // (fault - base) / pages.  Prints one line per kind, the median over the repetitions and the
 // fault counts (getrusage) of the fault region of the last one:
 //     kind=anon pages=256 ns=123.4 minflt=256 majflt=0
-// The kinds are faultbench's scenarios; msync and munmap once per DIRTY count (pages stored to
+// The kinds are faultbench's scenarios (anon-threaded: anon with a second pthread parked in a
+// pipe read() through the regions, so the address space has two users); msync and munmap once per DIRTY count (pages stored to
 // out of MAPPED), named msync-K and munmap-K.  Pages "not cached" are dropped from the page
 // cache with posix_fadvise(POSIX_FADV_DONTNEED) after an fsync (ignored by tmpfs: the counts
 // show it).  Exit status 1 and a message on stderr when something fails.
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,6 +157,74 @@ k_anon(struct sample *s)
   start(); store_all(p, npages); stop(s, 1);
   start(); store_all(p, npages); stop(s, 0);
   munmap(p, npages * PG);
+}
+
+// anon-threaded's second thread: reports its tid, then blocks reading its pipe until released.
+static int park_fds[2], ready_fds[2];
+
+static void *
+parked(void *arg)
+{
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  char c;
+  if(write(ready_fds[1], &tid, sizeof tid) != sizeof tid)
+    return (void *)1;
+  if(read(park_fds[0], &c, 1) != 1)
+    return (void *)2;
+  return 0;
+}
+
+// Wait until thread tid sleeps (its state in /proc is S), so that the regions run alone.
+static void
+wait_asleep(pid_t tid)
+{
+  char name[64], line[512];
+  snprintf(name, sizeof name, "/proc/self/task/%d/stat", (int)tid);
+  for(int tries = 0; tries < 100000; tries++){
+    FILE *f = fopen(name, "r");
+    if(!f)
+      return;                   // no /proc: the handshake alone
+    size_t len = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[len] = 0;
+    char *paren = strrchr(line, ')');
+    if(paren && paren[1] == ' ' && paren[2] == 'S')
+      return;
+    sched_yield();
+  }
+  fprintf(stderr, "faults: anon-threaded: the parked thread never slept\n");
+  exit(1);
+}
+
+static void
+k_anon_threaded(struct sample *s)
+{
+  pthread_t t;
+  pid_t tid;
+  void *ret;
+  if(pipe(park_fds) < 0 || pipe(ready_fds) < 0)
+    die("pipe");
+  int e = pthread_create(&t, 0, parked, 0);
+  if(e){
+    errno = e;
+    die("pthread_create");
+  }
+  if(read(ready_fds[0], &tid, sizeof tid) != sizeof tid)
+    die("read");
+  wait_asleep(tid);
+  k_anon(s);
+  if(write(park_fds[1], "g", 1) != 1)
+    die("write");
+  e = pthread_join(t, &ret);
+  if(e || ret){
+    fprintf(stderr, "faults: anon-threaded: pthread_join %d, thread returned %ld\n", e,
+            (long)ret);
+    exit(1);
+  }
+  close(park_fds[0]);
+  close(park_fds[1]);
+  close(ready_fds[0]);
+  close(ready_fds[1]);
 }
 
 static void
@@ -320,6 +393,7 @@ static struct {
   void (*run)(struct sample *);
 } kinds[] = {
   {"anon", k_anon},
+  {"anon-threaded", k_anon_threaded},
   {"populate", k_populate},
   {"file-major", k_file_major},
   {"file-cached", k_file_cached},

@@ -131,11 +131,13 @@ copy_of(uint64 pa)
 
 // The first store to a page marked PTE_COW, or to a private mapping of a page-cache page:
 // give the process a page of its own (with huge, a 2 MiB frame of its own).  If the page is an
-// anonymous page nobody else maps any more, that is the page itself.
+// anonymous page nobody else maps any more, that is the page itself.  old is the read-only
+// PTE the caller found: the PTE is only replaced if it still holds exactly that -- another
+// thread may have given the page a copy meanwhile and stored to it, and reading *pte again
+// here would take that writable copy for a page to copy, losing those stores.
 static int
-cow_fault(struct proc *p, pte_t *pte, int huge)
+cow_fault(struct proc *p, pte_t *pte, pte_t old, int huge)
 {
-  pte_t old = *pte;
   uint64 pa = PTE2PA(old);
   uint64 bits = (PTE_FLAGS(old) & ~PTE_COW) | PTE_W | PTE_A | PTE_D;
   // Without PTE_COW it is a page-cache page mapped read-only into a private mapping: shared.
@@ -216,7 +218,7 @@ present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
   if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
     return 0;                     // spurious: the PTE already allows it
   if(!vma_shared(r))
-    return cow_fault(p, pte, 0);
+    return cow_fault(p, pte, old, 0);
   if(r->file->type == FD_INODE){  // write-protect dirty tracking: the first store
     pc_set_dirty(PTE2PA(old));
     count_fault(p, &p->ru.ru_dirtyflt);
@@ -258,7 +260,7 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
     if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
       return 0;                   // spurious
     if(!vma_shared(r))
-      return cow_fault(p, pte, 1);
+      return cow_fault(p, pte, old, 1);
     if(pte_swap(pte, old, old | PTE_W | PTE_D | PTE_A))
       sfence_vma();
     return 0;
@@ -290,6 +292,7 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
 // their buffers in before it) -- a fault in a file mapping fails with -EFAULT, and so does
 // one that would have to wait for the lock.
 #define FAULT_NEEDS_WRITER 1      // fault_once: only the lock's write side may resolve this
+#define REGION_GREW        2      // outside_regions: a MAP_GROWSDOWN region now covers va
 
 static inline int fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
   __attribute__((always_inline));
@@ -340,6 +343,27 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
   }
 }
 
+// A fault at va outside every region (fault_once).  The program's stack and heap [ustart,
+// sz): only copy-on-write stores fault there -- and a store racing with another thread's to
+// the same copy-on-write page, which finds the PTE already writable (the other thread copied
+// it): retried.  Elsewhere, the page just below a MAP_GROWSDOWN region grows it (with the
+// lock's write side).  REGION_GREW if a region grew to cover va, else what fault_once
+// returns (0, -errno, or FAULT_NEEDS_WRITER).
+static int __attribute__((noinline))
+outside_regions(struct proc *p, uint64 va, pte_t *pte, uint64 cause, int reader)
+{
+  pte_t old = pte ? *pte : 0;
+  uint64 need = PTE_V | PTE_U | PTE_COW;
+  if(cause == EXC_STORE_PAGE_FAULT && (old & need) == need && !(old & PTE_W))
+    return cow_fault(p, pte, old, 0);
+  need = PTE_V | PTE_U | PTE_W;
+  if(cause == EXC_STORE_PAGE_FAULT && (old & need) == need)
+    return 0;
+  if(reader)
+    return FAULT_NEEDS_WRITER;      // growing a region changes the table
+  return vma_grow(p, va) ? REGION_GREW : -EFAULT;
+}
+
 static inline int
 fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
 {
@@ -353,15 +377,10 @@ fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
   if(r && r->file && r->file->type == FD_INODE && (!intr_enabled() || p->nofault))
     return -EFAULT;
   if(r == 0){
-    // The program's stack and heap [ustart, sz): only copy-on-write stores fault there.
-    uint64 need = PTE_V | PTE_U | PTE_COW;
-    if(cause == EXC_STORE_PAGE_FAULT && pte && (*pte & need) == need)
-      return cow_fault(p, pte, 0);
-    if(reader)
-      return FAULT_NEEDS_WRITER;  // growing a region changes the table
-    if(!vma_grow(p, va))          // the page just below a MAP_GROWSDOWN region?
-      return -EFAULT;
-    r = vma_find(&p->mm->vmas, va);
+    int err = outside_regions(p, va, pte, cause, reader);
+    if(err != REGION_GREW)
+      return err;
+    r = vma_find(&p->mm->vmas, va);   // grown
   }
   if(!access_ok(r->prot, cause))
     return -EFAULT;

@@ -21,6 +21,10 @@
 
 struct cpu cpus[NCPU];
 
+// hart_idle[h]: hart h is in its scheduler with nothing to run; other harts wake it when they
+// make a process RUNNABLE (kick_idle_harts).  Written by hart h, read by the others.
+static int hart_idle[NCPU];
+
 static struct proc proc[NPROC];
 static struct proc *initproc;
 
@@ -33,6 +37,7 @@ static struct spinlock wait_lock;
 extern char trampoline[];   // trampoline.S
 
 static void forkret(void);
+static void kick_idle_harts(void);
 
 // ---- harts ---------------------------------------------------------------------------------------
 
@@ -340,6 +345,7 @@ fork(void)
   acquire(&child->lock);
   child->state = RUNNABLE;
   release(&child->lock);
+  kick_idle_harts();
   return pid;
 }
 
@@ -379,6 +385,7 @@ clone(uint64 fn, uint64 arg, uint64 stack, uint64 ret)
   acquire(&t->lock);
   t->state = RUNNABLE;
   release(&t->lock);
+  kick_idle_harts();
   return tid;
 }
 
@@ -408,6 +415,7 @@ kill_threads(struct proc *g, struct proc *me)
       q->state = RUNNABLE;
     release(&q->lock);
   }
+  kick_idle_harts();
 }
 
 // End the calling thread with status: texit(), and the end of every thread in exit().  It
@@ -729,6 +737,7 @@ run_round(struct cpu *c)
     if(p->state == RUNNABLE){
       // The process releases p->lock (forkret, or after its sched()) and re-takes it
       // before switching back here.
+      __atomic_store_n(&hart_idle[cpuid()], 0, __ATOMIC_RELAXED);
       p->state = RUNNING;
       c->proc = p;
       swtch(&c->scheduler, &p->context);
@@ -751,11 +760,29 @@ scheduler(void)
     // look for work with interrupts off.  If there is none, wait for an interrupt: wfi
     // returns as soon as one is pending, even with interrupts off, so none can slip in
     // between the search and the wfi.
+    // hart_idle, set before the search, tells a hart that makes a process RUNNABLE meanwhile to
+    // wake us (kick_idle_harts): either our search sees its process or it sees our flag.
     intr_on();
     intr_off();
+    __atomic_store_n(&hart_idle[cpuid()], 1, __ATOMIC_RELAXED);
+    __sync_synchronize();
     if(run_round(c) == 0)
       wfi();
+    __atomic_store_n(&hart_idle[cpuid()], 0, __ATOMIC_RELAXED);
   }
+}
+
+// A process became RUNNABLE: wake the harts idling in the scheduler's wfi, so that one of
+// them runs it now instead of at its next timer tick (a thread woken by another, a new
+// thread or child).  It is the interrupt TLB shootdowns use (CLINT msip, mvec.S, SSIP), which
+// does nothing else here.
+static void
+kick_idle_harts(void)
+{
+  __sync_synchronize();           // the RUNNABLE before the reads of idle (see scheduler)
+  for(int h = 0; h < NCPU; h++)
+    if(__atomic_load_n(&hart_idle[h], __ATOMIC_RELAXED))
+      *(volatile uint32 *)CLINT_MSIP(h) = 1;
 }
 
 // Switch from the current process's kernel thread to this hart's scheduler.  The caller holds
@@ -816,16 +843,21 @@ void
 wakeup(void *chan)
 {
   struct proc *me = myproc();
+  int woke = 0;
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     // A sleeper on chan released the caller's lock after it left UNUSED, so a slot that reads
     // UNUSED now holds no such sleeper: skip it without its lock.
     if(p == me || __atomic_load_n(&p->state, __ATOMIC_RELAXED) == UNUSED)
       continue;
     acquire(&p->lock);
-    if(p->state == SLEEPING && p->chan == chan)
+    if(p->state == SLEEPING && p->chan == chan){
       p->state = RUNNABLE;
+      woke = 1;
+    }
     release(&p->lock);
   }
+  if(woke)
+    kick_idle_harts();
 }
 
 // ---- copying for code that serves both user and kernel buffers -------------------------------------

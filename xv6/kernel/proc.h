@@ -46,7 +46,8 @@ struct context {
   uint64 s[12];   // s0..s11
 };
 
-// Per-hart state.  Only the owning hart touches its entry, with interrupts off.
+// Per-hart state.  Only the owning hart touches its entry, with interrupts off.  (Its size,
+// a power of two, makes mycpu() a shift; proc.c keeps which harts are idle apart.)
 struct cpu {
   struct proc *proc;          // process running on this hart, or 0 in the scheduler
   struct context scheduler;   // swtch() here to return to this hart's scheduler loop

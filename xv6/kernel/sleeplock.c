@@ -57,6 +57,7 @@ initrwsem(struct rwsem *rw, char *name)
   initlock(&rw->lk, "rwsem");
   rw->readers = 0;
   rw->writers_waiting = 0;
+  rw->readers_waiting = 0;
   rw->writer = 0;
   rw->name = name;
 }
@@ -65,8 +66,11 @@ void
 down_read(struct rwsem *rw)
 {
   acquire(&rw->lk);
-  while(rw->writer || rw->writers_waiting)
+  while(rw->writer || rw->writers_waiting){
+    rw->readers_waiting++;
     sleep(rw, &rw->lk);
+    rw->readers_waiting--;
+  }
   rw->readers++;
   release(&rw->lk);
 }
@@ -89,8 +93,8 @@ up_read(struct rwsem *rw)
   acquire(&rw->lk);
   if(rw->readers <= 0)
     panic("up_read: not held");
-  if(--rw->readers == 0)
-    wakeup(rw);
+  if(--rw->readers == 0 && rw->writers_waiting)
+    wakeup(rw);                   // (wakeup scans every process: only when someone waits)
   release(&rw->lk);
 }
 
@@ -113,7 +117,8 @@ up_write(struct rwsem *rw)
   if(rw->writer != myproc())
     panic("up_write: not the holder");
   rw->writer = 0;
-  wakeup(rw);
+  if(rw->writers_waiting || rw->readers_waiting)
+    wakeup(rw);
   release(&rw->lk);
 }
 

@@ -18,6 +18,7 @@ struct rwsem {
   struct spinlock lk; // guards the fields below
   int readers;        // readers holding it
   int writers_waiting;
+  int readers_waiting;
   void *writer;       // the struct proc holding it for writing, or 0
   char *name;
 };

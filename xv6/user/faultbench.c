@@ -17,6 +17,9 @@
 // Scenarios (N pages; file scenarios use the data files fb0..fb3 of FILEPAGES pages each,
 // which the benchmark writes into the image, so nothing of them is cached after boot):
 //   anon         first store to private anonymous pages: zero-fill faults
+//   anon-threaded the same with a second thread of the process alive and parked (blocked in
+//                read() on a pipe) through the regions, so that every fault takes the
+//                address space's lock for reading; the regions run the main thread alone
 //   huge         the same in MAP_HUGETLB memory (N a multiple of 512): one fault per 2 MiB
 //   populate     mmap with MAP_POPULATE (fault) against the same mmap without it (base)
 //   file-major   first load from a MAP_SHARED file page not cached: read from disk
@@ -65,6 +68,11 @@ static struct snap before[MAXREGIONS], after[MAXREGIONS];
 static const char *names[MAXREGIONS];
 static int nregions;
 static int have_ru = 1, have_vs = 1;
+
+// anon-threaded's second thread: its stack (clone gets the top) and its two pipes.
+#define PARKSTACK 8192
+static char park_stack[PARKSTACK] __attribute__((aligned(16)));
+static int ready_fds[2], park_fds[2];
 
 static void
 fail(const char *what)
@@ -212,6 +220,52 @@ s_anon(int n, int m)
 {
   pages_of(anon(n, 0), n);
   fault_and_base(store_all, n);
+}
+
+// The parked thread: says it is running, then blocks in read() until the main thread writes
+// its byte.  It takes no fault while parked (its stack page was faulted in before the write).
+static int
+parked(void *arg)
+{
+  char c = 'r';
+  if(write(ready_fds[1], &c, 1) != 1)
+    return 1;
+  if(read(park_fds[0], &c, 1) != 1)
+    return 2;
+  return c == 'g' ? 0 : 3;
+}
+
+// anon with a second thread alive: the address space is shared (mm_shared), so each fault
+// takes its lock's read side (kernel/fault.c, fault_shared).  The thread is parked before the
+// regions open: the main thread waits for its byte on ready_fds, and on one hart the thread
+// then runs on into read() and sleeps before the main thread is scheduled again.  A sleeping
+// thread retires no instructions and takes no faults, so the regions count the main thread's
+// alone.  After them it is released and joined.
+static void
+s_anon_threaded(int n, int m)
+{
+  char c;
+  if(pipe(ready_fds) < 0 || pipe(park_fds) < 0)
+    fail("pipe");
+  int tid = thread_create(parked, 0, park_stack + PARKSTACK);
+  if(tid < 0)
+    fail("thread_create");
+  if(read(ready_fds[0], &c, 1) != 1)
+    fail("read ready");
+  pages_of(anon(n, 0), n);
+  fault_and_base(store_all, n);
+  c = 'g';
+  if(write(park_fds[1], &c, 1) != 1)
+    fail("write park");
+  int st = -1;
+  if(join(tid, &st) != tid || st != 0){
+    printf("fb: error parked thread %d ended with status %d\n", tid, st);
+    exit(1);
+  }
+  close(ready_fds[0]);
+  close(ready_fds[1]);
+  close(park_fds[0]);
+  close(park_fds[1]);
 }
 
 // MAP_HUGETLB: n pages (a multiple of 512) of 2 MiB megapages; one fault maps 512 pages.
@@ -392,6 +446,7 @@ static struct {
   int args;                    // ANON, FILES (at most MAXPAGES), or DIRTY (N <= M <= FILEPAGES)
 } scenarios[] = {
   {"anon", s_anon, ANON},
+  {"anon-threaded", s_anon_threaded, ANON},
   {"huge", s_huge, ANON},
   {"populate", s_populate, ANON},
   {"file-major", s_file_major, FILES},
