@@ -1,24 +1,9 @@
 """mmap and friends on anonymous memory: run user/mmaptest and user/mmap2test in the guest."""
 
 import pytest
+from guest import boot, sh
 
-from rvemu.board import Board
 from rvemu.machine import StopReason
-
-
-def boot(image, harts):
-    b = Board(ram_mib=128, harts=harts)
-    b.boot_image(image)
-    b.expect(r"\$ ", timeout_instructions=200_000_000)
-    return b
-
-
-def sh(b, line, timeout):
-    """Type a command; what it printed before the next prompt."""
-    start = len(b.output)
-    b.send(line + "\n")
-    m = b.expect(r"\n\$ ", timeout_instructions=timeout, start=start)
-    return bytes(b.output[start:m.start()]).decode(errors="replace")
 
 
 @pytest.mark.parametrize("harts", [1, 3])

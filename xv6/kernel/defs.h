@@ -63,6 +63,7 @@ struct file*    fd_take(int fd);
 
 // mm.c -- address spaces, shared by threads
 void            mminit(void);
+pagetable_t     mm_new_pagetable(void);
 struct mm*      mm_alloc(void);
 void            mm_get(struct mm *mm);
 void            mm_put(struct mm *mm);

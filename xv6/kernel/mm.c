@@ -30,18 +30,27 @@ mminit(void)
     initrwsem(&mm_table.mm[i].lock, "mm");
 }
 
+// A new user page table that maps only the trampoline (not user-accessible), or 0 if out of
+// memory.  For a new address space, and for exec's new image (proc.c).
+pagetable_t
+mm_new_pagetable(void)
+{
+  pagetable_t pt = uvmcreate();
+  if(pt && mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) != 0){
+    uvmfree(pt, 0, 0);
+    pt = 0;
+  }
+  return pt;
+}
+
 // A new, empty address space whose page table maps only the trampoline (the caller maps its
 // trap frame), with one reference; 0 if out of memory.
 struct mm *
 mm_alloc(void)
 {
-  pagetable_t pt = uvmcreate();
+  pagetable_t pt = mm_new_pagetable();
   if(pt == 0)
     return 0;
-  if(mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) != 0){
-    uvmfree(pt, 0, 0);
-    return 0;
-  }
   acquire(&mm_table.lock);
   for(struct mm *mm = mm_table.mm; mm < &mm_table.mm[NPROC]; mm++){
     if(mm->ref == 0){

@@ -34,7 +34,6 @@ static int nextpid = 1;
 // waking it.  Taken before any p->lock.
 static struct spinlock wait_lock;
 
-extern char trampoline[];   // trampoline.S
 
 static void forkret(void);
 static void kick_idle_harts(void);
@@ -96,17 +95,11 @@ map_trapframe(struct proc *p, pagetable_t pt)
 pagetable_t
 proc_pagetable(struct proc *p)
 {
-  pagetable_t pt = uvmcreate();
-  if(pt == 0)
-    return 0;
-  if(mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) != 0){
-    uvmfree(pt, 0, 0);
-    return 0;
-  }
-  if(map_trapframe(p, pt) != 0){
+  pagetable_t pt = mm_new_pagetable();
+  if(pt && map_trapframe(p, pt) != 0){
     uvmunmap(pt, TRAMPOLINE, 1, 0);
     uvmfree(pt, 0, 0);
-    return 0;
+    pt = 0;
   }
   return pt;
 }

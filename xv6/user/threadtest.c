@@ -177,18 +177,7 @@ spin_until_stop(void *arg)
 static void
 make_file(char *name, int n)
 {
-  unlink(name);
-  int fd = open(name, O_CREATE | O_RDWR);
-  CHECK(fd >= 0, "create %s: errno %d", name, errno);
-  char buf[512];
-  for(int k = 0; k < n; k++){
-    for(int part = 0; part < PG / (int)sizeof(buf); part++){
-      for(int i = 0; i < (int)sizeof(buf); i++)
-        buf[i] = k * 7 + part * sizeof(buf) + i;
-      CHECK(write(fd, buf, sizeof(buf)) == sizeof(buf), "write %s", name);
-    }
-  }
-  close(fd);
+  make_pattern_file(name, n, 7);
 }
 
 static uint64
