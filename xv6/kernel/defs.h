@@ -15,6 +15,7 @@ struct sleeplock;
 struct rwsem;
 struct mm;
 struct fdtable;
+struct released;
 struct stat;
 struct superblock;
 struct page;
@@ -336,6 +337,8 @@ void            vm_reclaim(void);
 // tlb.c -- remote TLB shootdowns
 void            tlb_poll(void);
 void            tlb_shootdown(struct mm *mm);
+void            release_add(struct released *rel, uint64 pa, struct inode *ip);
+void            release_flush(struct released *rel);
 uint64          tlb_shootdowns(void);
 
 // virtio_disk.c

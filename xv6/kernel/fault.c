@@ -353,12 +353,12 @@ static int __attribute__((noinline))
 outside_regions(struct proc *p, uint64 va, pte_t *pte, uint64 cause, int reader)
 {
   pte_t old = pte ? *pte : 0;
-  uint64 need = PTE_V | PTE_U | PTE_COW;
-  if(cause == EXC_STORE_PAGE_FAULT && (old & need) == need && !(old & PTE_W))
-    return cow_fault(p, pte, old, 0);
-  need = PTE_V | PTE_U | PTE_W;
-  if(cause == EXC_STORE_PAGE_FAULT && (old & need) == need)
-    return 0;
+  if(cause == EXC_STORE_PAGE_FAULT && (old & (PTE_V | PTE_U)) == (PTE_V | PTE_U)){
+    if(old & PTE_W)
+      return 0;                   // spurious: another thread's copy got there first
+    if(old & PTE_COW)
+      return cow_fault(p, pte, old, 0);
+  }
   if(reader)
     return FAULT_NEEDS_WRITER;      // growing a region changes the table
   return vma_grow(p, va) ? REGION_GREW : -EFAULT;

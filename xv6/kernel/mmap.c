@@ -40,6 +40,7 @@
 #include "file.h"
 #include "mman.h"
 #include "vmpte.h"
+#include "tlb.h"
 #include "errno.h"
 #include "defs.h"
 
@@ -173,38 +174,6 @@ harvest(pte_t *pte)
   }
 }
 
-// Pages taken out of a page table, given back once no hart can reach them any more.
-#define RELEASE_BATCH 64
-
-struct released {
-  struct proc *p;                 // whose regions (for messages and rusage)
-  struct vma *r;
-  int n;
-  uint64 pa[RELEASE_BATCH];
-};
-
-// Shoot down the TLBs of the harts running p's threads, then write the dirty shared file pages
-// back and drop the PTEs' references.
-static void
-release_batch(struct released *rel)
-{
-  struct proc *p = rel->p;
-  struct vma *r = rel->r;
-  tlb_shootdown(p->mm);
-  for(int i = 0; i < rel->n; i++){
-    if(shared_file(r)){
-      int w = pc_writeback(r->file->ip, rel->pa[i]);
-      if(w < 0)
-        printf("pid %d: writeback of a page of inode %d failed (%d)\n", p->pid,
-               (int)r->file->ip->inum, w);
-      else
-        p->ru.ru_wbpages += w;
-    }
-    page_put(rel->pa[i]);
-  }
-  rel->n = 0;
-}
-
 // Take the pages of region r in [lo, hi) out of page table pt.  Each PTE is cleared first (by
 // exchange: a hart running another thread may be setting its D bit), its dirty record moved
 // into the page; then the TLBs go, then dirty shared file pages are written back and the
@@ -212,7 +181,8 @@ release_batch(struct released *rel)
 static void
 release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 hi)
 {
-  struct released rel = { .p = p, .r = r, .n = 0 };
+  struct released rel = { .mm = p->mm };
+  struct inode *ip = shared_file(r) ? r->file->ip : 0;   // written back if dirty
   int huge = vma_huge(r);
   for(uint64 a = lo; a < hi; a += huge ? HUGEPGSIZE : PGSIZE){
     pte_t *pte = huge ? walk_huge(pt, a, 0) : walk_next(pt, &a, hi);
@@ -224,16 +194,13 @@ release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 h
     if(!(*pte & (PTE_V | PTE_PNONE)))
       continue;
     pte_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);
-    if(shared_file(r) && pte_dirty(old))
+    if(ip && pte_dirty(old))
       pc_set_dirty(PTE2PA(old));
-    rel.pa[rel.n++] = PTE2PA(old);
-    if(rel.n == RELEASE_BATCH)
-      release_batch(&rel);
+    release_add(&rel, PTE2PA(old), ip);
   }
   if(rel.n)
-    release_batch(&rel);
-  else
-    sfence_vma();
+    release_flush(&rel);
+  p->ru.ru_wbpages += rel.written;
 }
 
 // The PTE bits for the page behind *pte in region r under prot.
@@ -788,8 +755,7 @@ vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
 static void
 invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
 {
-  uint64 batch[RELEASE_BATCH];
-  int n = 0;
+  struct released rel = { .mm = p->mm };
   for(uint64 a = lo; a < hi; a += PGSIZE){
     pte_t *pte = walk_next(p->mm->pagetable, &a, hi);
     if(pte == 0)
@@ -800,17 +766,10 @@ invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
       continue;
     if(!__atomic_compare_exchange_n(pte, &old, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
       continue;                   // stored to meanwhile (D set): it stays
-    if(n == RELEASE_BATCH){
-      tlb_shootdown(p->mm);
-      for(int i = 0; i < n; i++)
-        page_put(batch[i]);
-      n = 0;
-    }
-    batch[n++] = pa;
+    release_add(&rel, pa, 0);
   }
-  tlb_shootdown(p->mm);
-  for(int i = 0; i < n; i++)
-    page_put(batch[i]);
+  if(rel.n)
+    release_flush(&rel);
 }
 
 // msync: for the shared file regions in [start, end), move dirty records into the pages
@@ -894,8 +853,8 @@ harvest_one(struct mm *mm, void *ip)
 
 // fsync(ip) and sync() (ip 0): harvest the dirty records of every process's shared mappings of
 // ip (of every file), so that the writeback that follows writes every store made so far, by
-// anyone, as Linux's does.  The caller holds no vmlock (see reclaim.c for why waiting for
-// each process's is safe then).
+// anyone, as Linux's does.  The caller holds no address-space lock (see reclaim.c for why
+// waiting for each one's is safe then).
 void
 vma_harvest_all(struct inode *ip)
 {
@@ -909,16 +868,13 @@ struct truncation {
   uint first;                     // first page index wholly past the new end of file
 };
 
-#define TRUNC_BATCH 64
-
 // Take out of mm's page table every page of ip's mappings (shared and private copies alike, as
 // Linux does) from page index t->first on; the pages go once no hart can reach them.
 static void
 truncate_mm(struct mm *mm, void *arg)
 {
   struct truncation *t = arg;
-  uint64 batch[TRUNC_BATCH];
-  int n = 0;
+  struct released rel = { .mm = mm };
   down_write(&mm->lock);
   for(int i = 0; i < mm->vmas.n; i++){
     struct vma *r = vma_at(&mm->vmas, i);
@@ -935,26 +891,17 @@ truncate_mm(struct mm *mm, void *arg)
       pte_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);   // faults use CAS
       if(!pte_has_page(&old))
         continue;
-      batch[n++] = PTE2PA(old);
-      if(n == TRUNC_BATCH){
-        tlb_shootdown(mm);
-        for(int j = 0; j < n; j++)
-          page_put(batch[j]);
-        n = 0;
-      }
+      release_add(&rel, PTE2PA(old), 0);
     }
   }
-  if(n){
-    tlb_shootdown(mm);
-    for(int j = 0; j < n; j++)
-      page_put(batch[j]);
-  }
+  if(rel.n)
+    release_flush(&rel);
   up_write(&mm->lock);
 }
 
 // File ip was cut to size bytes (itruncate): unmap its pages past the new end from every
 // process, so that touching them is a bus error, as in Linux.  Call with no inode lock and no
-// transaction held (processes hold their vmlock while they fault pages of the file in).
+// transaction held (threads hold their address space's lock while they fault file pages in).
 void
 vma_truncate(struct inode *ip, uint size)
 {

@@ -38,6 +38,16 @@ static struct spinlock wait_lock;
 static void forkret(void);
 static void kick_idle_harts(void);
 
+// A new process or thread, set up while USED, may run now: on an idle hart at once.
+static void
+make_runnable(struct proc *p)
+{
+  acquire(&p->lock);
+  p->state = RUNNABLE;
+  release(&p->lock);
+  kick_idle_harts();
+}
+
 // ---- harts ---------------------------------------------------------------------------------------
 
 // This hart's id.  Call with interrupts off, or the thread could move to another hart between
@@ -335,10 +345,7 @@ fork(void)
   child->nthreads = 1;
   release(&wait_lock);
 
-  acquire(&child->lock);
-  child->state = RUNNABLE;
-  release(&child->lock);
-  kick_idle_harts();
+  make_runnable(child);
   return pid;
 }
 
@@ -375,10 +382,7 @@ clone(uint64 fn, uint64 arg, uint64 stack, uint64 ret)
     t->killed = 1;                 // the process is going: the thread ends at once (forkret)
   release(&wait_lock);
 
-  acquire(&t->lock);
-  t->state = RUNNABLE;
-  release(&t->lock);
-  kick_idle_harts();
+  make_runnable(t);
   return tid;
 }
 
@@ -479,12 +483,13 @@ exit(int status)
   thread_exit(status);
 }
 
-// Has every thread of process g ended?  Caller holds wait_lock (threads become ZOMBIE under it).
+// Has every thread of process g but `except` (0: none) ended?  Caller holds wait_lock
+// (threads become ZOMBIE under it).
 static int
-group_ended(struct proc *g)
+group_ended(struct proc *g, struct proc *except)
 {
   for(struct proc *q = proc; q < &proc[NPROC]; q++)
-    if(q->leader == g && __atomic_load_n(&q->state, __ATOMIC_RELAXED) != ZOMBIE)
+    if(q->leader == g && q != except && __atomic_load_n(&q->state, __ATOMIC_RELAXED) != ZOMBIE)
       return 0;
   return 1;
 }
@@ -504,7 +509,7 @@ add_rusage(struct rusage *to, struct rusage *from)
 static int
 reap(struct proc *child, int *status)
 {
-  if(child->state != ZOMBIE || !group_ended(child))
+  if(child->state != ZOMBIE || !group_ended(child, 0))
     return 0;
   int pid = child->pid;
   *status = child->xstate;
@@ -627,15 +632,8 @@ de_thread(void)
   }
   g->group_exit = GROUP_EXEC;
   kill_threads(g, p);
-  for(;;){
-    int alive = 0;
-    for(struct proc *q = proc; q < &proc[NPROC]; q++)
-      if(q->leader == g && q != p && __atomic_load_n(&q->state, __ATOMIC_RELAXED) != ZOMBIE)
-        alive = 1;
-    if(!alive)
-      break;
+  while(!group_ended(g, p))
     sleep(g, &wait_lock);
-  }
   for(struct proc *q = proc; q < &proc[NPROC]; q++){
     if(q->leader != g || q == p || q == g)
       continue;

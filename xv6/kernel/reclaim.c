@@ -38,38 +38,21 @@
 #include "mman.h"
 #include "vmpte.h"
 #include "vmstat.h"
+#include "tlb.h"
 #include "defs.h"
 
-#define BATCH      64          // pages taken out of one process between TLB shootdowns
-
-struct victim {
-  uint64 pa;
-  struct inode *ip;            // its file (the region's reference keeps it)
-};
 
 struct pass {
   uint64 taken;                // PTEs taken out so far
 };
-
-// The pages taken out of mm's page table: flush its TLBs, write back the dirty ones, drop the
-// PTEs' references.
-static void
-release_victims(struct mm *mm, struct victim *v, int n)
-{
-  tlb_shootdown(mm);
-  for(int i = 0; i < n; i++){
-    pc_writeback(v[i].ip, v[i].pa);   // if dirty; counted in vmstat's writeback_pages
-    page_put(v[i].pa);
-  }
-}
 
 // One sweep of the clock over mm's file mappings.
 static void
 sweep_mm(struct mm *mm, void *arg)
 {
   struct pass *ps = arg;
-  struct victim v[BATCH];
-  int n = 0, cleared = 0;
+  struct released rel = { .mm = mm };
+  int cleared = 0;
   if(holding_write(&mm->lock))
     return;
   down_write(&mm->lock);
@@ -94,20 +77,12 @@ sweep_mm(struct mm *mm, void *arg)
         continue;                 // changed under us (a fault on another hart): skip it
       if(vma_shared(r) && pte_dirty(old))
         pc_set_dirty(PTE2PA(old));
-      v[n].pa = PTE2PA(old);
-      v[n].ip = r->file->ip;
-      n++;
+      release_add(&rel, PTE2PA(old), r->file->ip);   // written back first if dirty
       ps->taken++;
-      if(n == BATCH){
-        release_victims(mm, v, n);
-        n = 0;
-      }
     }
   }
-  if(n)
-    release_victims(mm, v, n);
-  else if(cleared)
-    tlb_shootdown(mm);             // so the next access sets A again: the clock sees use
+  if(rel.n || cleared)
+    release_flush(&rel);          // after clearing A too: the next access sets it again
   up_write(&mm->lock);
 }
 

@@ -35,13 +35,6 @@ argfd(int n, int *pfd, struct file **pf)
   return 0;
 }
 
-// Give f the lowest free descriptor of the current process.  The descriptor, or -EMFILE.
-static int
-fdalloc(struct file *f)
-{
-  return fd_install(f);
-}
-
 uint64
 sys_dup(void)
 {
@@ -50,7 +43,7 @@ sys_dup(void)
 
   if((r = argfd(0, 0, &f)) < 0)
     return r;
-  if((fd = fdalloc(f)) < 0)
+  if((fd = fd_install(f)) < 0)
     return fd;
   filedup(f);
   return fd;
@@ -369,7 +362,7 @@ sys_open(void)
     r = -ENFILE;
     goto fail_writer;
   }
-  if((fd = fdalloc(f)) < 0){
+  if((fd = fd_install(f)) < 0){
     fileclose(f);                  // still FD_NONE: just frees the slot
     r = fd;
     goto fail_writer;
@@ -531,11 +524,11 @@ sys_pipe(void)
   argaddr(0, &fdarray);
   if((r = pipealloc(&rf, &wf)) < 0)
     return r;
-  if((fd0 = fdalloc(rf)) < 0){
+  if((fd0 = fd_install(rf)) < 0){
     r = fd0;
     goto fail;
   }
-  if((fd1 = fdalloc(wf)) < 0){
+  if((fd1 = fd_install(wf)) < 0){
     fd_take(fd0);
     r = fd1;
     goto fail;

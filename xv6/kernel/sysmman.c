@@ -20,13 +20,14 @@
 
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
 
-// Run one operation on the caller's regions under its vmlock (proc.h): `p` is the caller.
+// Run one operation on the caller's regions under its address space's lock (mm.h): `p` is the
+// caller.
 #define locked(call)                       \
   ({                                       \
     struct proc *p = myproc();             \
     down_write(&p->mm->lock);              \
     uint64 _r = (call);                    \
-    up_write(&p->mm->lock);              \
+    up_write(&p->mm->lock);                \
     _r;                                    \
   })
 

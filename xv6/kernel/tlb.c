@@ -22,6 +22,10 @@
 #include "riscv.h"
 #include "spinlock.h"
 #include "proc.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
+#include "tlb.h"
 #include "defs.h"
 
 static int pending[NCPU];   // hart h must flush its TLB
@@ -74,4 +78,36 @@ tlb_shootdown(struct mm *mm)
       cpu_relax();
     }
   }
+}
+
+// ---- pages freed behind a shootdown (tlb.h) -----------------------------------------------------
+
+// Shoot down the harts running rel->mm, then write back the batch's dirty file pages and drop
+// its references.  Nothing is left in the batch.
+void
+release_flush(struct released *rel)
+{
+  tlb_shootdown(rel->mm);
+  for(int i = 0; i < rel->n; i++){
+    if(rel->ip[i]){
+      int w = pc_writeback(rel->ip[i], rel->pa[i]);   // if dirty
+      if(w < 0)
+        printf("writeback of a page of inode %d failed (%d)\n", (int)rel->ip[i]->inum, w);
+      else
+        rel->written += w;
+    }
+    page_put(rel->pa[i]);
+  }
+  rel->n = 0;
+}
+
+// Add page pa, whose PTE the caller cleared, to the batch (with ip, the file to write it back
+// to if it is dirty); a full batch is flushed.
+void
+release_add(struct released *rel, uint64 pa, struct inode *ip)
+{
+  rel->pa[rel->n] = pa;
+  rel->ip[rel->n] = ip;
+  if(++rel->n == RELEASE_BATCH)
+    release_flush(rel);
 }

@@ -19,6 +19,7 @@
 #include "sleeplock.h"
 #include "vma.h"
 #include "mm.h"
+#include "tlb.h"
 #include "defs.h"
 
 extern char etext[];        // kernel.ld: end of kernel text (page aligned)
@@ -320,20 +321,14 @@ uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
 uint64
 uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz)
 {
-  uint64 batch[64];
-  int n = 0;
+  struct released rel = { .mm = mm };
   for(uint64 a = PGROUNDUP(newsz); a < PGROUNDUP(oldsz); a += PGSIZE){
     pte_t *pte = walk(mm->pagetable, a, 0);
     if(pte == 0 || (*pte & PTE_V) == 0)
       panic("uvmshrink: page not mapped");
-    batch[n++] = PTE2PA(__atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL));
-    if(n == NELEM(batch) || a + PGSIZE >= PGROUNDUP(oldsz)){
-      tlb_shootdown(mm);
-      for(int i = 0; i < n; i++)
-        page_put(batch[i]);
-      n = 0;
-    }
+    release_add(&rel, PTE2PA(__atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL)), 0);
   }
+  release_flush(&rel);
   return newsz;
 }
 
