@@ -19,12 +19,10 @@
 #include "defs.h"
 
 static struct fdtable fdtables[NPROC];   // every table has a process, so NPROC is enough
-static struct spinlock fdtables_lock;    // taken to find a free table
 
 void
 fdtinit(void)
 {
-  initlock(&fdtables_lock, "fdtables");
   for(int i = 0; i < NPROC; i++)
     initlock(&fdtables[i].lock, "fdtable");
 }
@@ -33,13 +31,14 @@ fdtinit(void)
 struct fdtable *
 fdt_alloc(void)
 {
-  acquire(&fdtables_lock);
   for(struct fdtable *t = fdtables; t < &fdtables[NPROC]; t++){
-    if(__atomic_load_n(&t->ref, __ATOMIC_ACQUIRE) == 0){
+    acquire(&t->lock);
+    int free = t->ref == 0;
+    if(free)
       t->ref = 1;
-      release(&fdtables_lock);
+    release(&t->lock);
+    if(free)
       return t;
-    }
   }
   panic("fdt_alloc: table full");   // more than NPROC processes
 }
@@ -78,15 +77,10 @@ fdt_put(struct fdtable *t)
     if(last)
       t->fd[fd] = 0;
   }
-  release(&t->lock);
+  release(&t->lock);               // with ref 0 and fd[] empty, t is free for fdt_alloc
   for(int fd = 0; fd < NOFILE; fd++)
     if(close[fd])
       fileclose(close[fd]);
-  if(last){
-    acquire(&fdtables_lock);
-    __atomic_store_n(&t->ref, 0, __ATOMIC_RELEASE);   // free for fdt_alloc
-    release(&fdtables_lock);
-  }
 }
 
 // The file descriptor fd of the calling thread names, held until the current system call

@@ -83,16 +83,19 @@ mm_put(struct mm *mm)
 {
   acquire(&mm_table.lock);
   int last = --mm->ref == 0;
-  release(&mm_table.lock);
-  if(!last)
-    return;
-  if(mm->vmas.n)
-    panic("mm_put: regions still mapped");
   pagetable_t pt = mm->pagetable;
-  mm->pagetable = 0;
-  uvmunmap(pt, TRAMPOLINE, 1, 0);
-  uvmfree(pt, mm->ustart, mm->sz);
-  mm->ustart = mm->sz = 0;
+  uint64 ustart = mm->ustart, sz = mm->sz;
+  if(last){
+    if(mm->vmas.n)
+      panic("mm_put: regions still mapped");
+    mm->pagetable = 0;            // the slot is free from here on: take what it held first
+    mm->ustart = mm->sz = 0;
+  }
+  release(&mm_table.lock);
+  if(last){
+    uvmunmap(pt, TRAMPOLINE, 1, 0);
+    uvmfree(pt, ustart, sz);
+  }
 }
 
 // Call fn(mm, arg) for every address space in use, without holding any lock (fn takes
