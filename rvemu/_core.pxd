@@ -7,7 +7,8 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 
 cdef enum:
     TLB_SIZE = 256              # entries per direct-mapped TLB (fetch, load, store)
-    SLOTS_PER_PAGE = 2048       # decoded-instruction slots per 4 KiB page (one per halfword)
+    SLOTS_PER_PAGE = 2048       # decoded-instruction slots per 4 KiB page (one per halfword);
+                                # a page's array has one more: the page-end sentinel
     PRIV_U = 0
     PRIV_S = 1
     PRIV_M = 3
@@ -16,7 +17,7 @@ cdef enum:
     ACC_LOAD = 1
     ACC_STORE = 2               # stores and AMOs
     # per-RAM-page flags (Mach.page_flags)
-    PF_CODE = 1                 # the page's decoded slots may be in use: stores must invalidate
+    PF_CODE = 1                 # the page has decoded slots: its store-TLB entries carry TAG_CODE
     PF_WATCH = 2                # stores are reported to the host (HTIF tohost)
     # status codes of memory helpers: 0 = done, > 0 = exception cause + 1, EVENT = done, and the
     # host must look (HTIF store, MMIO access)
@@ -31,18 +32,31 @@ cdef enum:
     RUN_YIELD = 4               # the hart spins on a lock another hart holds: run the others
     RUN_BREAK = 5               # stopped at a host breakpoint, before executing it
     ST_SPIN = -3                # an atomic found its lock taken (failed amoswap acquire, SC)
+    ST_CODE = -4                # done, and decoded slots were emptied: the run must be re-read
+    # Insn.flags
+    IF_CONT = 1                 # the run goes on after this instruction (it is not the last)
+    IF_PURE = 2                 # from here to the run's end: no store, AMO, CSR or system op
+    IF_NEAR = 4                 # a direct branch or jal whose target is in the same page: tgt
+    IF_SPIN = 8                 # the run is a pure loop: it ends in a branch back to its start
 
 
-# One pre-decoded instruction.  op == OP_INVALID (0) marks an empty slot.
+# One pre-decoded instruction, in its page's slot (_code.pxi).  op == OP_INVALID (0) marks an
+# empty slot.  Runs: blen is the number of instructions from this one to the end of its run (so
+# the loop charges a run against the budget once); 0 in empty slots and sentinels.
 ctypedef struct Insn:
-    uint16_t op
+    uint8_t op
     uint8_t rd                  # 32 = x0 (the sink register)
     uint8_t rs1
     uint8_t rs2
-    uint8_t len                 # 2 or 4
-    uint16_t pad
     int32_t imm                 # immediate, shift amount or CSR number
     uint32_t raw                # the instruction bits (for mtval on illegal instruction)
+    int32_t tgt                 # IF_NEAR: bytes from this slot to its target's slot
+    uint16_t blen               # instructions from here to the end of the run, this one included
+    uint16_t off                # pc offset in the page (0 .. 0x1002)
+    uint8_t len                 # 2 or 4
+    uint8_t step                # bytes from this slot to the next instruction's: len/2 slots
+    uint8_t flags               # IF_*
+    uint8_t pad
 
 
 # A TLB entry maps one virtual page straight to host memory: host = addend + vaddr.
@@ -50,6 +64,8 @@ ctypedef struct TlbEntry:
     uint64_t tag                # virtual page base; TLB_EMPTY never matches
     uintptr_t addend
     Insn *code                  # fetch TLB: the page's decoded slots
+                                # (store TLB: an entry whose tag carries TAG_CODE maps a page with
+                                # decoded slots; the inline fast path never matches it)
     uint64_t ppn                # physical page number - ram_base page (RAM page index)
 
 
@@ -90,6 +106,17 @@ ctypedef struct Hart:
     # pending exception filled by helpers
     uint64_t exc_tval
     uint64_t last_pte           # permissions of the last successful translation
+    # a 4-byte instruction that crosses into the next page, decoded afresh each time it runs,
+    # followed by a sentinel that continues at the page offset 0x1002 (_code.pxi)
+    Insn xslot[3]
+    Insn cur                    # the slot of the instruction a slow path is executing (a store
+                                # may empty the slot itself)
+    # spin detection (run_hart): the registers when the loop at spin_at was entered with
+    # spin_left instructions left in the block; spin_count counts entries into such loops
+    Insn *spin_at
+    uint64_t spin_left
+    uint64_t spin_count
+    uint64_t spin_x[32]
     # a device access waiting for the run loop (see mmio_perform)
     uint64_t mmio_va, mmio_pa, mmio_value
     int mmio_size, mmio_store
@@ -112,7 +139,9 @@ ctypedef struct Mach:
     uint64_t ram_base
     uint64_t ram_size
     uint64_t ram_pages
-    Insn **code                 # per RAM page: decoded slots, or NULL
+    Insn **code                 # per RAM page: decoded slots (SLOTS_PER_PAGE + 1), or NULL
+    uint16_t *code_count        # per RAM page: slots in use (PF_CODE is set while > 0)
+    uint64_t code_gen           # counts the writes that emptied slots (slow paths compare it)
     uint8_t *page_flags         # per RAM page: PF_*
     Hart *harts
     int nharts

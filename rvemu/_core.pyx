@@ -5,7 +5,8 @@
 Owns: the C state of a machine (``Mach``, ``Hart`` in _core.pxd) and its Python handle ``Core``.
 The parts are included from:
   _decode.pxi   generated from opcodes.py: OP_* numbers, decode_insn(), CSR and bit constants
-  _mmu.pxi      Sv39 walk, TLBs, physical memory, MMIO bus calls, decoded-code coherence
+  _code.pxi     the decoded-code cache: slots, runs, and their coherence with stores
+  _mmu.pxi      Sv39 walk, TLBs, physical memory, slow loads and stores, MMIO bus calls
   _csr.pxi      CSR access rules and registers, hart time
   _trap.pxi     trap entry/return and interrupt selection
   _interp.pxi   instruction semantics and the run loop
@@ -22,6 +23,7 @@ from libc.stdlib cimport calloc, free
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
 
 include "_decode.pxi"
+include "_code.pxi"
 include "_mmu.pxi"
 include "_csr.pxi"
 include "_trap.pxi"
@@ -66,8 +68,10 @@ cdef class Core:
         self.m.ram = <uint8_t*>calloc(ram_size, 1)
         self.m.code = <Insn**>calloc(self.m.ram_pages, sizeof(Insn*))
         self.m.page_flags = <uint8_t*>calloc(self.m.ram_pages, 1)
+        self.m.code_count = <uint16_t*>calloc(self.m.ram_pages, sizeof(uint16_t))
         self.m.harts = <Hart*>calloc(nharts, sizeof(Hart))
-        if not (self.m.ram and self.m.code and self.m.page_flags and self.m.harts):
+        if not (self.m.ram and self.m.code and self.m.page_flags and self.m.code_count
+                and self.m.harts):
             raise MemoryError("cannot allocate guest RAM")
         self.m.nharts = nharts
         self.m.watch_lo = self.m.watch_hi = 0
@@ -81,6 +85,7 @@ cdef class Core:
                 free(self.m.code[p])
         free(self.m.code)
         free(self.m.page_flags)
+        free(self.m.code_count)
         free(self.m.harts)
         free(self.m.ram)
         if self.m.error != NULL:
@@ -166,6 +171,13 @@ cdef class Core:
             raise ValueError(f"physical range {addr:#x}+{n:#x} is not RAM")
         memcpy(self.m.ram + (addr - self.m.ram_base), &data[0], n)
         phys_invalidate_range(&self.m, addr, n)
+
+    def decoded_slots(self, uint64_t addr):
+        """How many decoded-instruction slots RAM page of physical addr holds (0: none, or not
+        RAM).  For tests of the decoded-code cache."""
+        if not ram_has(&self.m, addr, 1):
+            return 0
+        return self.m.code_count[(addr - self.m.ram_base) >> 12]
 
     def ram_view(self):
         """A writable memoryview of all RAM.  Writing through it bypasses decoded-code

@@ -83,8 +83,15 @@ def generate(path: str) -> None:
     ]
     for name, num in opcodes.OP_NUMBERS.items():
         out.append(f"    {name} = {num}")
-    out.append(f"    OP_HOST_BREAK = {len(opcodes.OP_NUMBERS)}    # a debugger breakpoint (not an instruction)")
-    out.append(f"    OP_COUNT = {len(opcodes.OP_NUMBERS) + 1}")
+    # the executor's own operations, after the table's (rvemu/_code.pxi)
+    internal = (("OP_HOST_BREAK", "a debugger breakpoint (not an instruction)"),
+                ("OP_PAUSE", "fence with the Zihintpause encoding: the hart spins"),
+                ("OP_CROSS", "a 4-byte instruction that crosses into the next page"),
+                ("OP_PAGE_END", "sentinel after a page's last slot"),
+                ("OP_STOP", "sentinel where the budget runs out inside a run"))
+    for k, (name, what) in enumerate(internal):
+        out.append(f"    {name} = {len(opcodes.OP_NUMBERS) + k}    # {what}")
+    out.append(f"    OP_COUNT = {len(opcodes.OP_NUMBERS) + len(internal)}")
     out.append("")
     out.append("OP_NAMES = {")
     for name, num in opcodes.OP_NUMBERS.items():

@@ -27,10 +27,6 @@ cdef extern from *:
     uint64_t rv_mulhsu(int64_t a, uint64_t b) nogil
 
 
-cdef enum:
-    PAUSE_INSN = 0x0100000F     # Zihintpause: fence w,0 - "I am spinning"
-
-
 cdef inline uint64_t sext32(uint64_t v) noexcept nogil:
     return <uint64_t><int64_t><int32_t>v
 
@@ -186,6 +182,47 @@ cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
     return r
 
 
+# ---- memory instructions: the slow half (the fast half is inline in the loop) -----------------
+
+cdef inline int mem_size(int op) noexcept nogil:
+    if op == OP_LD or op == OP_SD:
+        return 8
+    if op == OP_LW or op == OP_LWU or op == OP_SW:
+        return 4
+    if op == OP_LH or op == OP_LHU or op == OP_SH:
+        return 2
+    return 1
+
+cdef inline uint64_t load_extend(int op, uint64_t v) noexcept nogil:
+    """The register value of a load of op's width and signedness."""
+    if op == OP_LW:
+        return sext32(v)
+    if op == OP_LH:
+        return <uint64_t><int64_t><int16_t>v
+    if op == OP_LB:
+        return <uint64_t><int64_t><int8_t>v
+    return v
+
+cdef int mem_slow(Hart *h, Insn *ip, uint64_t va) noexcept nogil:
+    """A load or store at va that the loop's inline path did not complete (TLB miss, misaligned,
+    code page, MMIO).  The slot is copied to h.cur first: a store may empty it.  ST_OK: done and
+    no decoded code changed (the run goes on); else a status for the loop: an exception, ST_MMIO
+    (the loop finishes the access), ST_EVENT, or ST_CODE (done; the run must be re-read)."""
+    cdef Mach *m = h.m
+    cdef uint64_t v = 0, gen = m.code_gen
+    cdef int op = ip.op, st
+    h.cur = ip[0]
+    if op == OP_SD or op == OP_SW or op == OP_SH or op == OP_SB:
+        st = store_slow(h, va, mem_size(op), h.x[h.cur.rs2])
+    else:
+        st = load_slow(h, va, mem_size(op), &v)
+        if st == ST_OK:
+            h.x[h.cur.rd] = load_extend(op, v)
+    if st == ST_OK and m.code_gen != gen:
+        return ST_CODE
+    return st
+
+
 cdef int finish_mmio(Hart *h, uint64_t pc, uint64_t vclock, uint64_t instret,
                      uint64_t *v) noexcept:
     """Publish where the hart is (devices may read time or stop the machine), then let the bus
@@ -196,29 +233,57 @@ cdef int finish_mmio(Hart *h, uint64_t pc, uint64_t vclock, uint64_t instret,
     return mmio_perform(h, v)
 
 
-cdef inline uint64_t enter_exception(Hart *h, int st, uint64_t pc) noexcept nogil:
-    take_trap(h, <uint64_t>(st - 1), h.exc_tval, pc)
-    return h.pc
+cdef int spin_trip(Hart *h, Insn *t, uint64_t left) noexcept nogil:
+    """A branch or jump is about to enter t, a pure loop (IF_SPIN) with left instructions left.
+    1 if the hart spins: exactly one trip around t (t.blen instructions) has passed since the
+    registers were saved there, and they are all as they were, so every later trip would be the
+    same until another hart or a device changes memory.  Every 64th entry saves them."""
+    cdef int r
+    if h.spin_at == t and h.spin_left - t.blen == left:
+        h.spin_at = NULL
+        for r in range(1, 32):
+            if h.spin_x[r] != h.x[r]:
+                return 0
+        return 1
+    h.spin_count += 1
+    if (h.spin_count & 63) == 0:
+        memcpy(h.spin_x, h.x, 32 * sizeof(uint64_t))
+        h.spin_at = t
+        h.spin_left = left
+    return 0
 
 
 cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
-    """Run hart h for at most budget instructions (traps included).  Returns RUN_*."""
+    """Run hart h for at most budget instructions (traps included).  Returns RUN_*.
+
+    Three nested loops.  (A) Between blocks: publish pc and the counters, stop for the budget, an
+    event or a yield, take a pending interrupt, and set limit (the budget or the next timer
+    deadline).  (B) Enter a run at pc: find its slot and charge the run's blen against left (the
+    instructions still allowed before limit); when the run is longer than left, OP_STOP stands in
+    for the first instruction past it.  (C) Execute straight through the run: the operation's
+    case, then the next slot (ip + step), until an instruction sets pc (branches, jumps, the
+    page-end sentinel) or needs the slow half below it.  Whatever leaves a run early gives back
+    the blen it did not execute, so count = limit - left is exact at every exit."""
     cdef Mach *m = h.m
     cdef uint64_t *x = h.x
-    cdef uint64_t pc = h.pc
-    cdef uint64_t count = 0, limit, room, v, a
+    cdef uint64_t pc = h.pc, pcc
+    cdef uint64_t count = 0, limit = 0, left = 0, room, va, v = 0, k
     cdef uint64_t ibase = h.instret, vbase = h.vclock, traps = 0
     cdef uint64_t nloads = 0, nstores = 0       # data TLB lookups, for the hit rates
-    cdef uint64_t cur_tag = TLB_EMPTY
+    cdef uint64_t cur_tag = TLB_EMPTY           # the page of code (TLB_EMPTY: look it up)
     cdef TlbEntry *fe = NULL
+    cdef TlbEntry *e
+    cdef Tlb *dtlb
     cdef Insn *code = NULL
     cdef Insn *ip
-    cdef Insn tmp
-    cdef uint64_t imm
-    cdef int st, op, irq, result, rd, rs1, rs2, ilen, yielding = 0
+    cdef Insn *cur
+    cdef Insn *stop_ip = NULL                   # the slot OP_STOP stands in, and its op
+    cdef uint8_t stop_op = 0
+    cdef int st = 0, op, ex = 0, irq, result, yielding = 0, cross = 0
     h.wfi = 0
     while True:
-        # ---- between blocks: time, interrupts, budget, host events
+        # ---- (A) between blocks: time, interrupts, budget, host events
+        count = limit - left
         h.pc = pc
         h.instret = ibase + count - traps
         h.vclock = vbase + count
@@ -237,410 +302,607 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
             take_trap(h, (<uint64_t>1 << 63) | <uint64_t>irq, 0, pc)
             pc = h.pc
             cur_tag = TLB_EMPTY
-            count += 1
             traps += 1
+            limit = count + 1
+            left = 0
             continue
         limit = budget
         room = next_timer_deadline(h)
         if room < limit - count:
             limit = count + room
-        # ---- one block
-        while count < limit:
-            count += 1
-            if (pc & ~<uint64_t>0xfff) != cur_tag:
+        left = limit - count
+        dtlb = h.dtlb
+        h.spin_at = NULL
+        while True:
+            # ---- (B) enter a run at pc
+            if (pc & ~<uint64_t>0xfff) == cur_tag:
+                ip = &code[(pc & 0xfff) >> 1]
+            else:
+                if left == 0:
+                    break
                 st = fetch_page(h, pc, &fe)
+                if st == ST_OK and cross:
+                    st = decode_cross(h, fe, pc)
                 if st:
-                    pc = enter_exception(h, st, pc); traps += 1; limit = count; continue
+                    cross = 0
+                    take_trap(h, <uint64_t>(st - 1), h.exc_tval, pc)
+                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
+                    left -= 1; limit -= left; left = 0
+                    break
                 cur_tag = pc & ~<uint64_t>0xfff
                 code = fe.code
-            ip = &code[(pc >> 1) & (SLOTS_PER_PAGE - 1)]
-            if ip.op == OP_INVALID:
-                st = fetch_decode(h, pc, fe, &tmp)
-                if st:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
+                if cross:
+                    cross = 0
+                    ip = &h.xslot[0]
+                else:
+                    ip = &code[(pc & 0xfff) >> 1]
+            if ip.blen > left:
+                if left == 0:
+                    break
+                cur = ip
+                k = left
+                while k:
+                    cur = <Insn*>(<char*>cur + cur.step)
+                    k -= 1
+                stop_ip = cur
+                stop_op = cur.op
+                cur.op = OP_STOP
+            left -= ip.blen
+            # ---- (C) straight through the run
+            while True:
+                op = ip.op
+                # ---- integer register-immediate
+                if op == OP_ADDI:
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
                     continue
-                ip = &tmp
-            # Operands go to C locals before anything executes: a store may empty the slot.
-            op = ip.op
-            rd = ip.rd
-            rs1 = ip.rs1
-            rs2 = ip.rs2
-            imm = <uint64_t><int64_t>ip.imm
-            ilen = ip.len
-            # ---- integer register-immediate
-            if op == OP_ADDI:
-                x[rd] = x[rs1] + imm
-                pc += ilen
-            elif op == OP_LUI:
-                x[rd] = imm
-                pc += ilen
-            elif op == OP_AUIPC:
-                x[rd] = pc + imm
-                pc += ilen
-            elif op == OP_SLTI:
-                x[rd] = <int64_t>x[rs1] < <int64_t>imm
-                pc += ilen
-            elif op == OP_SLTIU:
-                x[rd] = x[rs1] < imm
-                pc += ilen
-            elif op == OP_XORI:
-                x[rd] = x[rs1] ^ imm
-                pc += ilen
-            elif op == OP_ORI:
-                x[rd] = x[rs1] | imm
-                pc += ilen
-            elif op == OP_ANDI:
-                x[rd] = x[rs1] & imm
-                pc += ilen
-            elif op == OP_SLLI:
-                x[rd] = x[rs1] << imm
-                pc += ilen
-            elif op == OP_SRLI:
-                x[rd] = x[rs1] >> imm
-                pc += ilen
-            elif op == OP_SRAI:
-                x[rd] = <uint64_t>(<int64_t>x[rs1] >> imm)
-                pc += ilen
-            elif op == OP_ADDIW:
-                x[rd] = sext32(x[rs1] + imm)
-                pc += ilen
-            elif op == OP_SLLIW:
-                x[rd] = sext32(<uint32_t>x[rs1] << imm)
-                pc += ilen
-            elif op == OP_SRLIW:
-                x[rd] = sext32(<uint32_t>x[rs1] >> imm)
-                pc += ilen
-            elif op == OP_SRAIW:
-                x[rd] = sext32(<uint32_t>(<int32_t>x[rs1] >> imm))
-                pc += ilen
-            # ---- integer register-register
-            elif op == OP_ADD:
-                x[rd] = x[rs1] + x[rs2]
-                pc += ilen
-            elif op == OP_SUB:
-                x[rd] = x[rs1] - x[rs2]
-                pc += ilen
-            elif op == OP_SLL:
-                x[rd] = x[rs1] << (x[rs2] & 63)
-                pc += ilen
-            elif op == OP_SLT:
-                x[rd] = <int64_t>x[rs1] < <int64_t>x[rs2]
-                pc += ilen
-            elif op == OP_SLTU:
-                x[rd] = x[rs1] < x[rs2]
-                pc += ilen
-            elif op == OP_XOR:
-                x[rd] = x[rs1] ^ x[rs2]
-                pc += ilen
-            elif op == OP_SRL:
-                x[rd] = x[rs1] >> (x[rs2] & 63)
-                pc += ilen
-            elif op == OP_SRA:
-                x[rd] = <uint64_t>(<int64_t>x[rs1] >> (x[rs2] & 63))
-                pc += ilen
-            elif op == OP_OR:
-                x[rd] = x[rs1] | x[rs2]
-                pc += ilen
-            elif op == OP_AND:
-                x[rd] = x[rs1] & x[rs2]
-                pc += ilen
-            elif op == OP_ADDW:
-                x[rd] = sext32(x[rs1] + x[rs2])
-                pc += ilen
-            elif op == OP_SUBW:
-                x[rd] = sext32(x[rs1] - x[rs2])
-                pc += ilen
-            elif op == OP_SLLW:
-                x[rd] = sext32(<uint32_t>x[rs1] << (x[rs2] & 31))
-                pc += ilen
-            elif op == OP_SRLW:
-                x[rd] = sext32(<uint32_t>x[rs1] >> (x[rs2] & 31))
-                pc += ilen
-            elif op == OP_SRAW:
-                x[rd] = sext32(<uint32_t>(<int32_t>x[rs1] >> (x[rs2] & 31)))
-                pc += ilen
-            # ---- M
-            elif op == OP_MUL:
-                x[rd] = x[rs1] * x[rs2]
-                pc += ilen
-            elif op == OP_MULH:
-                x[rd] = rv_mulh(<int64_t>x[rs1], <int64_t>x[rs2])
-                pc += ilen
-            elif op == OP_MULHSU:
-                x[rd] = rv_mulhsu(<int64_t>x[rs1], x[rs2])
-                pc += ilen
-            elif op == OP_MULHU:
-                x[rd] = rv_mulhu(x[rs1], x[rs2])
-                pc += ilen
-            elif op == OP_DIV:
-                x[rd] = div64(x[rs1], x[rs2])
-                pc += ilen
-            elif op == OP_DIVU:
-                x[rd] = (x[rs1] / x[rs2]) if x[rs2] else <uint64_t>-1
-                pc += ilen
-            elif op == OP_REM:
-                x[rd] = rem64(x[rs1], x[rs2])
-                pc += ilen
-            elif op == OP_REMU:
-                x[rd] = (x[rs1] % x[rs2]) if x[rs2] else x[rs1]
-                pc += ilen
-            elif op == OP_MULW:
-                x[rd] = sext32(x[rs1] * x[rs2])
-                pc += ilen
-            elif op == OP_DIVW:
-                x[rd] = divw(x[rs1], x[rs2])
-                pc += ilen
-            elif op == OP_DIVUW:
-                x[rd] = divuw(x[rs1], x[rs2])
-                pc += ilen
-            elif op == OP_REMW:
-                x[rd] = remw(x[rs1], x[rs2])
-                pc += ilen
-            elif op == OP_REMUW:
-                x[rd] = remuw(x[rs1], x[rs2])
-                pc += ilen
-            # ---- control transfer (targets are 2-byte aligned with C: never misaligned)
-            elif op == OP_JAL:
-                x[rd] = pc + ilen
-                pc += imm
-            elif op == OP_JALR:
-                a = (x[rs1] + imm) & ~<uint64_t>1
-                x[rd] = pc + ilen
-                pc = a
-            elif op == OP_BEQ:
-                pc += imm if x[rs1] == x[rs2] else ilen
-            elif op == OP_BNE:
-                pc += imm if x[rs1] != x[rs2] else ilen
-            elif op == OP_BLT:
-                pc += (imm if <int64_t>x[rs1] < <int64_t>x[rs2]
-                       else ilen)
-            elif op == OP_BGE:
-                pc += (imm if <int64_t>x[rs1] >= <int64_t>x[rs2]
-                       else ilen)
-            elif op == OP_BLTU:
-                pc += imm if x[rs1] < x[rs2] else ilen
-            elif op == OP_BGEU:
-                pc += imm if x[rs1] >= x[rs2] else ilen
-            # ---- loads (ins is a local copy: a store that empties the slot cannot change it)
-            elif op == OP_LD:
-                nloads += 1
-                st = load64(h, x[rs1] + imm, &v)
+                elif op == OP_LUI:
+                    x[ip.rd] = <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_AUIPC:
+                    x[ip.rd] = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLTI:
+                    x[ip.rd] = <int64_t>x[ip.rs1] < <int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLTIU:
+                    x[ip.rd] = x[ip.rs1] < <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_XORI:
+                    x[ip.rd] = x[ip.rs1] ^ <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_ORI:
+                    x[ip.rd] = x[ip.rs1] | <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_ANDI:
+                    x[ip.rd] = x[ip.rs1] & <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLLI:
+                    x[ip.rd] = x[ip.rs1] << ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRLI:
+                    x[ip.rd] = x[ip.rs1] >> ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRAI:
+                    x[ip.rd] = <uint64_t>(<int64_t>x[ip.rs1] >> ip.imm)
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_ADDIW:
+                    x[ip.rd] = sext32(x[ip.rs1] + <uint64_t><int64_t>ip.imm)
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLLIW:
+                    x[ip.rd] = sext32(<uint32_t>x[ip.rs1] << ip.imm)
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRLIW:
+                    x[ip.rd] = sext32(<uint32_t>x[ip.rs1] >> ip.imm)
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRAIW:
+                    x[ip.rd] = sext32(<uint32_t>(<int32_t>x[ip.rs1] >> ip.imm))
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                # ---- integer register-register
+                elif op == OP_ADD:
+                    x[ip.rd] = x[ip.rs1] + x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SUB:
+                    x[ip.rd] = x[ip.rs1] - x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLL:
+                    x[ip.rd] = x[ip.rs1] << (x[ip.rs2] & 63)
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLT:
+                    x[ip.rd] = <int64_t>x[ip.rs1] < <int64_t>x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLTU:
+                    x[ip.rd] = x[ip.rs1] < x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_XOR:
+                    x[ip.rd] = x[ip.rs1] ^ x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRL:
+                    x[ip.rd] = x[ip.rs1] >> (x[ip.rs2] & 63)
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRA:
+                    x[ip.rd] = <uint64_t>(<int64_t>x[ip.rs1] >> (x[ip.rs2] & 63))
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_OR:
+                    x[ip.rd] = x[ip.rs1] | x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_AND:
+                    x[ip.rd] = x[ip.rs1] & x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_ADDW:
+                    x[ip.rd] = sext32(x[ip.rs1] + x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SUBW:
+                    x[ip.rd] = sext32(x[ip.rs1] - x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SLLW:
+                    x[ip.rd] = sext32(<uint32_t>x[ip.rs1] << (x[ip.rs2] & 31))
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRLW:
+                    x[ip.rd] = sext32(<uint32_t>x[ip.rs1] >> (x[ip.rs2] & 31))
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SRAW:
+                    x[ip.rd] = sext32(<uint32_t>(<int32_t>x[ip.rs1] >> (x[ip.rs2] & 31)))
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                # ---- M
+                elif op == OP_MUL:
+                    x[ip.rd] = x[ip.rs1] * x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_MULH:
+                    x[ip.rd] = rv_mulh(<int64_t>x[ip.rs1], <int64_t>x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_MULHSU:
+                    x[ip.rd] = rv_mulhsu(<int64_t>x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_MULHU:
+                    x[ip.rd] = rv_mulhu(x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_DIV:
+                    x[ip.rd] = div64(x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_DIVU:
+                    x[ip.rd] = (x[ip.rs1] / x[ip.rs2]) if x[ip.rs2] else <uint64_t>-1
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_REM:
+                    x[ip.rd] = rem64(x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_REMU:
+                    x[ip.rd] = (x[ip.rs1] % x[ip.rs2]) if x[ip.rs2] else x[ip.rs1]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_MULW:
+                    x[ip.rd] = sext32(x[ip.rs1] * x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_DIVW:
+                    x[ip.rd] = divw(x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_DIVUW:
+                    x[ip.rd] = divuw(x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_REMW:
+                    x[ip.rd] = remw(x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_REMUW:
+                    x[ip.rd] = remuw(x[ip.rs1], x[ip.rs2])
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                # ---- loads and stores: a TLB hit inline (the tag test includes alignment); anything
+                # else in mem_slow, after which the run goes on unless it must not
+                elif op == OP_LD:
+                    nloads += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LW:
+                    nloads += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xffc):
+                        x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LWU:
+                    nloads += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xffc):
+                        x[ip.rd] = (<uint32_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LH:
+                    nloads += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xffe):
+                        x[ip.rd] = <uint64_t><int64_t>(<int16_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LHU:
+                    nloads += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xffe):
+                        x[ip.rd] = (<uint16_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LB:
+                    nloads += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xfff):
+                        x[ip.rd] = <uint64_t><int64_t>(<int8_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LBU:
+                    nloads += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xfff):
+                        x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SD:
+                    nstores += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SW:
+                    nstores += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xffc):
+                        (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SH:
+                    nstores += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xffe):
+                        (<uint16_t*>(e.addend + va))[0] = <uint16_t>x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SB:
+                    nstores += 1
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    if e.tag == (va & ~<uint64_t>0xfff):
+                        (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do
+                elif op == OP_FENCE or op == OP_FENCE_I:
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                # ---- control transfer.  A target in the page (IF_NEAR) and the fall-through of a
+                # branch are entered right here, below the chain; others through (B).
+                elif op == OP_BEQ:
+                    if x[ip.rs1] == x[ip.rs2]:
+                        if not (ip.flags & IF_NEAR):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
+                            pc = cur_tag + ip.off
+                            yielding = 1
+                            limit -= left; left = 0
+                            break
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_BNE:
+                    if x[ip.rs1] != x[ip.rs2]:
+                        if not (ip.flags & IF_NEAR):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
+                            pc = cur_tag + ip.off
+                            yielding = 1
+                            limit -= left; left = 0
+                            break
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_BLT:
+                    if <int64_t>x[ip.rs1] < <int64_t>x[ip.rs2]:
+                        if not (ip.flags & IF_NEAR):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
+                            pc = cur_tag + ip.off
+                            yielding = 1
+                            limit -= left; left = 0
+                            break
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_BGE:
+                    if <int64_t>x[ip.rs1] >= <int64_t>x[ip.rs2]:
+                        if not (ip.flags & IF_NEAR):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
+                            pc = cur_tag + ip.off
+                            yielding = 1
+                            limit -= left; left = 0
+                            break
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_BLTU:
+                    if x[ip.rs1] < x[ip.rs2]:
+                        if not (ip.flags & IF_NEAR):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
+                            pc = cur_tag + ip.off
+                            yielding = 1
+                            limit -= left; left = 0
+                            break
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_BGEU:
+                    if x[ip.rs1] >= x[ip.rs2]:
+                        if not (ip.flags & IF_NEAR):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
+                            pc = cur_tag + ip.off
+                            yielding = 1
+                            limit -= left; left = 0
+                            break
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_JAL:
+                    x[ip.rd] = cur_tag + ip.off + ip.len
+                    if not (ip.flags & IF_NEAR):
+                        pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                        break
+                    ip = <Insn*>(<char*>ip + ip.tgt)
+                    if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
+                        pc = cur_tag + ip.off
+                        yielding = 1
+                        limit -= left; left = 0
+                        break
+                elif op == OP_JALR:
+                    va = (x[ip.rs1] + <uint64_t><int64_t>ip.imm) & ~<uint64_t>1
+                    x[ip.rd] = cur_tag + ip.off + ip.len
+                    pc = va
+                    break
+                elif op == OP_PAGE_END:
+                    pc = cur_tag + ip.off
+                    break
+                else:
+                    # everything else: the slow half, below
+                    h.cur = ip[0]
+                    st = 0
+                    ex = 1
+                    break
+                # a new run in this page: charge it here as (B) would
+                if ip.blen > left:
+                    pc = cur_tag + ip.off
+                    break
+                left -= ip.blen
+            if stop_ip != NULL:
+                if stop_ip.op == OP_STOP:
+                    stop_ip.op = stop_op
+                stop_ip = NULL
+            if not ex:
+                continue
+            # ---- the slow half: h.cur is the instruction, st the status of a memory access.
+            # First give back the part of the run after it (the instruction itself counts).
+            ex = 0
+            cur = &h.cur
+            op = cur.op
+            pcc = cur_tag + cur.off
+            left += cur.blen - 1
+            if op == OP_INVALID:                # an empty slot, where a run is entered: decode
+                left += 1
+                pc = cur_tag + 2 * <uint64_t>(ip - code)
+                decode_run(h, fe, pc)
+                continue
+            if op == OP_STOP:                   # the budget ends here: not executed
+                left += 1
+                pc = pcc
+                limit -= left; left = 0
+                break
+            if st:
+                # a load or store (mem_slow)
                 if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
+                    count = limit - left
+                    st = finish_mmio(h, pcc, vbase + count - 1, ibase + count - 1 - traps, &v)
+                    if st <= 0 and not (op == OP_SD or op == OP_SW or op == OP_SH or op == OP_SB):
+                        x[cur.rd] = load_extend(op, v)
                 if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
+                    take_trap(h, <uint64_t>(st - 1), h.exc_tval, pcc)
+                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
+                    limit -= left; left = 0
+                    break
+                pc = pcc + cur.len
+                if st == ST_CODE:
                     continue
-                x[rd] = v
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_LW:
-                nloads += 1
-                st = load32(h, x[rs1] + imm, &v)
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
+                limit -= left; left = 0        # ST_EVENT: the host must look
+                break
+            if op == OP_CROSS:                  # decode it afresh, then run it from h.xslot
+                left += 1
+                pc = pcc
+                cross = 1
+                cur_tag = TLB_EMPTY
+                continue
+            if op == OP_HOST_BREAK:             # not an instruction: blen 0
+                left += 1
+                pc = pcc
+                if left == 0:                   # the budget ended just before it
+                    break
+                count = limit - left
+                h.pc = pc
+                h.instret = ibase + count - traps
+                h.vclock = vbase + count
+                executed[0] = count
+                h.tlb_lookups[ACC_LOAD] += nloads
+                h.tlb_lookups[ACC_STORE] += nstores
+                return RUN_BREAK
+            if is_atomic(op):
+                st = exec_atomic(h, cur)
                 if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                x[rd] = sext32(v)
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_LWU:
-                nloads += 1
-                st = load32(h, x[rs1] + imm, &v)
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                x[rd] = v
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_LH:
-                nloads += 1
-                st = load16(h, x[rs1] + imm, &v)
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                x[rd] = <uint64_t><int64_t><int16_t>v
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_LHU:
-                nloads += 1
-                st = load16(h, x[rs1] + imm, &v)
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                x[rd] = v
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_LB:
-                nloads += 1
-                st = load8(h, x[rs1] + imm, &v)
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                x[rd] = <uint64_t><int64_t><int8_t>v
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_LBU:
-                nloads += 1
-                st = load8(h, x[rs1] + imm, &v)
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                x[rd] = v
-                pc += ilen
-                if st:
-                    limit = count
-            # ---- stores
-            elif op == OP_SD:
-                nstores += 1
-                st = store64(h, x[rs1] + imm, x[rs2])
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_SW:
-                nstores += 1
-                st = store32(h, x[rs1] + imm, x[rs2])
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_SH:
-                nstores += 1
-                st = store16(h, x[rs1] + imm, x[rs2])
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                pc += ilen
-                if st:
-                    limit = count
-            elif op == OP_SB:
-                nstores += 1
-                st = store8(h, x[rs1] + imm, x[rs2])
-                if st == ST_MMIO:
-                    st = finish_mmio(h, pc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                pc += ilen
-                if st:
-                    limit = count
-            # ---- A
-            elif (op == OP_LR_W or op == OP_LR_D or op == OP_SC_W or op == OP_SC_D
-                  or op == OP_AMOSWAP_W or op == OP_AMOSWAP_D or op == OP_AMOADD_W
-                  or op == OP_AMOADD_D or op == OP_AMOXOR_W or op == OP_AMOXOR_D
-                  or op == OP_AMOAND_W or op == OP_AMOAND_D or op == OP_AMOOR_W
-                  or op == OP_AMOOR_D or op == OP_AMOMIN_W or op == OP_AMOMIN_D
-                  or op == OP_AMOMAX_W or op == OP_AMOMAX_D or op == OP_AMOMINU_W
-                  or op == OP_AMOMINU_D or op == OP_AMOMAXU_W or op == OP_AMOMAXU_D):
-                tmp = ip[0]
-                st = exec_atomic(h, &tmp)
-                if st > 0:
-                    pc = enter_exception(h, st, pc); cur_tag = TLB_EMPTY; traps += 1
-                    limit = count
-                    continue
-                pc += ilen
+                    take_trap(h, <uint64_t>(st - 1), h.exc_tval, pcc)
+                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
+                    limit -= left; left = 0
+                    break
+                pc = pcc + cur.len
                 if st == ST_SPIN and m.nharts > 1:
                     yielding = 1
-                    limit = count
-            # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do
-            elif op == OP_FENCE or op == OP_FENCE_I:
-                pc += ilen
-                if ip.raw == PAUSE_INSN and m.nharts > 1:
+                    limit -= left; left = 0
+                    break
+                continue
+            if op == OP_PAUSE:
+                pc = pcc + cur.len
+                if m.nharts > 1:
                     yielding = 1
-                    limit = count
-            # ---- system
-            elif (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC or op == OP_CSRRWI
-                  or op == OP_CSRRSI or op == OP_CSRRCI):
-                h.pc = pc
+                    limit -= left; left = 0
+                    break
+                continue
+            if is_csr(op):
+                count = limit - left
+                h.pc = pcc
                 h.instret = ibase + count - 1 - traps
                 h.vclock = vbase + count - 1
-                tmp = ip[0]
-                st = exec_csr(h, &tmp)
+                st = exec_csr(h, cur)
                 if st < 0:
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
-                    continue
-                pc += ilen
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
+                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
+                    limit -= left; left = 0
+                    break
+                pc = pcc + cur.len
                 if st:
                     cur_tag = TLB_EMPTY
-                    limit = count
-            elif op == OP_ECALL:
-                take_trap(h, CAUSE_ECALL_U + <uint64_t>h.priv, 0, pc)
-                pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
-            elif op == OP_EBREAK:
-                take_trap(h, CAUSE_BREAKPOINT, pc, pc)
-                pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
-            elif op == OP_MRET:
-                if h.priv != PRIV_M:
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
-                    traps += 1
-                else:
-                    do_mret(h)
-                pc = h.pc; cur_tag = TLB_EMPTY; limit = count
-            elif op == OP_SRET:
-                if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TSR)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
-                    traps += 1
-                else:
-                    do_sret(h)
-                pc = h.pc; cur_tag = TLB_EMPTY; limit = count
-            elif op == OP_SFENCE_VMA:
+                    limit -= left; left = 0
+                    break
+                continue
+            if op == OP_SFENCE_VMA:
                 if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TVM)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
-                    continue
-                if rs1 == 0:
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
+                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
+                    limit -= left; left = 0
+                    break
+                if cur.rs1 == 0:
                     tlb_flush_all(h)
                 else:
-                    tlb_flush_page(h, x[rs1])
+                    tlb_flush_page(h, x[cur.rs1])
                 cur_tag = TLB_EMPTY
-                pc += ilen
-            elif op == OP_WFI:
+                pc = pcc + cur.len
+                continue
+            if op == OP_WFI:
                 # 3.3.3: TW traps WFI below M; in U-mode it is always illegal (S-mode exists)
                 if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TW)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
-                    continue
-                pc += ilen
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
+                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
+                    limit -= left; left = 0
+                    break
+                pc = pcc + cur.len
+                count = limit - left
                 h.vclock = vbase + count
                 update_timer_lines(h)
                 if (hart_mip(h) & h.mie) == 0:
@@ -651,20 +913,34 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     h.tlb_lookups[ACC_LOAD] += nloads
                     h.tlb_lookups[ACC_STORE] += nstores
                     return RUN_WFI
-                limit = count
-            elif op == OP_HOST_BREAK:
-                count -= 1
-                h.pc = pc
-                h.instret = ibase + count - traps
-                h.vclock = vbase + count
-                executed[0] = count
-                h.tlb_lookups[ACC_LOAD] += nloads
-                h.tlb_lookups[ACC_STORE] += nstores
-                return RUN_BREAK
+                limit -= left; left = 0
+                break
+            # traps and returns: the block ends
+            if op == OP_ECALL:
+                take_trap(h, CAUSE_ECALL_U + <uint64_t>h.priv, 0, pcc)
+                traps += 1
+            elif op == OP_EBREAK:
+                take_trap(h, CAUSE_BREAKPOINT, pcc, pcc)
+                traps += 1
+            elif op == OP_MRET:
+                if h.priv != PRIV_M:
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
+                    traps += 1
+                else:
+                    do_mret(h)
+            elif op == OP_SRET:
+                if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TSR)):
+                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
+                    traps += 1
+                else:
+                    do_sret(h)
             else:
                 # OP_ILLEGAL, and table rows the executor does not know
-                take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, ip.raw, pc)
-                pc = h.pc; cur_tag = TLB_EMPTY; traps += 1; limit = count
+                take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
+                traps += 1
+            pc = h.pc; cur_tag = TLB_EMPTY
+            limit -= left; left = 0
+            break
     executed[0] = count
     h.tlb_lookups[ACC_LOAD] += nloads
     h.tlb_lookups[ACC_STORE] += nstores

@@ -1,13 +1,12 @@
 # Sv39 address translation, the software TLBs, physical memory and the decoded-code cache.
 #
 # Owns: the page walk (privileged spec 4.3.2 with the Sv39 layout of 4.4), the TLB rules, the
-# load/store/fetch fast paths (inline, TLB hit -> host pointer) and their slow paths (walk,
-# misaligned split, MMIO through the Python bus), and the invariant that ties decoded code to
-# stores:
+# slow paths of loads and stores (walk, misaligned split, code pages, MMIO through the Python
+# bus) and instruction fetch.  The inline fast paths (TLB hit -> host pointer) are in the run loop.
 #
-#   A RAM page whose decoded slots may be in use has PF_CODE set, and then no store TLB of any hart
-#   maps it.  So every store to such a page takes the slow path, which empties the slots and clears
-#   PF_CODE before storing.  Decoding into a page sets PF_CODE and drops store-TLB entries for it.
+#   A RAM page with decoded slots has PF_CODE set, and then every store-TLB entry that maps it
+#   carries TAG_CODE, which the loop's fast path never matches: such stores come here and
+#   code_write (_code.pxi) empties only the slots they overlap.
 #
 # TLB flush rules (one TLB set per privilege, so privilege changes only switch pointers):
 #   satp write, sfence.vma (all, or by address unless a superpage was cached) -> flush;
@@ -61,6 +60,13 @@ cdef void tlb_flush_all(Hart *h) noexcept nogil:
         tlb_flush_set(&h.tlbs[p])
     h.tlb_super = 0
 
+cdef inline void tlb_fill_store(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
+    """A store-TLB entry; a code page's carries TAG_CODE (the fast path then misses)."""
+    tlb_fill(e, m, va, ppn)
+    if m.page_flags[ppn] & PF_CODE:
+        e.tag |= TAG_CODE
+
+
 cdef void tlb_flush_page(Hart *h, uint64_t va) noexcept nogil:
     """sfence.vma with an address: drop that page from every set."""
     cdef int p, i = (va >> 12) & (TLB_SIZE - 1)
@@ -73,7 +79,7 @@ cdef void tlb_flush_page(Hart *h, uint64_t va) noexcept nogil:
             h.tlbs[p].fetch[i].tag = TLB_EMPTY
         if h.tlbs[p].load[i].tag == tag:
             h.tlbs[p].load[i].tag = TLB_EMPTY
-        if h.tlbs[p].store[i].tag == tag:
+        if (h.tlbs[p].store[i].tag & ~TAG_CODE) == tag:
             h.tlbs[p].store[i].tag = TLB_EMPTY
 
 cdef void tlb_drop_store_ppn(Mach *m, uint64_t ppn) noexcept nogil:
@@ -96,31 +102,10 @@ cdef inline void update_tlb_pointers(Hart *h) noexcept nogil:
     h.dtlb = &h.tlbs[eff]
 
 
-# ---- decoded code and physical stores -------------------------------------------------------
-
-cdef inline void code_invalidate(Mach *m, uint64_t ppn) noexcept nogil:
-    """Empty page ppn's decoded slots (a store or DMA changed it)."""
-    if m.page_flags[ppn] & PF_CODE:
-        memset(m.code[ppn], 0, SLOTS_PER_PAGE * sizeof(Insn))
-        m.page_flags[ppn] &= ~PF_CODE
-
-cdef void code_claim(Mach *m, uint64_t ppn) noexcept nogil:
-    """Page ppn is about to hold decoded slots: no store may bypass the slow path any more."""
-    if not (m.page_flags[ppn] & PF_CODE):
-        m.page_flags[ppn] |= PF_CODE
-        tlb_drop_store_ppn(m, ppn)
+# ---- physical memory ---------------------------------------------------------------------------
 
 cdef inline int ram_has(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
     return pa - m.ram_base < m.ram_size and pa - m.ram_base + size <= m.ram_size
-
-cdef void phys_invalidate_range(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
-    """Any host-side or walk-side write of RAM [pa, pa+size) keeps decoded code coherent."""
-    cdef uint64_t p = (pa - m.ram_base) >> 12
-    cdef uint64_t last = (pa - m.ram_base + size - 1) >> 12
-    while p <= last and p < m.ram_pages:
-        code_invalidate(m, p)
-        p += 1
-
 
 # ---- MMIO through the Python bus ------------------------------------------------------------
 # A load or store that reaches a device is not performed inside the memory helpers: they record
@@ -265,21 +250,6 @@ cdef int debug_translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept n
     return sv39_walk(h, va, acc, priv, pa, 1)
 
 
-# ---- host breakpoints: decoded as OP_HOST_BREAK, so they cost nothing when absent ------------
-
-cdef inline int is_breakpoint(Mach *m, uint64_t pc) noexcept nogil:
-    cdef int i
-    for i in range(m.nbreak):
-        if m.breakpoints[i] == pc:
-            return 1
-    return 0
-
-cdef void code_invalidate_all(Mach *m) noexcept nogil:
-    cdef uint64_t p
-    for p in range(m.ram_pages):
-        code_invalidate(m, p)
-
-
 # ---- slow paths ---------------------------------------------------------------------------
 
 cdef inline uint64_t read_host(uint8_t *p, int size) noexcept nogil:
@@ -302,8 +272,8 @@ cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noex
         tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
         # a writable page whose D bit is already set may take stores without another walk
         if ((h.last_pte & (PTE_W | PTE_D)) == (PTE_W | PTE_D)
-                and not (m.page_flags[ppn] & (PF_CODE | PF_WATCH))):
-            tlb_fill(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
+                and not (m.page_flags[ppn] & PF_WATCH)):
+            tlb_fill_store(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
         out[0] = read_host(m.ram + (pa - m.ram_base), size)
         return ST_OK
     if split:
@@ -335,14 +305,14 @@ cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value, int split) no
     h.tlb_misses[ACC_STORE] += 1
     if ram_has(m, pa, size):
         ppn = (pa - m.ram_base) >> 12
-        code_invalidate(m, ppn)
+        code_write(m, ppn, pa & 0xfff, size)
         memcpy(m.ram + (pa - m.ram_base), &value, size)
         if m.page_flags[ppn] & PF_WATCH:
             if pa < m.watch_hi and pa + size > m.watch_lo:
                 m.event = 1
                 return ST_EVENT
             return ST_OK
-        tlb_fill(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
+        tlb_fill_store(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
         tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)   # W implies R
         return ST_OK
     if split:
@@ -350,8 +320,15 @@ cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value, int split) no
     return mmio_request(h, va, pa, size, value, 1)
 
 cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept nogil:
+    """Any store the fast path did not take: a code page (empty the slots it overlaps, then
+    store), TLB miss, misaligned, MMIO."""
     cdef uint64_t pa
     cdef int i, st, ev = ST_OK
+    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+    if e.tag == ((va & ~<uint64_t>0xfff) | TAG_CODE) and (va & 0xfff) + size <= 4096:
+        code_write(h.m, e.ppn, va & 0xfff, size)
+        memcpy(<uint8_t*>(e.addend + va), &value, size)
+        return ST_OK
     if (va & 0xfff) + size <= 4096:
         return store_one(h, va, size, value, 0)
     # a page-crossing store: check both pages first so a fault leaves memory unchanged
@@ -368,65 +345,6 @@ cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept nog
         if st == ST_EVENT:
             ev = ST_EVENT
     return ev
-
-
-# ---- inline fast paths: a TLB hit on an aligned access is a host load or store ----------------
-
-cdef inline int load8(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xfff):
-        out[0] = (<uint8_t*>(e.addend + va))[0]
-        return ST_OK
-    return load_slow(h, va, 1, out)
-
-cdef inline int load16(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xffe):
-        out[0] = (<uint16_t*>(e.addend + va))[0]
-        return ST_OK
-    return load_slow(h, va, 2, out)
-
-cdef inline int load32(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xffc):
-        out[0] = (<uint32_t*>(e.addend + va))[0]
-        return ST_OK
-    return load_slow(h, va, 4, out)
-
-cdef inline int load64(Hart *h, uint64_t va, uint64_t *out) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xff8):
-        out[0] = (<uint64_t*>(e.addend + va))[0]
-        return ST_OK
-    return load_slow(h, va, 8, out)
-
-cdef inline int store8(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xfff):
-        (<uint8_t*>(e.addend + va))[0] = <uint8_t>v
-        return ST_OK
-    return store_slow(h, va, 1, v)
-
-cdef inline int store16(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xffe):
-        (<uint16_t*>(e.addend + va))[0] = <uint16_t>v
-        return ST_OK
-    return store_slow(h, va, 2, v)
-
-cdef inline int store32(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xffc):
-        (<uint32_t*>(e.addend + va))[0] = <uint32_t>v
-        return ST_OK
-    return store_slow(h, va, 4, v)
-
-cdef inline int store64(Hart *h, uint64_t va, uint64_t v) noexcept nogil:
-    cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == (va & ~<uint64_t>0xff8):
-        (<uint64_t*>(e.addend + va))[0] = v
-        return ST_OK
-    return store_slow(h, va, 8, v)
 
 
 # ---- atomics: LR/SC/AMO need an aligned RAM address (no MMIO) ---------------------------------
@@ -452,7 +370,7 @@ cdef int amo_host(Hart *h, uint64_t va, int size, int acc, uint8_t **host) noexc
         return exc(h, access_fault_cause(acc), va)
     ppn = (pa - m.ram_base) >> 12
     if acc == ACC_STORE:
-        code_invalidate(m, ppn)
+        code_write(m, ppn, pa & 0xfff, size)
         if m.page_flags[ppn] & PF_WATCH and pa < m.watch_hi and pa + size > m.watch_lo:
             m.event = 1
     host[0] = m.ram + (pa - m.ram_base)
@@ -478,46 +396,11 @@ cdef int fetch_page(Hart *h, uint64_t pc, TlbEntry **out) noexcept nogil:
     if not ram_has(m, pa, 2):
         return exc(h, CAUSE_FETCH_ACCESS, pc)
     ppn = (pa - m.ram_base) >> 12
-    if m.code[ppn] == NULL:
-        m.code[ppn] = <Insn*>calloc(SLOTS_PER_PAGE, sizeof(Insn))
-        if m.code[ppn] == NULL:
-            return exc(h, CAUSE_FETCH_ACCESS, pc)
+    if code_page_alloc(m, ppn) == NULL:
+        return exc(h, CAUSE_FETCH_ACCESS, pc)
     e.tag = pc & ~<uint64_t>0xfff
     e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
     e.code = m.code[ppn]
     e.ppn = ppn
     out[0] = e
-    return ST_OK
-
-cdef int fetch_decode(Hart *h, uint64_t pc, TlbEntry *e, Insn *out) noexcept nogil:
-    """Decode the instruction at pc (in e's page) into *out, caching it in the page's slot unless
-    it crosses into the next page.  Raises fetch faults of the second half."""
-    cdef uint32_t lo, hi
-    cdef uint64_t off = pc & 0xfff
-    cdef TlbEntry *e2
-    cdef int st
-    lo = (<uint16_t*>(e.addend + pc))[0]
-    if h.m.nbreak and is_breakpoint(h.m, pc):
-        memset(out, 0, sizeof(Insn))
-        out.op = OP_HOST_BREAK
-        out.len = 2 if (lo & 3) != 3 else 4
-        out.raw = lo
-        if off == 0xffe:
-            return ST_OK
-        code_claim(h.m, e.ppn)
-        e.code[off >> 1] = out[0]
-        return ST_OK
-    if (lo & 3) != 3:
-        decode_insn(lo, out)
-    elif off != 0xffe:
-        decode_insn((<uint32_t*>(e.addend + pc))[0], out)
-    else:
-        st = fetch_page(h, pc + 2, &e2)
-        if st:
-            return st
-        hi = (<uint16_t*>(e2.addend + pc + 2))[0]
-        decode_insn(lo | (hi << 16), out)
-        return ST_OK
-    code_claim(h.m, e.ppn)
-    e.code[off >> 1] = out[0]
     return ST_OK

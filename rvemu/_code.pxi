@@ -1,0 +1,300 @@
+# The decoded-code cache: each RAM page's slots, the runs decoded into them, and their coherence
+# with memory.
+#
+# Owns:
+#   Slots.  A RAM page that is fetched from gets SLOTS_PER_PAGE slots, one per halfword (with C an
+#   instruction may start at any halfword), and a sentinel after them (OP_PAGE_END at offset 0x1000)
+#   where straight-line execution leaves the page.  Each slot keeps its own pc offset, so the loop
+#   keeps no pc while it runs straight.
+#
+#   Runs.  Decoding happens a run at a time (decode_run): from the slot where execution enters,
+#   forward to the first instruction that does not fall through (ends_run), to the page's end, or
+#   to a slot decoded before, which the run then flows into.  blen counts the instructions from a
+#   slot to its run's end, so the loop charges a whole run against its budget when it enters and
+#   gives back what it did not execute when it leaves early.
+#
+#   Coherence.  Every store, AMO, DMA or page-walk A/D update that overlaps decoded slots empties
+#   them, and with them every slot whose run flows into them (their blen would count instructions
+#   that are gone): code_write.  A write to a code page that overlaps no slot changes nothing, and
+#   costs a few tests.  Store TLBs map a code page only with TAG_CODE in the tag, which the loop's
+#   inline fast path never matches, so every store to a code page comes through store_code or
+#   store_one.  When a page's last slot is emptied it stops being a code page (PF_CODE clear) and
+#   stores to it go fast again.  The loop leaves its run after anything that may have emptied
+#   slots (every such thing is a slow path), so a run is never executed past a change.
+#
+#   A 4-byte instruction at offset 0xffe crosses into the next page: its slot holds OP_CROSS and
+#   the instruction is decoded afresh into Hart.xslot each time it runs (decode_cross), since the
+#   next page may change or be remapped without this page knowing.
+
+cdef extern from *:
+    """
+    #define RV_TAG_CODE 0x800ULL
+    """
+    # Store-TLB tag bit of a code page: never set in (va & ~0xff8), so the inline path misses.
+    const uint64_t TAG_CODE "RV_TAG_CODE"
+
+cdef enum:
+    PAUSE_INSN = 0x0100000F     # Zihintpause: fence w,0 - "I am spinning"
+
+
+cdef inline int ends_run(int op) noexcept nogil:
+    """Instructions after which execution does not simply go on to the next one."""
+    return (op == OP_JAL or op == OP_JALR or op == OP_BEQ or op == OP_BNE or op == OP_BLT
+            or op == OP_BGE or op == OP_BLTU or op == OP_BGEU or op == OP_ECALL
+            or op == OP_EBREAK or op == OP_MRET or op == OP_SRET or op == OP_WFI
+            or op == OP_ILLEGAL or op == OP_CROSS)
+
+cdef inline int is_atomic(int op) noexcept nogil:
+    return (op == OP_LR_W or op == OP_LR_D or op == OP_SC_W or op == OP_SC_D
+            or op == OP_AMOSWAP_W or op == OP_AMOSWAP_D or op == OP_AMOADD_W
+            or op == OP_AMOADD_D or op == OP_AMOXOR_W or op == OP_AMOXOR_D
+            or op == OP_AMOAND_W or op == OP_AMOAND_D or op == OP_AMOOR_W
+            or op == OP_AMOOR_D or op == OP_AMOMIN_W or op == OP_AMOMIN_D
+            or op == OP_AMOMAX_W or op == OP_AMOMAX_D or op == OP_AMOMINU_W
+            or op == OP_AMOMINU_D or op == OP_AMOMAXU_W or op == OP_AMOMAXU_D)
+
+cdef inline int is_csr(int op) noexcept nogil:
+    return (op == OP_CSRRW or op == OP_CSRRS or op == OP_CSRRC or op == OP_CSRRWI
+            or op == OP_CSRRSI or op == OP_CSRRCI)
+
+cdef inline int is_pure(int op) noexcept nogil:
+    """Changes nothing but registers (and pc): ALU, loads, branches, jumps, fence.  A loop of
+    such instructions that leaves every register as it found it is spinning."""
+    return not (op == OP_SB or op == OP_SH or op == OP_SW or op == OP_SD
+                or is_atomic(op) or is_csr(op) or op == OP_FENCE_I or op == OP_PAUSE or op == OP_SFENCE_VMA or op == OP_ECALL
+                or op == OP_EBREAK or op == OP_MRET or op == OP_SRET or op == OP_WFI
+                or op == OP_ILLEGAL or op == OP_HOST_BREAK or op == OP_CROSS)
+
+
+# ---- pages of slots ---------------------------------------------------------------------------
+
+cdef Insn *code_page_alloc(Mach *m, uint64_t ppn) noexcept nogil:
+    """The slots of RAM page ppn, allocated (empty, with the page-end sentinel) on first use."""
+    cdef Insn *code = m.code[ppn]
+    if code == NULL:
+        code = <Insn*>calloc(SLOTS_PER_PAGE + 1, sizeof(Insn))
+        if code == NULL:
+            return NULL
+        code[SLOTS_PER_PAGE].op = OP_PAGE_END
+        code[SLOTS_PER_PAGE].off = 0x1000
+        m.code[ppn] = code
+    return code
+
+cdef void code_claim(Mach *m, uint64_t ppn) noexcept nogil:
+    """Page ppn is about to hold decoded slots: from now on no store may bypass code_write."""
+    if not (m.page_flags[ppn] & PF_CODE):
+        m.page_flags[ppn] |= PF_CODE
+        tlb_drop_store_ppn(m, ppn)
+
+cdef void code_release(Mach *m, uint64_t ppn) noexcept nogil:
+    """Page ppn's last slot is gone: it is data again, and its stores may take the fast path."""
+    m.page_flags[ppn] &= ~PF_CODE
+    tlb_drop_store_ppn(m, ppn)          # entries tagged TAG_CODE; new ones will be plain
+
+cdef inline void slot_empty(Mach *m, uint64_t ppn, Insn *s) noexcept nogil:
+    memset(s, 0, sizeof(Insn))
+    m.code_count[ppn] -= 1
+
+
+# ---- decoding runs ----------------------------------------------------------------------------
+
+cdef inline void slot_fill(Insn *s, uint32_t off) noexcept nogil:
+    """The fields decode_insn does not set."""
+    s.off = <uint16_t>off
+    s.step = <uint8_t>((s.len >> 1) * sizeof(Insn))
+    if s.raw == PAUSE_INSN:
+        s.op = OP_PAUSE
+
+cdef int decode_run(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
+    """Decode the run that starts at pc (its slot is empty) into fe's page, and set blen and
+    flags along it."""
+    cdef Mach *m = h.m
+    cdef Insn *code = fe.code
+    cdef Insn *s
+    cdef Insn *tail = NULL                  # the decoded slot the run flows into, if any
+    cdef uint16_t path[SLOTS_PER_PAGE]
+    cdef int n = 0, i, blen, pure
+    cdef uint32_t off = pc & 0xfff, lo
+    cdef uint64_t base = pc & ~<uint64_t>0xfff
+    code_claim(m, fe.ppn)
+    while True:
+        if off >= 4096:
+            tail = &code[SLOTS_PER_PAGE]
+            break
+        s = &code[off >> 1]
+        if s.op != OP_INVALID:
+            tail = s
+            break
+        lo = (<uint16_t*>(fe.addend + base + off))[0]
+        m.code_count[fe.ppn] += 1
+        if m.nbreak and is_breakpoint(m, base + off):
+            # a host breakpoint: not an instruction, so not counted (blen 0); runs stop before it
+            memset(s, 0, sizeof(Insn))
+            s.op = OP_HOST_BREAK
+            s.raw = lo
+            s.len = 2 if (lo & 3) != 3 else 4
+            slot_fill(s, off)
+            tail = s
+            break
+        if (lo & 3) == 3 and off == 0xffe:
+            memset(s, 0, sizeof(Insn))
+            s.op = OP_CROSS
+            s.len = 4
+            slot_fill(s, off)
+        else:
+            decode_insn((<uint32_t*>(fe.addend + base + off))[0] if (lo & 3) == 3 else lo, s)
+            slot_fill(s, off)
+        path[n] = <uint16_t>(off >> 1)
+        n += 1
+        if ends_run(s.op):
+            break
+        off += s.len
+    # blen and flags, from the run's end backwards
+    blen = tail.blen if tail != NULL else 0
+    pure = (tail.flags & IF_PURE) if tail != NULL else IF_PURE
+    for i in range(n - 1, -1, -1):
+        s = &code[path[i]]
+        if i == n - 1 and tail == NULL:
+            s.blen = 1
+            s.flags = IF_PURE if is_pure(s.op) else 0
+        else:
+            s.blen = <uint16_t>(1 + blen)
+            s.flags = IF_CONT | (pure if is_pure(s.op) else 0)
+        s.flags |= near_target(s)
+        blen = s.blen
+        pure = s.flags & IF_PURE
+    if m.nharts > 1 and n:
+        mark_spin_loop(code, &code[path[0]])
+    return ST_OK
+
+cdef inline int near_target(Insn *s) noexcept nogil:
+    """IF_NEAR for a branch or jal whose target lies in the same page (tgt is then set)."""
+    cdef int64_t t
+    if not (s.op == OP_JAL or s.op == OP_BEQ or s.op == OP_BNE or s.op == OP_BLT
+            or s.op == OP_BGE or s.op == OP_BLTU or s.op == OP_BGEU):
+        return 0
+    t = <int64_t>s.off + s.imm
+    if t < 0 or t >= 4096:
+        return 0
+    s.tgt = <int32_t>((s.imm >> 1) * <int32_t>sizeof(Insn))
+    return IF_NEAR
+
+cdef void mark_spin_loop(Insn *code, Insn *entry) noexcept nogil:
+    """IF_SPIN on the start of a pure loop: a slot whose run is pure and ends in a branch back to
+    it.  One trip around such a loop changes nothing but registers (and it watches memory
+    that others may change).  Checks the run entered at entry, and the run that the branch
+    ending entry's run goes back to (a loop whose start was decoded earlier)."""
+    cdef Insn *b = run_end(entry)
+    cdef Insn *t
+    if not (b.flags & IF_NEAR):
+        return
+    t = <Insn*>(<char*>b + b.tgt)
+    if t.op != OP_INVALID and (t.flags & IF_PURE) and run_end(t) == b:
+        t.flags |= IF_SPIN
+
+cdef inline Insn *run_end(Insn *s) noexcept nogil:
+    """The last slot of the run s is in."""
+    while s.flags & IF_CONT:
+        s = <Insn*>(<char*>s + s.step)
+    return s
+
+cdef int decode_cross(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
+    """Decode the 4-byte instruction at pc (page offset 0xffe) into h.xslot, with its second
+    half from the next page (whose fetch faults are raised here, tval = pc + 2)."""
+    cdef TlbEntry *e2
+    cdef uint32_t lo, hi
+    cdef int st
+    cdef Insn *s = &h.xslot[0]
+    lo = (<uint16_t*>(fe.addend + pc))[0]
+    st = fetch_page(h, pc + 2, &e2)
+    if st:
+        return st
+    hi = (<uint16_t*>(e2.addend + pc + 2))[0]
+    decode_insn(lo | (hi << 16), s)
+    slot_fill(s, 0xffe)
+    s.blen = 1
+    s.flags = 0
+    memset(&h.xslot[1], 0, 2 * sizeof(Insn))
+    h.xslot[2].op = OP_PAGE_END
+    h.xslot[2].off = 0x1002
+    return ST_OK
+
+
+# ---- coherence ----------------------------------------------------------------------------------
+
+cdef inline int slot_flows_on(Insn *s) noexcept nogil:
+    return s.op != OP_INVALID and (s.flags & IF_CONT)
+
+cdef int code_write(Mach *m, uint64_t ppn, uint64_t off, uint64_t size) noexcept nogil:
+    """Bytes [off, off + size) of RAM page ppn change (size >= 1, inside the page).  Empty the slots
+    that decode them and every slot whose run flows into those.  1 if any slot was emptied."""
+    cdef Insn *code
+    cdef int lo, hi, j, changed = 0
+    if not (m.page_flags[ppn] & PF_CODE):
+        return 0
+    code = m.code[ppn]
+    if size >= 4096:
+        code_invalidate(m, ppn)
+        return 1
+    lo = <int>(off >> 1)
+    hi = <int>((off + size - 1) >> 1)
+    if lo > 0 and code[lo - 1].len == 4:    # a 4-byte instruction covering halfword lo
+        lo -= 1
+    for j in range(lo, hi + 1):
+        if code[j].op != OP_INVALID:
+            slot_empty(m, ppn, &code[j])
+            changed = 1
+    if not changed:
+        return 0
+    m.code_gen += 1
+    # Runs that flow into [lo, hi] cover halfword lo - 1, with an instruction there or with a
+    # 4-byte one just before it; walk down while that holds.
+    j = lo - 1
+    while j >= 0:
+        if slot_flows_on(&code[j]):
+            slot_empty(m, ppn, &code[j])
+        elif not (j >= 1 and code[j - 1].len == 4 and slot_flows_on(&code[j - 1])):
+            break
+        j -= 1
+    if m.code_count[ppn] == 0:
+        code_release(m, ppn)
+    return 1
+
+cdef void code_invalidate(Mach *m, uint64_t ppn) noexcept nogil:
+    """Empty all of page ppn's slots."""
+    if m.page_flags[ppn] & PF_CODE:
+        memset(m.code[ppn], 0, SLOTS_PER_PAGE * sizeof(Insn))
+        m.code_count[ppn] = 0
+        m.code_gen += 1
+        code_release(m, ppn)
+
+cdef void code_invalidate_all(Mach *m) noexcept nogil:
+    cdef uint64_t p
+    for p in range(m.ram_pages):
+        code_invalidate(m, p)
+
+cdef int phys_invalidate_range(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
+    """RAM [pa, pa + size) was written by the host, a device or a page walk: keep decoded code
+    coherent.  1 if any slot was emptied."""
+    cdef uint64_t rel = pa - m.ram_base, end = rel + size, p, lo, hi
+    cdef int changed = 0
+    if size == 0:
+        return 0
+    p = rel >> 12
+    while p < m.ram_pages and (p << 12) < end:
+        lo = rel if rel > (p << 12) else (p << 12)
+        hi = end if end < ((p + 1) << 12) else ((p + 1) << 12)
+        if m.page_flags[p] & PF_CODE:
+            changed |= code_write(m, p, lo & 0xfff, hi - lo)
+        p += 1
+    return changed
+
+
+# ---- host breakpoints: decoded as OP_HOST_BREAK, so they cost nothing when absent ------------
+
+cdef inline int is_breakpoint(Mach *m, uint64_t pc) noexcept nogil:
+    cdef int i
+    for i in range(m.nbreak):
+        if m.breakpoints[i] == pc:
+            return 1
+    return 0

@@ -1,0 +1,238 @@
+"""The decoded-code cache (rvemu/_code.pxi) and the run loop built on it.
+
+  * Running in blocks is exact: a random program (stores into its own page included, so runs
+    are emptied and re-decoded under it) ends in the same state whether it runs in one call,
+    in random chunks, or one instruction at a time, with the same instruction count.
+  * A store that does not overlap decoded instructions leaves the page's slots in place (data
+    beside code costs no re-decoding); one that does empties only what it overlaps, and a 2-byte
+    store into the upper half of a 4-byte instruction empties that instruction.
+  * A hart spinning on a flag with plain loads yields the rest of its slice to the others, and
+    comes back when the flag changes; one that makes progress is never yielded.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from rvemu import Machine, StopReason
+from snippets import CODE, assemble, enc, machine, word_bytes
+
+PAGE = 0x1000
+DATA_IN_PAGE = CODE + 0x800          # data in the same 4 KiB page as the code
+
+
+def random_program(rng, n):
+    """n instructions that loop forever: ALU work, loads and stores into the code's own page
+    (some land on the code itself), short forward and backward branches, calls.  x5..x9 hold
+    addresses in the page, x31 counts trips."""
+    items = []
+    for i in range(n):
+        k = rng.random()
+        rd = rng.randrange(10, 31)
+        rs = rng.randrange(10, 31)
+        if k < 0.30:
+            items.append(rng.choice(["addi", "xori", "andi", "ori"]))
+            items[-1] = (items[-1], dict(rd=rd, rs1=rs, imm=rng.randrange(-2048, 2048)))
+        elif k < 0.45:
+            items.append((rng.choice(["add", "sub", "xor", "mul", "sll", "srl", "or"]),
+                          dict(rd=rd, rs1=rs, rs2=rng.randrange(10, 31))))
+        elif k < 0.55:
+            items.append(("c.addi", dict(rd=rd, imm=rng.randrange(1, 31))))
+        elif k < 0.70:
+            items.append((rng.choice(["ld", "lw", "lhu", "lb"]),
+                          dict(rd=rd, rs1=rng.randrange(5, 10), imm=rng.randrange(-64, 64))))
+        elif k < 0.85:
+            items.append((rng.choice(["sd", "sw", "sh", "sb"]),
+                          dict(rs1=rng.randrange(5, 10), rs2=rs, imm=rng.randrange(-64, 64))))
+        elif k < 0.95:
+            off = 4 * rng.choice([-3, -2, -1, 2, 3])
+            if 0 <= i * 4 + off < n * 4:
+                items.append((rng.choice(["beq", "bne", "blt", "bgeu"]),
+                              dict(rs1=rd, rs2=rs, imm=off)))
+            else:
+                items.append(("addi", dict(rd=rd, rs1=rd, imm=1)))
+        else:
+            items.append(("addi", dict(rd=31, rs1=31, imm=1)))
+    # every instruction is 4 bytes except c.addi: pad each c.addi with a c.nop so offsets stay
+    # multiples of 4 and the branch targets above are instruction starts
+    out = []
+    for it in items:
+        out.append(it)
+        if it[0] == "c.addi":
+            out.append(("c.addi", dict(rd=0, imm=0)))
+    size = len(assemble(out))
+    out.append(("jal", dict(rd=0, imm=-size)))
+    return out
+
+
+def program_machine(seed):
+    rng = random.Random(seed)
+    items = random_program(rng, 60)
+    regs = {r: rng.getrandbits(64) for r in range(10, 31)}
+    for r in range(5, 10):
+        # mostly the data half of the page, sometimes the code itself
+        regs[r] = (DATA_IN_PAGE if rng.random() < 0.8 else CODE) + rng.randrange(64, 0x700, 8)
+    m = machine(assemble(items), regs=regs)
+    return m
+
+
+def state(m):
+    h = m.harts[0]
+    return (h.pc, tuple(h.x), h.instret, h.csr("mcause"), m.read_phys(CODE, PAGE))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_blocks_equal_single_steps(seed):
+    total = 3000
+    one = program_machine(seed)
+    assert one.core.run(0, total) == ("budget", total)
+    chunked = program_machine(seed)
+    rng = random.Random(1000 + seed)
+    done = 0
+    while done < total:
+        n = min(total - done, rng.choice([1, 2, 3, 7, 19, 64, 500]))
+        reason, ran = chunked.core.run(0, n)
+        assert (reason, ran) == ("budget", n)
+        done += n
+    stepped = program_machine(seed)
+    for _ in range(total):
+        assert stepped.core.run(0, 1) == ("budget", 1)
+    assert state(one) == state(chunked) == state(stepped)
+
+
+def store_loop(trips, store_offset, width="sd"):
+    """A loop that stores x11 at x10 + store_offset trips times, then parks."""
+    return [("addi", dict(rd=12, rs1=0, imm=trips)),
+            (width, dict(rs1=10, rs2=11, imm=store_offset)),
+            ("addi", dict(rd=11, rs1=11, imm=1)),
+            ("addi", dict(rd=12, rs1=12, imm=-1)),
+            ("bne", dict(rs1=12, rs2=0, imm=-12))]
+
+
+def test_stores_beside_code_keep_its_slots():
+    """Data next to code in one page: the loop's slots survive its stores (no re-decoding)."""
+    m = machine(assemble(store_loop(1000, 0)), regs={10: DATA_IN_PAGE, 11: 0})
+    m.run(max_instructions=2)                            # decoded, and the first store done
+    slots = m.core.decoded_slots(CODE)
+    assert slots >= 5
+    for trip in range(1, 50):
+        m.run(max_instructions=4)                        # stop right after each store
+        assert m.core.decoded_slots(CODE) == slots
+    assert m.read_phys(DATA_IN_PAGE, 8) == (49).to_bytes(8, "little")
+    m.run(max_instructions=5000)
+    assert m.harts[0].x[11] == 1000 and m.read_phys(DATA_IN_PAGE, 8) == (999).to_bytes(8, "little")
+
+
+def test_store_over_code_empties_only_what_it_overlaps():
+    """A store onto one decoded instruction empties it and the runs that flow into it, and the
+    next trip runs the new instruction; slots past it stay."""
+    code = [("addi", dict(rd=5, rs1=5, imm=1)),          # CODE+0: the loop
+            ("addi", dict(rd=6, rs1=6, imm=1)),          # CODE+4: patched to addi x6, x6, 100
+            ("sw", dict(rs1=10, rs2=11, imm=0)),         # CODE+8: the patching store
+            ("addi", dict(rd=7, rs1=7, imm=-1)),
+            ("bne", dict(rs1=7, rs2=0, imm=-16))]
+    after = [("addi", dict(rd=8, rs1=8, imm=1))] * 8     # never executed before the patch
+    m = machine(assemble(code + after), regs={7: 2, 10: CODE + 4,
+                                              11: enc("addi", rd=6, rs1=6, imm=100)})
+    h = m.harts[0]
+    m.run(max_instructions=len(code))                    # the first trip, the patch
+    assert h.x[6] == 1 and h.pc == CODE
+    assert m.core.decoded_slots(CODE) >= len(code)
+    m.run(max_instructions=len(code) + len(after))      # the second trip, then onwards
+    assert h.x[6] == 101 and h.x[5] == 2 and h.x[8] == len(after)
+
+
+def test_two_byte_store_into_upper_half_of_instruction():
+    """sh at CODE+6 rewrites only the upper half of the 4-byte instruction at CODE+4 (its
+    immediate): the instruction must be decoded again."""
+    old = enc("addi", rd=6, rs1=6, imm=1)
+    new = enc("addi", rd=6, rs1=6, imm=7)
+    assert old & 0xFFFF == new & 0xFFFF
+    code = [("addi", dict(rd=5, rs1=5, imm=1)),
+            old,
+            ("sh", dict(rs1=10, rs2=11, imm=0)),
+            ("addi", dict(rd=7, rs1=7, imm=-1)),
+            ("bne", dict(rs1=7, rs2=0, imm=-16))]
+    m = machine(assemble(code), regs={7: 2, 10: CODE + 6, 11: new >> 16})
+    m.run(max_instructions=2 * len(code))
+    h = m.harts[0]
+    assert h.x[6] == 1 + 7 and h.x[7] == 0
+
+
+def test_code_page_becomes_data_again():
+    """Emptying every slot of a page (overwriting its code) makes it a plain data page."""
+    m = machine(assemble([("addi", dict(rd=5, rs1=5, imm=1))] * 4))
+    m.run(max_instructions=4)
+    assert m.core.decoded_slots(CODE) >= 4
+    m.write_phys(CODE, bytes(20))                        # and the halt loop after it
+    assert m.core.decoded_slots(CODE) == 0
+
+
+# ---- spinning harts ------------------------------------------------------------------------
+
+FLAG = 0x80010000
+WORK = 0x30400                  # lui + addi can load it
+
+
+def spin_machine(harts=2, slice_instructions=10_000):
+    """Hart 0 spins until FLAG is non-zero (lw + beqz), then stores 1 at FLAG + 8 and parks in
+    WFI.  Hart 1 counts WORK trips, then sets FLAG and parks.  (Interrupts are off: once both
+    park, the machine halts.)"""
+    spin = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),     # x10 = 0x80010000 - 2^31 ...
+            ("add", dict(rd=10, rs1=10, rs2=9)),              # ... + x9 (= 2^31)
+            ("lw", dict(rd=5, rs1=10, imm=0)),                # 1: spin
+            ("beq", dict(rs1=5, rs2=0, imm=-4)),
+            ("addi", dict(rd=6, rs1=0, imm=1)),
+            ("sw", dict(rs1=10, rs2=6, imm=8)),
+            "wfi", ("jal", dict(rd=0, imm=-4))]
+    work = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),
+            ("add", dict(rd=10, rs1=10, rs2=9)),
+            ("lui", dict(rd=7, imm=(WORK >> 12) << 12)),
+            ("addi", dict(rd=7, rs1=7, imm=WORK & 0xFFF)),
+            ("addi", dict(rd=7, rs1=7, imm=-1)),              # 1: work
+            ("bne", dict(rs1=7, rs2=0, imm=-4)),
+            ("addi", dict(rd=6, rs1=0, imm=1)),
+            ("sw", dict(rs1=10, rs2=6, imm=0)),
+            "wfi", ("jal", dict(rd=0, imm=-4))]
+    m = Machine(ram_mib=1, harts=harts, slice_instructions=slice_instructions)
+    m.write_phys(CODE, assemble(spin))
+    m.write_phys(CODE + 0x400, assemble(work))
+    for h in m.harts:
+        h.set_x(9, 0x80000000)
+    m.harts[0].pc = CODE
+    if harts > 1:
+        m.harts[1].pc = CODE + 0x400
+    return m
+
+
+def flag_seen(m):
+    return m.read_phys(FLAG + 8, 4) == (1).to_bytes(4, "little")
+
+
+def test_spinning_hart_yields_to_the_worker():
+    m = spin_machine()
+    reason = m.run(max_instructions=3 * WORK)
+    assert reason is StopReason.HALT
+    assert flag_seen(m)
+    spinner, worker = m.harts[0].instret, m.harts[1].instret
+    # without yielding the spinner would have run as long as the worker (~2 * WORK)
+    assert worker > 2 * WORK
+    assert spinner < worker // 20, (spinner, worker)
+
+
+def test_spin_yield_is_deterministic():
+    a, b = spin_machine(), spin_machine()
+    a.run(max_instructions=WORK)
+    b.run(max_instructions=WORK)
+    assert [h.instret for h in a.harts] == [h.instret for h in b.harts]
+    assert [h.pc for h in a.harts] == [h.pc for h in b.harts]
+
+
+def test_progressing_loop_is_never_yielded():
+    """A loop that changes a register every trip (the worker) runs its whole slice."""
+    m = spin_machine(harts=2)
+    m.harts[0].pc = CODE + 0x400            # both harts work
+    reason, ran = m.core.run(0, 50_000)
+    assert (reason, ran) == ("budget", 50_000)
