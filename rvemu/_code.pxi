@@ -16,8 +16,8 @@
 #   Coherence.  Every store, AMO, DMA or page-walk A/D update that overlaps decoded slots empties
 #   them, and with them every slot whose run flows into them (their blen would count instructions
 #   that are gone): code_write.  A write to a code page that overlaps no slot changes nothing, and
-#   costs a few tests.  Store TLBs map a code page only with TAG_CODE in the tag, which the loop's
-#   inline fast path never matches, so every store to a code page comes through store_code or
+#   costs a few tests.  Store TLBs map a code page only with TAG_SLOW in the tag, which the loop's
+#   inline fast path never matches (_tlb.pxi), so every store to a code page comes through store_code or
 #   store_one.  When a page's last slot is emptied it stops being a code page (PF_CODE clear) and
 #   stores to it go fast again.  The loop leaves its run after anything that may have emptied
 #   slots (every such thing is a slow path), so a run is never executed past a change.
@@ -25,13 +25,6 @@
 #   A 4-byte instruction at offset 0xffe crosses into the next page: its slot holds OP_CROSS and
 #   the instruction is decoded afresh into Hart.xslot each time it runs (decode_cross), since the
 #   next page may change or be remapped without this page knowing.
-
-cdef extern from *:
-    """
-    #define RV_TAG_CODE 0x800ULL
-    """
-    # Store-TLB tag bit of a code page: never set in (va & ~0xff8), so the inline path misses.
-    const uint64_t TAG_CODE "RV_TAG_CODE"
 
 cdef enum:
     PAUSE_INSN = 0x0100000F     # Zihintpause: fence w,0 - "I am spinning"
@@ -84,12 +77,13 @@ cdef void code_claim(Mach *m, uint64_t ppn) noexcept nogil:
     """Page ppn is about to hold decoded slots: from now on no store may bypass code_write."""
     if not (m.page_flags[ppn] & PF_CODE):
         m.page_flags[ppn] |= PF_CODE
-        tlb_drop_store_ppn(m, ppn)
+        if m.page_flags[ppn] & PF_STORED:
+            tlb_drop_store_ppn(m, ppn)
 
 cdef void code_release(Mach *m, uint64_t ppn) noexcept nogil:
     """Page ppn's last slot is gone: it is data again, and its stores may take the fast path."""
     m.page_flags[ppn] &= ~PF_CODE
-    tlb_drop_store_ppn(m, ppn)          # entries tagged TAG_CODE; new ones will be plain
+    tlb_drop_store_ppn(m, ppn)          # entries tagged TAG_SLOW; new ones may be plain
 
 cdef inline void slot_empty(Mach *m, uint64_t ppn, Insn *s) noexcept nogil:
     memset(s, 0, sizeof(Insn))
@@ -274,8 +268,8 @@ cdef void code_invalidate_all(Mach *m) noexcept nogil:
         code_invalidate(m, p)
 
 cdef int phys_invalidate_range(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
-    """RAM [pa, pa + size) was written by the host, a device or a page walk: keep decoded code
-    coherent.  1 if any slot was emptied."""
+    """RAM [pa, pa + size) was written by the host or a device: keep decoded code coherent, and
+    note a page-table write (_tlb.pxi).  1 if any slot was emptied."""
     cdef uint64_t rel = pa - m.ram_base, end = rel + size, p, lo, hi
     cdef int changed = 0
     if size == 0:
@@ -286,6 +280,8 @@ cdef int phys_invalidate_range(Mach *m, uint64_t pa, uint64_t size) noexcept nog
         hi = end if end < ((p + 1) << 12) else ((p + 1) << 12)
         if m.page_flags[p] & PF_CODE:
             changed |= code_write(m, p, lo & 0xfff, hi - lo)
+        if m.page_flags[p] & PF_PT:
+            m.pt_dirty = 1
         p += 1
     return changed
 

@@ -19,6 +19,9 @@ cdef enum:
     # per-RAM-page flags (Mach.page_flags)
     PF_CODE = 1                 # the page has decoded slots: its store-TLB entries carry TAG_CODE
     PF_WATCH = 2                # stores are reported to the host (HTIF tohost)
+    PF_PT = 4                   # a page walk read a PTE here since the last flush (_tlb.pxi)
+    PF_STORED = 8               # a plain store-TLB entry may map the page
+    NSPACES = 4                 # address spaces (satp values) whose translations a hart keeps
     # status codes of memory helpers: 0 = done, > 0 = exception cause + 1, EVENT = done, and the
     # host must look (HTIF store, MMIO access)
     ST_OK = 0
@@ -73,6 +76,15 @@ ctypedef struct Tlb:
     TlbEntry fetch[TLB_SIZE]
     TlbEntry load[TLB_SIZE]
     TlbEntry store[TLB_SIZE]
+    int used                    # an entry was filled since the set was last flushed
+
+
+# The translations of one address space (a satp value): S-mode and U-mode sets.
+ctypedef struct Space:
+    uint64_t satp               # TLB_EMPTY: unused
+    uint64_t used               # Hart.space_clock when last selected (least recently used goes)
+    Tlb s
+    Tlb u
 
 
 ctypedef struct Mach
@@ -120,8 +132,11 @@ ctypedef struct Hart:
     # a device access waiting for the run loop (see mmio_perform)
     uint64_t mmio_va, mmio_pa, mmio_value
     int mmio_size, mmio_store
-    # TLBs, one set per privilege for data and fetch; itlb/dtlb point into tlbs[]
-    Tlb tlbs[4]
+    # TLBs (_tlb.pxi): M-mode's set and NSPACES address spaces; itlb/dtlb point at the sets in use
+    Tlb mtlb
+    Space spaces[NSPACES]
+    Space *space                # the space of satp
+    uint64_t space_clock
     Tlb *itlb
     Tlb *dtlb
     int tlb_super               # some TLB entry came from a superpage
@@ -142,6 +157,9 @@ ctypedef struct Mach:
     Insn **code                 # per RAM page: decoded slots (SLOTS_PER_PAGE + 1), or NULL
     uint16_t *code_count        # per RAM page: slots in use (PF_CODE is set while > 0)
     uint64_t code_gen           # counts the writes that emptied slots (slow paths compare it)
+    int pt_dirty                # a page-table page was written since translations were flushed
+    uint32_t *pt_pages          # the RAM pages with PF_PT (npt of them)
+    uint64_t npt
     uint8_t *page_flags         # per RAM page: PF_*
     Hart *harts
     int nharts

@@ -6,7 +6,8 @@ Owns: the C state of a machine (``Mach``, ``Hart`` in _core.pxd) and its Python 
 The parts are included from:
   _decode.pxi   generated from opcodes.py: OP_* numbers, decode_insn(), CSR and bit constants
   _code.pxi     the decoded-code cache: slots, runs, and their coherence with stores
-  _mmu.pxi      Sv39 walk, TLBs, physical memory, slow loads and stores, MMIO bus calls
+  _tlb.pxi      TLB sets per address space and the rules that keep them true to memory
+  _mmu.pxi      Sv39 walk, physical memory, slow loads and stores, fetch, MMIO bus calls
   _csr.pxi      CSR access rules and registers, hart time
   _trap.pxi     trap entry/return and interrupt selection
   _interp.pxi   instruction semantics and the run loop
@@ -24,6 +25,7 @@ from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
 
 include "_decode.pxi"
 include "_code.pxi"
+include "_tlb.pxi"
 include "_mmu.pxi"
 include "_csr.pxi"
 include "_trap.pxi"
@@ -42,8 +44,7 @@ cdef void hart_reset(Hart *h, Mach *m, uint64_t hartid) noexcept nogil:
     h.priv = PRIV_M
     h.mtimecmp = <uint64_t>-1
     h.stimecmp = <uint64_t>-1
-    tlb_flush_all(h)
-    update_tlb_pointers(h)
+    tlb_reset(h)
 
 
 cdef class Core:
@@ -69,9 +70,10 @@ cdef class Core:
         self.m.code = <Insn**>calloc(self.m.ram_pages, sizeof(Insn*))
         self.m.page_flags = <uint8_t*>calloc(self.m.ram_pages, 1)
         self.m.code_count = <uint16_t*>calloc(self.m.ram_pages, sizeof(uint16_t))
+        self.m.pt_pages = <uint32_t*>calloc(self.m.ram_pages, sizeof(uint32_t))
         self.m.harts = <Hart*>calloc(nharts, sizeof(Hart))
         if not (self.m.ram and self.m.code and self.m.page_flags and self.m.code_count
-                and self.m.harts):
+                and self.m.pt_pages and self.m.harts):
             raise MemoryError("cannot allocate guest RAM")
         self.m.nharts = nharts
         self.m.watch_lo = self.m.watch_hi = 0
@@ -86,6 +88,7 @@ cdef class Core:
         free(self.m.code)
         free(self.m.page_flags)
         free(self.m.code_count)
+        free(self.m.pt_pages)
         free(self.m.harts)
         free(self.m.ram)
         if self.m.error != NULL:
@@ -154,6 +157,11 @@ cdef class Core:
 
     def clear_event(self):
         self.m.event = 0
+
+    def stop_soon(self):
+        """Make the running run() return ("event") after the current instruction: a device
+        that needs the host (a poweroff) calls this from its access."""
+        self.m.event = 1
 
     # ---- physical memory --------------------------------------------------------------------
     def read_phys(self, uint64_t addr, uint64_t n):

@@ -153,7 +153,14 @@ cdef int csr_read(Hart *h, int csr, uint64_t *out) noexcept nogil:
         out[0] = h.instret + h.cycle_delta
     elif csr == CSR_MINSTRET:
         out[0] = h.instret + h.instret_delta
-    elif CSR_MHPMCOUNTER3 <= csr <= CSR_MHPMCOUNTER31 or CSR_MHPMEVENT3 <= csr <= CSR_MHPMEVENT31:
+    else:
+        return csr_read_range(h, csr, out)
+    return CSR_OK
+
+
+cdef int csr_read_range(Hart *h, int csr, uint64_t *out) noexcept nogil:
+    """csr_read for the CSRs numbered in ranges (counters, PMP)."""
+    if CSR_MHPMCOUNTER3 <= csr <= CSR_MHPMCOUNTER31 or CSR_MHPMEVENT3 <= csr <= CSR_MHPMEVENT31:
         out[0] = 0
     elif csr >= CSR_PMPCFG0 and csr <= CSR_PMPCFG14:
         if csr & 1:
@@ -190,8 +197,7 @@ cdef void set_mstatus(Hart *h, uint64_t v) noexcept nogil:
         v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP)
     h.mstatus = (old & ~MSTATUS_WMASK) | (v & MSTATUS_WMASK)
     if (old ^ h.mstatus) & (MSTATUS_SUM | MSTATUS_MXR):
-        tlb_flush_set(&h.tlbs[PRIV_S])
-        tlb_flush_set(&h.tlbs[PRIV_U])
+        tlb_flush_translated(h)
     update_tlb_pointers(h)
 
 
@@ -237,7 +243,7 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
         if (v >> 60) != 0 and (v >> 60) != 8:
             return CSR_CHANGED_NONE             # unsupported MODE: the write has no effect
         h.satp = v & ((<uint64_t>0xf << 60) | (<uint64_t>0xffff << 44) | 0xfffffffffffULL)
-        tlb_flush_all(h)
+        tlb_switch(h)
         return CSR_CHANGED_STATE
     elif csr == CSR_MSTATUS:
         set_mstatus(h, v)
@@ -282,7 +288,16 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
         h.cycle_delta = v - h.instret
     elif csr == CSR_MINSTRET:
         h.instret_delta = v - h.instret
-    elif CSR_MHPMCOUNTER3 <= csr <= CSR_MHPMCOUNTER31 or CSR_MHPMEVENT3 <= csr <= CSR_MHPMEVENT31:
+    else:
+        return csr_write_range(h, csr, v)
+    return CSR_CHANGED_NONE
+
+
+cdef int csr_write_range(Hart *h, int csr, uint64_t v) noexcept nogil:
+    """csr_write for the CSRs numbered in ranges (counters, PMP)."""
+    cdef int idx, j
+    cdef uint64_t old
+    if CSR_MHPMCOUNTER3 <= csr <= CSR_MHPMCOUNTER31 or CSR_MHPMEVENT3 <= csr <= CSR_MHPMEVENT31:
         pass                                    # no events: the counters stay zero (WARL)
     elif csr >= CSR_PMPCFG0 and csr <= CSR_PMPCFG14:
         if csr & 1:

@@ -320,7 +320,12 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
             else:
                 if left == 0:
                     break
-                st = fetch_page(h, pc, &fe)
+                fe = &h.itlb.fetch[(pc >> 12) & (TLB_SIZE - 1)]
+                if fe.tag == (pc & ~<uint64_t>0xfff):
+                    h.tlb_lookups[ACC_FETCH] += 1
+                    st = ST_OK
+                else:
+                    st = fetch_page(h, pc, &fe)
                 if st == ST_OK and cross:
                     st = decode_cross(h, fe, pc)
                 if st:
@@ -887,10 +892,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
                     limit -= left; left = 0
                     break
-                if cur.rs1 == 0:
-                    tlb_flush_all(h)
-                else:
-                    tlb_flush_page(h, x[cur.rs1])
+                sfence_vma(h, cur.rs1, x[cur.rs1])
                 cur_tag = TLB_EMPTY
                 pc = pcc + cur.len
                 continue

@@ -4,14 +4,13 @@
 # slow paths of loads and stores (walk, misaligned split, code pages, MMIO through the Python
 # bus) and instruction fetch.  The inline fast paths (TLB hit -> host pointer) are in the run loop.
 #
-#   A RAM page with decoded slots has PF_CODE set, and then every store-TLB entry that maps it
-#   carries TAG_CODE, which the loop's fast path never matches: such stores come here and
-#   code_write (_code.pxi) empties only the slots they overlap.
+#   A RAM page with decoded slots (PF_CODE) or page-table entries (PF_PT) is mapped by store-TLB
+#   entries only with TAG_SLOW, which the loop's fast path never matches: such stores come here,
+#   where page_store empties only the slots they overlap (_code.pxi) and notes a page-table
+#   write (_tlb.pxi).
 #
-# TLB flush rules (one TLB set per privilege, so privilege changes only switch pointers):
-#   satp write, sfence.vma (all, or by address unless a superpage was cached) -> flush;
-#   mstatus.SUM/MXR change -> flush S and U sets; mstatus.MPRV/MPP change -> dtlb pointer only.
-# MMIO is never cached: only RAM pages enter a TLB.
+# The TLB sets and when they are flushed: _tlb.pxi.  MMIO is never cached: only RAM pages enter a
+# TLB.
 
 cdef extern from *:
     """
@@ -39,70 +38,15 @@ cdef inline int exc(Hart *h, uint64_t cause, uint64_t tval) noexcept nogil:
     return <int>cause + 1
 
 
-# ---- TLB maintenance ------------------------------------------------------------------------
-
-cdef inline void tlb_fill(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
-    e.tag = va & ~<uint64_t>0xfff
-    e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
-    e.ppn = ppn
-
-
-cdef void tlb_flush_set(Tlb *t) noexcept nogil:
-    cdef int i
-    for i in range(TLB_SIZE):
-        t.fetch[i].tag = TLB_EMPTY
-        t.load[i].tag = TLB_EMPTY
-        t.store[i].tag = TLB_EMPTY
-
-cdef void tlb_flush_all(Hart *h) noexcept nogil:
-    cdef int p
-    for p in range(4):
-        tlb_flush_set(&h.tlbs[p])
-    h.tlb_super = 0
-
-cdef inline void tlb_fill_store(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
-    """A store-TLB entry; a code page's carries TAG_CODE (the fast path then misses)."""
-    tlb_fill(e, m, va, ppn)
-    if m.page_flags[ppn] & PF_CODE:
-        e.tag |= TAG_CODE
-
-
-cdef void tlb_flush_page(Hart *h, uint64_t va) noexcept nogil:
-    """sfence.vma with an address: drop that page from every set."""
-    cdef int p, i = (va >> 12) & (TLB_SIZE - 1)
-    cdef uint64_t tag = va & ~<uint64_t>0xfff
-    if h.tlb_super:
-        tlb_flush_all(h)
-        return
-    for p in range(4):
-        if h.tlbs[p].fetch[i].tag == tag:
-            h.tlbs[p].fetch[i].tag = TLB_EMPTY
-        if h.tlbs[p].load[i].tag == tag:
-            h.tlbs[p].load[i].tag = TLB_EMPTY
-        if (h.tlbs[p].store[i].tag & ~TAG_CODE) == tag:
-            h.tlbs[p].store[i].tag = TLB_EMPTY
-
-cdef void tlb_drop_store_ppn(Mach *m, uint64_t ppn) noexcept nogil:
-    """Remove every store-TLB entry of every hart that maps RAM page ppn."""
-    cdef int k, p, i
-    cdef TlbEntry *e
-    for k in range(m.nharts):
-        for p in range(4):
-            for i in range(TLB_SIZE):
-                e = &m.harts[k].tlbs[p].store[i]
-                if e.tag != TLB_EMPTY and e.ppn == ppn:
-                    e.tag = TLB_EMPTY
-
-cdef inline void update_tlb_pointers(Hart *h) noexcept nogil:
-    """itlb follows the privilege; dtlb the effective data privilege (MPRV, 3.1.6.3)."""
-    cdef int eff = h.priv
-    h.itlb = &h.tlbs[h.priv]
-    if h.priv == PRIV_M and (h.mstatus & MSTATUS_MPRV):
-        eff = <int>((h.mstatus >> 11) & 3)
-    h.dtlb = &h.tlbs[eff]
-
-
 # ---- physical memory ---------------------------------------------------------------------------
+
+cdef inline void page_store(Mach *m, uint64_t ppn, uint64_t off, uint64_t size) noexcept nogil:
+    """A guest store to bytes [off, off + size) of RAM page ppn is about to happen."""
+    cdef uint8_t f = m.page_flags[ppn]
+    if f & PF_CODE:
+        code_write(m, ppn, off, size)
+    if f & PF_PT:
+        m.pt_dirty = 1
 
 cdef inline int ram_has(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
     return pa - m.ram_base < m.ram_size and pa - m.ram_base + size <= m.ram_size
@@ -111,7 +55,8 @@ cdef inline int ram_has(Mach *m, uint64_t pa, uint64_t size) noexcept nogil:
 # A load or store that reaches a device is not performed inside the memory helpers: they record
 # the request in the hart and return ST_MMIO.  The run loop then publishes pc and the hart's
 # clock (devices such as the CLINT read time) and calls mmio_perform, which returns ST_EVENT so
-# the loop re-checks interrupts the device may have raised.
+# the loop re-checks interrupts the device may have raised.  The run returns to the host only
+# when a device asks for it (Core.stop_soon: a poweroff) or raised an exception.
 
 cdef inline int mmio_request(Hart *h, uint64_t va, uint64_t pa, int size, uint64_t value,
                              int store) noexcept nogil:
@@ -142,7 +87,6 @@ cdef int mmio_perform(Hart *h, uint64_t *out) noexcept:
             out[0] = <uint64_t>(v & 0xffffffffffffffff)
     except BaseException as e:
         set_error(m, e)
-    m.event = 1
     return ST_EVENT
 
 cdef void set_error(Mach *m, object e) noexcept:
@@ -155,7 +99,7 @@ cdef void set_error(Mach *m, object e) noexcept:
 # ---- Sv39 page walk (privileged spec 4.3.2; Sv39 layout 4.4.1) ----------------------------------
 
 cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
-                   int debug=0) noexcept nogil:
+                   int debug) noexcept nogil:
     """Translate va for an access of kind acc at effective privilege priv.
 
     Returns ST_OK with *pa_out, or an exception status (page fault, or access fault for a PTE
@@ -179,6 +123,8 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
             return exc(h, access_fault_cause(acc), va)
         pte_ptr = <uint64_t*>(m.ram + (pte_pa - m.ram_base))
         pte = pte_ptr[0]
+        if not debug:
+            pt_claim(m, (pte_pa - m.ram_base) >> 12)
         # step 3: invalid, W without R, or reserved bits 63:54 (no Svnapot/Svpbmt)
         if not (pte & PTE_V) or ((pte & PTE_W) and not (pte & PTE_R)) or (pte >> 54):
             return exc(h, pf, va)
@@ -214,8 +160,10 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
     if acc == ACC_STORE:
         newpte |= PTE_D
     if newpte != pte and not debug:
+        # (not a page-table write for _tlb.pxi: no cached translation depends on A or D)
         pte_ptr[0] = newpte
-        phys_invalidate_range(m, pte_pa, 8)
+        if m.page_flags[(pte_pa - m.ram_base) >> 12] & PF_CODE:
+            code_write(m, (pte_pa - m.ram_base) >> 12, pte_pa & 0xfff, 8)
     # step 8: the physical address; a superpage keeps va's low vpn bits
     shift = 12 + 9 * i
     offmask = (<uint64_t>1 << shift) - 1
@@ -238,7 +186,7 @@ cdef int translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept nogil:
         pa[0] = va
         h.last_pte = PTE_R | PTE_W | PTE_X | PTE_A | PTE_D
         return ST_OK
-    return sv39_walk(h, va, acc, priv, pa)
+    return sv39_walk(h, va, acc, priv, pa, 0)
 
 
 cdef int debug_translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept nogil:
@@ -253,9 +201,32 @@ cdef int debug_translate(Hart *h, uint64_t va, int acc, uint64_t *pa) noexcept n
 # ---- slow paths ---------------------------------------------------------------------------
 
 cdef inline uint64_t read_host(uint8_t *p, int size) noexcept nogil:
-    cdef uint64_t v = 0
-    memcpy(&v, p, size)                     # little-endian host
-    return v
+    """size bytes at p, little-endian host (constant-size copies: no library call)."""
+    cdef uint64_t v8
+    cdef uint32_t v4
+    cdef uint16_t v2
+    if size == 8:
+        memcpy(&v8, p, 8)
+        return v8
+    if size == 4:
+        memcpy(&v4, p, 4)
+        return v4
+    if size == 2:
+        memcpy(&v2, p, 2)
+        return v2
+    return p[0]
+
+cdef inline void write_host(uint8_t *p, int size, uint64_t v) noexcept nogil:
+    cdef uint32_t v4 = <uint32_t>v
+    cdef uint16_t v2 = <uint16_t>v
+    if size == 8:
+        memcpy(p, &v, 8)
+    elif size == 4:
+        memcpy(p, &v4, 4)
+    elif size == 2:
+        memcpy(p, &v2, 2)
+    else:
+        p[0] = <uint8_t>v
 
 cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noexcept nogil:
     """A load that does not cross a page: translate, fill the load TLB, read RAM, or request
@@ -269,6 +240,7 @@ cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noex
     h.tlb_misses[ACC_LOAD] += 1
     if ram_has(m, pa, size):
         ppn = (pa - m.ram_base) >> 12
+        h.dtlb.used = 1
         tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
         # a writable page whose D bit is already set may take stores without another walk
         if ((h.last_pte & (PTE_W | PTE_D)) == (PTE_W | PTE_D)
@@ -305,13 +277,14 @@ cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value, int split) no
     h.tlb_misses[ACC_STORE] += 1
     if ram_has(m, pa, size):
         ppn = (pa - m.ram_base) >> 12
-        code_write(m, ppn, pa & 0xfff, size)
-        memcpy(m.ram + (pa - m.ram_base), &value, size)
+        page_store(m, ppn, pa & 0xfff, size)
+        write_host(m.ram + (pa - m.ram_base), size, value)
         if m.page_flags[ppn] & PF_WATCH:
             if pa < m.watch_hi and pa + size > m.watch_lo:
                 m.event = 1
                 return ST_EVENT
             return ST_OK
+        h.dtlb.used = 1
         tlb_fill_store(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
         tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)   # W implies R
         return ST_OK
@@ -325,9 +298,9 @@ cdef int store_slow(Hart *h, uint64_t va, int size, uint64_t value) noexcept nog
     cdef uint64_t pa
     cdef int i, st, ev = ST_OK
     cdef TlbEntry *e = &h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
-    if e.tag == ((va & ~<uint64_t>0xfff) | TAG_CODE) and (va & 0xfff) + size <= 4096:
-        code_write(h.m, e.ppn, va & 0xfff, size)
-        memcpy(<uint8_t*>(e.addend + va), &value, size)
+    if e.tag == ((va & ~<uint64_t>0xfff) | TAG_SLOW) and (va & 0xfff) + size <= 4096:
+        page_store(h.m, e.ppn, va & 0xfff, size)
+        write_host(<uint8_t*>(e.addend + va), size, value)
         return ST_OK
     if (va & 0xfff) + size <= 4096:
         return store_one(h, va, size, value, 0)
@@ -370,7 +343,7 @@ cdef int amo_host(Hart *h, uint64_t va, int size, int acc, uint8_t **host) noexc
         return exc(h, access_fault_cause(acc), va)
     ppn = (pa - m.ram_base) >> 12
     if acc == ACC_STORE:
-        code_write(m, ppn, pa & 0xfff, size)
+        page_store(m, ppn, pa & 0xfff, size)
         if m.page_flags[ppn] & PF_WATCH and pa < m.watch_hi and pa + size > m.watch_lo:
             m.event = 1
     host[0] = m.ram + (pa - m.ram_base)
@@ -398,6 +371,7 @@ cdef int fetch_page(Hart *h, uint64_t pc, TlbEntry **out) noexcept nogil:
     ppn = (pa - m.ram_base) >> 12
     if code_page_alloc(m, ppn) == NULL:
         return exc(h, CAUSE_FETCH_ACCESS, pc)
+    h.itlb.used = 1
     e.tag = pc & ~<uint64_t>0xfff
     e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
     e.code = m.code[ppn]

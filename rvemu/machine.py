@@ -173,6 +173,7 @@ class Machine:
         self._stop = reason
         if exit_code is not None:
             self._exit_code = exit_code
+        self.core.stop_soon()
 
     @property
     def clock(self) -> int:

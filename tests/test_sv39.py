@@ -850,14 +850,20 @@ def test_privilege_change_does_not_leak_translations():
 
 
 def test_page_walk_counter_after_fence():
+    """The TLB serves repeated accesses; a fence after a page-table write makes the next access
+    walk again; a fence with no page-table write since the last flush keeps the translations
+    (nothing can be stale: rvemu/_tlb.pxi)."""
     env = data_env(PTE_R)
     assert env.access(LOAD, VA).ok
     walks = env.h.stats()["page_walks"]
     assert env.access(LOAD, VA + 8).ok
     assert env.h.stats()["page_walks"] == walks         # served by the TLB
     env.fence("va", VA)
-    walks = env.h.stats()["page_walks"]
     assert env.access(LOAD, VA + 16).ok
+    assert env.h.stats()["page_walks"] == walks         # nothing changed: still cached
+    env.pt.map(VA + 0x1000, DATA_PAGES[5], PTE_R)       # a page-table write ...
+    env.fence("va", VA)                                  # ... and a fence
+    assert env.access(LOAD, VA + 24).ok
     assert env.h.stats()["page_walks"] > walks
 
 
