@@ -43,13 +43,19 @@ def xv6_build():
     return mod
 
 
-def run_rvemu(elf: Path) -> Machine:
-    """Boot a fresh machine (cold decoded-code cache and TLBs), run elf to its HTIF exit."""
-    m = Machine(ram_mib=RAM_MIB)
+def run_rvemu(elf: Path, harts: int = 1) -> Machine:
+    """Boot a fresh machine (cold decoded-code cache and TLBs), run elf to its HTIF exit.
+    test_callgrind.py's RUNNER does the same in a process of its own."""
+    m = Machine(ram_mib=RAM_MIB, harts=harts)
     m.load_elf(str(elf))
     reason = m.run(max_instructions=MAX_INSTRUCTIONS)
     assert reason is StopReason.EXIT and m.exit_code == 0, (str(elf), reason, m.exit_code)
     return m
+
+
+def instructions_of(m: Machine) -> int:
+    """Guest instructions retired by all harts of m."""
+    return sum(h.instret for h in m.harts)
 
 
 def result_of(m: Machine, elf: Path) -> int:
@@ -74,7 +80,7 @@ def count(elf: Path) -> Count:
         t = time.perf_counter()
         m = run_rvemu(elf)
         dt = time.perf_counter() - t
-        _counts[key] = Count(m.harts[0].instret, result_of(m, elf), dt)
+        _counts[key] = Count(instructions_of(m), result_of(m, elf), dt)
     return _counts[key]
 
 

@@ -4,9 +4,12 @@
 
 RUN.json is what ``pytest benchmarks --benchmark-json=RUN.json`` (or --benchmark-autosave, under
 .benchmarks/) wrote.  DIR (default: the JSON's folder) receives report.md with the tables
-(guest MIPS of rvemu and each peer with the ratio rvemu/peer; the peers' measurements; boot to
-the shell prompt; the cost of each kind of page fault in the xv6 guest beside Linux on the host)
-and the charts mips.png, boot.png and faults.png.  The charts need matplotlib (the test
+(guest MIPS of rvemu and each peer with the ratio rvemu/peer; the peers' measurements; code and
+data in one page beside the page-aligned twin; host instructions per guest instruction from
+callgrind; the multi-hart start-up on 1 and 3 harts; boot to the shell prompt; the xv6 guest's
+boot, `xv6test -q` and `mmaptest` on 1 and 3 harts; the cost of each kind of page fault in the
+xv6 guest beside Linux on the host) and the charts mips.png,
+hostinsns.png, smpboot.png, boot.png and faults.png.  The charts need matplotlib (the test
 extras pin it); it is imported only when charts are drawn, and without it the command stops with
 a message saying so (--no-charts writes the tables alone).
 """
@@ -20,6 +23,15 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 KNOWN_PEERS = ("qemu", "spike", "unicorn")
+# benchmarks/programs: WORKLOADS in their order, and (shared layout, page-aligned twin) pairs
+KNOWN_WORKLOADS = ("integer", "memory", "tlb", "sharedpage", "sharedpage-aligned")
+SHARED_PAIRS = (("sharedpage", "sharedpage-aligned"),)
+# test_callgrind.py's cases in their order
+CALLGRIND_CASES = ("integer", "memory", "tlb", "sharedpage", "sharedpage-aligned", "smpboot-1",
+                   "smpboot-3")
+# test_xv6.py's cases (commands typed at the xv6 shell) in their order, and the phases of each
+XV6_CASES = ("xv6test", "mmaptest")
+XV6_PHASES = (("boot", "boot"), ("command", "command"), ("total", "boot + command"))
 DASH = "—"
 
 
@@ -55,9 +67,11 @@ def _stats(b: dict) -> Dict[str, Optional[float]]:
 
 def collect(run: dict) -> dict:
     """The run's figures: {"interp": {workload: row}, "peers": {(peer, workload): row},
-    "boot": {harts: row}, "peer_names": [...], "faults": [row, ...], "native": row or None}
-    with rows holding extra_info and stats."""
+    "boot": {harts: row}, "peer_names": [...], "faults": [row, ...], "native": row or None,
+    "hostinsns": {case: row}, "smp": {harts: row}, "xv6": {case: {harts: row}}} with rows
+    holding extra_info and stats."""
     interp, peers, boot, faults, native = {}, {}, {}, [], None
+    hostinsns, smp, xv6 = {}, {}, {}
     for b in run["benchmarks"]:
         group, info = b.get("group"), b.get("extra_info") or {}
         row = dict(info, **{"stats": _stats(b)})
@@ -71,13 +85,24 @@ def collect(run: dict) -> dict:
             faults.append(row)
         elif group == "faults-native" and info.get("kinds"):
             native = row
+        elif group == "host-instructions" and info.get("workload"):
+            hostinsns[info["workload"]] = row
+        elif group == "smp-boot" and info.get("harts") is not None:
+            smp[int(info["harts"])] = row
+        elif group == "xv6" and info.get("case") and info.get("phases"):
+            xv6.setdefault(info["case"], {})[int(info["harts"])] = row
     seen = {p for p, _ in peers}
     names = [p for p in KNOWN_PEERS if p in seen] + sorted(seen - set(KNOWN_PEERS))
-    order = [w for w in ("integer", "memory", "tlb") if w in interp or any(
+    order = [w for w in KNOWN_WORKLOADS if w in interp or any(
         w == pw for _, pw in peers)]
     order += sorted(({w for w in interp} | {w for _, w in peers}) - set(order))
+    cases = [c for c in CALLGRIND_CASES if c in hostinsns]
+    cases += sorted(set(hostinsns) - set(cases))
     return {"interp": interp, "peers": peers, "boot": boot, "peer_names": names,
-            "workloads": order, "faults": sorted(faults, key=fault_order), "native": native}
+            "workloads": order, "faults": sorted(faults, key=fault_order), "native": native,
+            "hostinsns": {c: hostinsns[c] for c in cases}, "smp": smp,
+            "xv6": {c: xv6[c] for c in [c for c in XV6_CASES if c in xv6]
+                    + sorted(set(xv6) - set(XV6_CASES))}}
 
 
 # The page-fault scenarios in the order benchmarks/test_faults.py defines them.
@@ -260,6 +285,10 @@ def markdown(data: dict, run: dict, charts: List[str]) -> str:
                              fmt_mips(r.get("mips")), rvm, str(r.get("peer_version", ""))])
         lines += table(head, rows, align="llrrrrrrl") + [""]
 
+    lines += shared_page_table(data)
+    lines += hostinsns_table(data)
+    lines += smp_table(data)
+
     if data["boot"]:
         lines += ["## Boot to the shell prompt", "",
                   "xv6 image from a fresh board to `$ `, a private copy of the image per round.  "
@@ -278,12 +307,185 @@ def markdown(data: dict, run: dict, charts: List[str]) -> str:
                          fmt_s(r.get("guest_seconds"), 2)])
         lines += table(head, rows) + [""]
 
+    lines += xv6_tables(data)
+
     if data["faults"]:
         lines += fault_tables(data)
 
     if charts:
         lines += ["## Charts", ""] + [f"![{c}]({c})" for c in charts] + [""]
     return "\n".join(lines)
+
+
+def shared_page_table(data: dict) -> List[str]:
+    """sharedpage beside its page-aligned twin: the same instructions, another layout."""
+    pairs = [(s, a) for s, a in SHARED_PAIRS if s in data["interp"] or a in data["interp"]
+             or any(w in (s, a) for _, w in data["peers"])]
+    if not pairs:
+        return []
+    names = [p for p in data["peer_names"]
+             if any((p, w) in data["peers"] for pair in pairs for w in pair)]
+    lines = ["## Code and data in one page", "",
+             "The same objects linked twice: data in the page of the hot loop's code (the "
+             "first program), and on a page of its own (the second); both run the same "
+             "instructions.  MIPS net of the empty program; slowdown = MIPS with the data "
+             "apart / MIPS with the data in the code's page (1: no cost).", ""]
+    head = ["shared / aligned", "instructions", "rvemu MIPS shared", "rvemu MIPS aligned",
+            "rvemu slowdown"]
+    for p in names:
+        head += [f"{p} slowdown"]
+    rows = []
+    for shared, aligned in pairs:
+        rs, ra = data["interp"].get(shared, {}), data["interp"].get(aligned, {})
+        ms, ma = rvemu_mips(rs), rvemu_mips(ra)
+        row = [f"{shared} / {aligned}", fmt_int(rs.get("instructions", ra.get("instructions"))),
+               fmt_mips(ms), fmt_mips(ma), fmt_slowdown(ma, ms)]
+        for p in names:
+            row.append(fmt_slowdown(data["peers"].get((p, aligned), {}).get("mips"),
+                                    data["peers"].get((p, shared), {}).get("mips")))
+        rows.append(row)
+    return lines + table(head, rows) + [""]
+
+
+def fmt_slowdown(fast, slow) -> str:
+    if not fast or not slow:
+        return DASH
+    return f"{fast / slow:.2f}x"
+
+
+def hostinsns_table(data: dict) -> List[str]:
+    rows = data["hostinsns"]
+    if not rows:
+        return []
+    lines = ["## Host instructions per guest instruction (callgrind)", "",
+             "Each workload and its empty program (rounds = 0) run in a fresh Python process "
+             "under `valgrind --tool=callgrind` (benchmarks/test_callgrind.py); host per guest "
+             "= (Ir(workload) - Ir(empty)) / (guest instructions(workload) - guest "
+             "instructions(empty)), all harts.  Exact counts: they repeat from run to run, "
+             "unlike host time.", ""]
+    head = ["workload", "harts", "rounds", "guest instructions", "host Ir", "empty: guest",
+            "empty: host Ir", "host / guest"]
+    out = []
+    for case, r in rows.items():
+        out.append([case, fmt_int(r.get("harts")), fmt_int(r.get("rounds")),
+                    fmt_int(r.get("instructions")), fmt_int(r.get("ir")),
+                    fmt_int(r.get("instructions_empty")), fmt_int(r.get("ir_empty")),
+                    fmt_count(r.get("host_per_guest"))])
+    return lines + table(head, out) + [""]
+
+
+def smp_ratio(data: dict, harts: int, key: str):
+    """Figure `key` (seconds, instructions) on `harts` over the same on 1 hart (same fill)."""
+    one, r = data["smp"].get(1), data["smp"].get(harts)
+    if not one or not r or one.get("fill_mib") != r.get("fill_mib"):
+        return None
+    a, b = r.get(key), one.get(key)
+    return a / b if a and b else None
+
+
+def smp_seconds(r: dict):
+    s = r["stats"]
+    return s.get("median") if s.get("median") is not None else r.get("seconds")
+
+
+def smp_table(data: dict) -> List[str]:
+    if not data["smp"]:
+        return []
+    lines = ["## Multi-hart start-up (smpboot)", "",
+             "Hart 0 fills RAM byte by byte while the other harts spin on a flag, then every "
+             "hart does a little work (benchmarks/programs/smpboot.c), on a fresh machine per "
+             "round.  Host seconds: median and range of the rounds; ratios: over the 1-hart "
+             "run (the aim for 3 harts: host time within 1.3x).", ""]
+    head = ["harts", "fill MiB", "instructions (all harts)", "per hart", "host s (median)",
+            "min – max", "rounds", "MIPS", "host time / 1 hart", "instructions / 1 hart"]
+    rows = []
+    for h in sorted(data["smp"]):
+        r = data["smp"][h]
+        s = r["stats"]
+        rng = f"{fmt_s(s.get('min'))} – {fmt_s(s.get('max'))}" if s.get("min") else DASH
+        for_one = [smp_ratio(data, h, "seconds"), smp_ratio(data, h, "instructions")]
+        rows.append([str(h), fmt_int(r.get("fill_mib")), fmt_int(r.get("instructions")),
+                     " + ".join(fmt_int(x) for x in r.get("per_hart") or []) or DASH,
+                     fmt_s(smp_seconds(r)), rng, fmt_int(s.get("rounds")),
+                     fmt_mips(r.get("mips"))] + [fmt_ratio(x) for x in for_one])
+    return lines + table(head, rows) + [""]
+
+
+def xv6_command(by_harts: dict) -> str:
+    """The command a test_xv6.py case typed (the same on every hart count, unless runs of
+    different sizes were mixed)."""
+    commands = []
+    for h in sorted(by_harts):
+        c = by_harts[h].get("command")
+        if c and c not in commands:
+            commands.append(c)
+    return " / ".join(commands) or DASH
+
+
+def xv6_tables(data: dict) -> List[str]:
+    """test_xv6.py: boot, then a command at the shell; per phase, on each hart count."""
+    if not data["xv6"]:
+        return []
+    harts = sorted({h for by_harts in data["xv6"].values() for h in by_harts})
+    lines = ["## xv6: boot and commands", "",
+             "Each round boots the xv6 image on a fresh board (a private copy of the image), "
+             "types the command at the first `$ ` and runs to the next prompt "
+             "(benchmarks/test_xv6.py); the command's output is checked.  Instructions: all "
+             "harts (Machine.instret_total), exact and the same in every round (to within "
+             "the run's step of the prompt's appearance).  CPU s: host CPU time "
+             "(time.process_time), median of the rounds; MIPS = instructions / CPU s.  Boot: "
+             "from Board() to the first prompt; command: from there to the next prompt.", ""]
+    head = ["command", "phase"]
+    for h in harts:
+        n = f"{h} hart{'s' if h != 1 else ''}"
+        head += [f"instructions, {n}", f"CPU s, {n}", f"MIPS, {n}"]
+    if 1 in harts and len(harts) > 1:
+        head += [f"CPU s, {h} / 1 hart" for h in harts if h != 1]
+    rows = []
+    for case, by_harts in data["xv6"].items():
+        command = xv6_command(by_harts)
+        for key, label in XV6_PHASES:
+            row = [command, label]
+            figures = {h: (by_harts.get(h, {}).get("phases") or {}).get(key) or {}
+                       for h in harts}
+            for h in harts:
+                f = figures[h]
+                row += [fmt_int(f.get("instructions")), fmt_s(f.get("cpu_seconds")),
+                        fmt_mips(f.get("mips"))]
+            if 1 in harts and len(harts) > 1:
+                one = figures[1].get("cpu_seconds")
+                for h in harts:
+                    if h != 1:
+                        cpu = figures[h].get("cpu_seconds")
+                        row.append(fmt_ratio(cpu / one) if cpu and one else DASH)
+            rows.append(row)
+    lines += table(head, rows, align="ll" + "r" * (len(head) - 2)) + [""]
+
+    lines += ["Per phase: the harts' retired instructions (instret) one by one, CPU and "
+              "wall seconds (median, min – max of the rounds), MIPS by CPU and by wall time, "
+              "and the guest's own time (machine time, 10 MHz timebase; idle harts skip ahead "
+              "to their timers).", ""]
+    head = ["command", "harts", "phase", "instructions", "per hart", "CPU s", "CPU min – max",
+            "wall s", "wall min – max", "MIPS (CPU)", "MIPS (wall)", "guest s", "rounds"]
+    rows = []
+    for case, by_harts in data["xv6"].items():
+        for h in sorted(by_harts):
+            r = by_harts[h]
+            for key, label in XV6_PHASES:
+                f = (r.get("phases") or {}).get(key)
+                if not f:
+                    continue
+                rows.append([str(r.get("command", case)), str(h), label,
+                             fmt_int(f.get("instructions")),
+                             " + ".join(fmt_int(x) for x in f.get("per_hart") or []) or DASH,
+                             fmt_s(f.get("cpu_seconds")),
+                             f"{fmt_s(f.get('cpu_min'))} – {fmt_s(f.get('cpu_max'))}",
+                             fmt_s(f.get("wall_seconds")),
+                             f"{fmt_s(f.get('wall_min'))} – {fmt_s(f.get('wall_max'))}",
+                             fmt_mips(f.get("mips")), fmt_mips(f.get("mips_wall")),
+                             fmt_s(f.get("guest_seconds"), 2), fmt_int(r.get("rounds"))])
+    lines += table(head, rows, align="lrl" + "r" * (len(head) - 3)) + [""]
+    return lines
 
 
 def fault_tables(data: dict) -> List[str]:
@@ -405,6 +607,56 @@ def draw_faults(plt, data: dict, path: Path) -> bool:
     return True
 
 
+def draw_hostinsns(plt, data: dict, path: Path) -> bool:
+    rows = [(c, r["host_per_guest"]) for c, r in data["hostinsns"].items()
+            if r.get("host_per_guest")]
+    if not rows:
+        return False
+    ys = list(range(len(rows)))[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(rows) + 1.4))
+    vals = [max(v, 0.5) for _, v in rows]
+    ax.barh(ys, vals, color="tab:blue")
+    for y, (_, v) in zip(ys, rows):
+        ax.annotate(f" {fmt_count(v)}", (max(v, 0.5), y), va="center", fontsize=8)
+    ax.set_yticks(ys, [c for c, _ in rows])
+    ax.set_xscale("log")
+    ax.set_xlim(right=max(vals) * 5)
+    ax.set_xlabel("host instructions per guest instruction (callgrind, log scale)")
+    ax.set_title("rvemu: host work per guest instruction")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def draw_smp(plt, data: dict, path: Path) -> bool:
+    if not data["smp"]:
+        return False
+    harts = sorted(data["smp"])
+    rows = [data["smp"][h] for h in harts]
+    med = [smp_seconds(r) or 0 for r in rows]
+    lo = [m - (r["stats"].get("min") or m) for m, r in zip(med, rows)]
+    hi = [(r["stats"].get("max") or m) - m for m, r in zip(med, rows)]
+    fig, ax = plt.subplots(figsize=(5, 4))
+    bars = ax.bar([f"{h} hart{'s' if h > 1 else ''}" for h in harts], med, 0.5,
+                  yerr=[lo, hi], capsize=6, color="tab:blue")
+    for bar, h, r in zip(bars, harts, rows):
+        n = r.get("instructions")
+        label = f"{n / 1e6:.1f} M instr." if n else ""
+        ratio = smp_ratio(data, h, "seconds")
+        if ratio and h != 1:
+            label += f"\n{ratio:.2f}x 1 hart"
+        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height() / 2),
+                    ha="center", va="center", color="white", fontsize=8)
+    ax.set_ylabel("host seconds (median, min–max)")
+    fill = rows[0].get("fill_mib")
+    ax.set_title(f"smpboot: hart 0 fills {fill} MiB, the others spin" if fill else "smpboot")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def draw_boot(plt, data: dict, path: Path) -> bool:
     if not data["boot"]:
         return False
@@ -436,7 +688,8 @@ def make_report(json_path: Path, out: Optional[Path] = None, charts: bool = True
     plt = _pyplot() if charts else None          # fail before writing anything
     run = load(json_path)
     data = collect(run)
-    if not (data["interp"] or data["peers"] or data["boot"] or data["faults"]):
+    if not (data["interp"] or data["peers"] or data["boot"] or data["faults"]
+            or data["hostinsns"] or data["smp"] or data["xv6"]):
         raise ReportError(f"{json_path}: no rvemu benchmark results in it (a run with "
                           "--benchmark-disable saves none)")
     out = Path(out) if out else Path(json_path).resolve().parent
@@ -445,6 +698,10 @@ def make_report(json_path: Path, out: Optional[Path] = None, charts: bool = True
     if plt is not None:
         if draw_mips(plt, data, out / "mips.png"):
             drawn.append("mips.png")
+        if draw_hostinsns(plt, data, out / "hostinsns.png"):
+            drawn.append("hostinsns.png")
+        if draw_smp(plt, data, out / "smpboot.png"):
+            drawn.append("smpboot.png")
         if draw_boot(plt, data, out / "boot.png"):
             drawn.append("boot.png")
         if draw_faults(plt, data, out / "faults.png"):

@@ -1,17 +1,25 @@
-"""Emulator speed: guest MIPS on integer, memory and TLB-miss-heavy workloads, all running in
-U-mode under Sv39.  Run: pytest benchmarks/test_interp.py --benchmark-only
+"""Emulator speed: guest MIPS on integer, memory and TLB-miss-heavy workloads, and on a loop that
+stores into the page of its own code (sharedpage) beside the same program with its data on a
+page of its own (sharedpage-aligned), all running in U-mode under Sv39.
+Run: pytest benchmarks/test_interp.py --benchmark-only
 Each round boots a fresh machine, so the decoded-code cache and TLBs start cold every time.
 
 extra_info: mips = guest instructions / median host seconds of the whole run (machine creation,
 loading and the page-table set-up included); net_mips = the same less the empty program (the ELF
 with rounds = 0, run before each round outside the benchmark's timing), measured as the peers are
 measured (test_peers.py), so rvemu/peer ratios use net_mips.  The empty program matters for tlb:
-loading its 16 MiB .bss is about a tenth of the run."""
+loading its 16 MiB .bss is about a tenth of the run.
+
+sharedpage and sharedpage-aligned are the same objects linked twice (benchmarks/programs); the
+test checks the layouts (`table` in user_main's page or not) and, when both ran, that they
+executed the same instructions with the same checksum; both entries then get
+`shared_page_slowdown` = net MIPS of sharedpage-aligned / net MIPS of sharedpage."""
 
 import pytest
 
 from benchmarks.harness import count, median, mips, result_of, run_rvemu, timed
-from benchmarks.programs import SMOKE_ROUNDS, WORKLOADS, build, with_rounds
+from benchmarks.programs import (SAME_INSTRUCTIONS, SMOKE_ROUNDS, WORKLOADS, build, same_page,
+                                 with_rounds)
 
 ROUNDS = 3
 
@@ -58,3 +66,28 @@ def test_mips(benchmark, program_dir, smoke, progress, rvemu_results, workload):
     })
     rvemu_results[workload] = {"mips": benchmark.extra_info["net_mips"],
                                "extra_info": benchmark.extra_info}
+    shared_page_pair(base, workload, rvemu_results)
+
+
+def shared_page_pair(elf, workload, rvemu_results):
+    """For sharedpage and its aligned twin: check the layout; once both ran, check that they
+    ran the same instructions and record the slowdown in both entries."""
+    twins = {**SAME_INSTRUCTIONS, **{b: a for a, b in SAME_INSTRUCTIONS.items()}}
+    if workload not in twins:
+        return
+    shared = workload in SAME_INSTRUCTIONS
+    info = rvemu_results[workload]["extra_info"]
+    info["data_shares_code_page"] = same_page(elf, "table", "user_main")
+    assert info["data_shares_code_page"] == shared, f"{workload}: unexpected layout"
+    other = rvemu_results.get(twins[workload])
+    if other is None:
+        return
+    mine = rvemu_results[workload]
+    theirs = other["extra_info"]
+    assert (info["instructions"], info["result"]) == (theirs["instructions"], theirs["result"]), \
+        f"{workload} and {twins[workload]} must run the same instructions"
+    shared_mips, aligned_mips = ((mine["mips"], other["mips"]) if shared
+                                 else (other["mips"], mine["mips"]))
+    if shared_mips and aligned_mips:
+        slowdown = round(aligned_mips / shared_mips, 3)
+        info["shared_page_slowdown"] = theirs["shared_page_slowdown"] = slowdown

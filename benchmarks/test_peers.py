@@ -8,10 +8,12 @@ Method, per peer and workload (benchmarks/README.md explains it):
 2. time REPEATS runs of the scaled program (the pytest-benchmark rounds), each preceded by an
    untimed-for-the-benchmark run of the empty program, timed here as the baseline.
 3. peer MIPS = (instructions(scaled) - instructions(empty)) / (median(runs) - median(empty)),
-   with rvemu's exact guest instruction counts of those two files.
+   with rvemu's exact guest instruction counts of those two files (for sharedpage, of its
+   aligned twin's files with the same rounds: they run the same instructions, and rvemu runs
+   the twin many times faster).
 4. ratio = rvemu MIPS of test_mips in the same session / peer MIPS (when test_mips did not run,
-   rvemu's own time for the counting run of the same files stands in; rvemu_mips_from says
-   which).
+   rvemu's own time for the counting run of the same files stands in, for sharedpage that of
+   its compiled ELF; rvemu_mips_from says which).
 """
 
 import math
@@ -20,7 +22,8 @@ import pytest
 
 from benchmarks import peers
 from benchmarks.harness import count, median, mips, timed
-from benchmarks.programs import SMOKE_ROUNDS, WORKLOADS, build, default_rounds, with_rounds
+from benchmarks.programs import (SAME_INSTRUCTIONS, SMOKE_ROUNDS, WORKLOADS, build,
+                                 default_rounds, with_rounds)
 
 TARGET_SECONDS = 0.5
 MAX_SCALE = 20
@@ -66,7 +69,9 @@ def test_peer(benchmark, program_dir, smoke, progress, rvemu_results, peer_name,
     benchmark.group = "peers"
     result = benchmark.pedantic(one_run, setup=empty_run, rounds=repeats, iterations=1,
                                 warmup_rounds=0)
-    full, zero = count(prog), count(empty)
+    twin = SAME_INSTRUCTIONS.get(workload)
+    counted = build(twin, program_dir) if twin else elf
+    full, zero = count(with_rounds(counted, rounds)), count(with_rounds(counted, 0))
     bar.step("rvemu instruction count")
     if result is not None:
         assert result == full.result, f"{peer_name} computed {result:#x}, rvemu {full.result:#x}"
@@ -78,7 +83,11 @@ def test_peer(benchmark, program_dir, smoke, progress, rvemu_results, peer_name,
     if mine is not None:
         rvemu_mips, source = mine["mips"], "test_mips"
     else:
-        rvemu_mips, source = mips(work, full.seconds - zero.seconds), "count run"
+        # rvemu's own counting runs; for sharedpage (counted on its twin) runs of the compiled
+        # ELF and its empty program instead
+        own, own_zero = (count(elf), count(empty)) if twin else (full, zero)
+        rvemu_mips = mips(own.instructions - own_zero.instructions, own.seconds - own_zero.seconds)
+        source = "count run"
     ratio = round(rvemu_mips / peer_mips, 3) if rvemu_mips and peer_mips else None
     benchmark.extra_info.update({
         "peer": peer_name,

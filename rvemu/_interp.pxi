@@ -184,6 +184,25 @@ cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
 
 # ---- memory instructions: the slow half (the fast half is inline in the loop) -----------------
 
+cdef inline int store_beside_code(Mach *m, TlbEntry *e, uint64_t va, int size) noexcept nogil:
+    """1 if an aligned store of size bytes at va may go straight to memory although its store-TLB
+    entry e carries TAG_SLOW: the page holds decoded slots (and no page-table entries), and none
+    of them decodes the bytes it writes.  Data beside code then costs a few tests a store."""
+    cdef Insn *code
+    cdef int j
+    if e.tag != ((va & ~<uint64_t>0xfff) | TAG_SLOW) or (m.page_flags[e.ppn] & PF_PT):
+        return 0
+    code = m.code[e.ppn]
+    j = <int>((va & 0xfff) >> 1)
+    if (j > 0 and code[j - 1].len == 4) or code[j].op != OP_INVALID:
+        return 0
+    if size >= 4 and code[j + 1].op != OP_INVALID:
+        return 0
+    if size == 8 and (code[j + 2].op != OP_INVALID or code[j + 3].op != OP_INVALID):
+        return 0
+    return 1
+
+
 cdef inline int mem_size(int op) noexcept nogil:
     if op == OP_LD or op == OP_SD:
         return 8
@@ -630,6 +649,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
                     if e.tag == (va & ~<uint64_t>0xff8):
                         (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    elif (va & 7) == 0 and store_beside_code(m, e, va, 8):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)
                         if st:
@@ -642,6 +663,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
                     e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
                     if e.tag == (va & ~<uint64_t>0xffc):
+                        (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
+                    elif (va & 3) == 0 and store_beside_code(m, e, va, 4):
                         (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)
@@ -656,6 +679,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
                     if e.tag == (va & ~<uint64_t>0xffe):
                         (<uint16_t*>(e.addend + va))[0] = <uint16_t>x[ip.rs2]
+                    elif (va & 1) == 0 and store_beside_code(m, e, va, 2):
+                        (<uint16_t*>(e.addend + va))[0] = <uint16_t>x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)
                         if st:
@@ -668,6 +693,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
                     e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
                     if e.tag == (va & ~<uint64_t>0xfff):
+                        (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
+                    elif store_beside_code(m, e, va, 1):
                         (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)

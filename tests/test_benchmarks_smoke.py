@@ -9,11 +9,15 @@ from the repository root, as a person would: `pytest benchmarks --benchmark-disa
 
 The page-fault benchmarks (benchmarks/test_faults.py) build two xv6 kernels; both runs build
 them into one folder of this session's pytest cache (--bench-xv6-dir), so after the first
-build (about 20 s each) they are only brought up to date.
+build (about 20 s each) they are only brought up to date.  When valgrind is installed, each run
+also counts host instructions of one smoke-size workload under callgrind (about 15 s).  The
+xv6 benchmarks (benchmarks/test_xv6.py) boot the guest four times and type `mmaptest` or, in
+smoke mode, `xv6test -q ulib` (about 3 s in all).
 """
 
 import importlib.util
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,12 +71,21 @@ def test_smoke_run_to_json_and_report(tmp_path, xv6_dir):
                   *([] if charts else ["--no-charts"])])
     assert r.returncode == 0, out
     md = (out_dir / "report.md").read_text()
-    for row in ("| integer |", "| memory |", "| tlb |", "## Boot to the shell prompt",
-                "## Page-fault cost in the xv6 guest", "| anon | dbit |",
-                "| shared-store | wp |"):
+    callgrind = shutil.which("valgrind") is not None
+    rows = ["| integer |", "| memory |", "| tlb |", "| sharedpage |", "| sharedpage-aligned |",
+            "## Code and data in one page", "| sharedpage / sharedpage-aligned |",
+            "## Multi-hart start-up (smpboot)", "## Boot to the shell prompt",
+            "## Page-fault cost in the xv6 guest", "| anon | dbit |", "| shared-store | wp |",
+            "## xv6: boot and commands", "| xv6test -q ulib | boot + command |",
+            "| mmaptest | command |", "| mmaptest | 3 | boot |"]
+    if callgrind:
+        rows += ["## Host instructions per guest instruction (callgrind)", "| integer | 1 | 1 |"]
+    for row in rows:
         assert row in md, md
+    assert re.search(r"^\| 3 \| 1 \| [\d,]+ \|", md, re.M), md     # smpboot on 3 harts
     if charts:
-        for png in ("mips.png", "boot.png", "faults.png"):
+        pngs = ["mips.png", "smpboot.png", "boot.png", "faults.png"]
+        for png in pngs + (["hostinsns.png"] if callgrind else []):
             assert (out_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert f"({png})" in md
 
