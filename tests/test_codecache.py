@@ -17,70 +17,104 @@ import random
 import pytest
 
 from rvemu import Machine, StopReason
-from snippets import CODE, assemble, enc, machine, word_bytes
+from snippets import (CODE, PTE_A, PTE_D, PTE_R, PTE_W, PTE_X, TRAP_PC, assemble, enc,
+                      machine, sv39_map)
 
 PAGE = 0x1000
 DATA_IN_PAGE = CODE + 0x800          # data in the same 4 KiB page as the code
 
 
 def random_program(rng, n):
-    """n instructions that loop forever: ALU work, loads and stores into the code's own page
-    (some land on the code itself), short forward and backward branches, calls.  x5..x9 hold
-    addresses in the page, x31 counts trips."""
-    items = []
-    for i in range(n):
+    """About n instructions that loop forever: ALU work, loads and stores into the code's own
+    page (some land on the code itself), compressed instructions, forward branches, and
+    backward branches that x29 (a few trips in all) bounds.  x5..x9 hold addresses in the page,
+    x31 counts trips round the whole program."""
+    out, starts, pos = [], [], 0
+
+    def emit(item):
+        nonlocal pos
+        starts.append(pos)
+        out.append(item)
+        pos += len(assemble([item]))
+
+    for _ in range(n):
         k = rng.random()
-        rd = rng.randrange(10, 31)
-        rs = rng.randrange(10, 31)
+        rd = rng.randrange(13, 29)
+        rs = rng.randrange(10, 29)
         if k < 0.30:
-            items.append(rng.choice(["addi", "xori", "andi", "ori"]))
-            items[-1] = (items[-1], dict(rd=rd, rs1=rs, imm=rng.randrange(-2048, 2048)))
+            emit((rng.choice(["addi", "xori", "andi", "ori"]),
+                  dict(rd=rd, rs1=rs, imm=rng.randrange(-2048, 2048))))
         elif k < 0.45:
-            items.append((rng.choice(["add", "sub", "xor", "mul", "sll", "srl", "or"]),
-                          dict(rd=rd, rs1=rs, rs2=rng.randrange(10, 31))))
+            emit((rng.choice(["add", "sub", "xor", "mul", "sll", "srl", "or"]),
+                  dict(rd=rd, rs1=rs, rs2=rng.randrange(13, 29))))
         elif k < 0.55:
-            items.append(("c.addi", dict(rd=rd, imm=rng.randrange(1, 31))))
+            emit(("c.addi", dict(rd=rd, imm=rng.randrange(1, 31))))
         elif k < 0.70:
-            items.append((rng.choice(["ld", "lw", "lhu", "lb"]),
-                          dict(rd=rd, rs1=rng.randrange(5, 10), imm=rng.randrange(-64, 64))))
+            emit((rng.choice(["ld", "lw", "lhu", "lb"]),
+                  dict(rd=rd, rs1=rng.randrange(5, 10), imm=rng.randrange(-64, 64))))
         elif k < 0.85:
-            items.append((rng.choice(["sd", "sw", "sh", "sb"]),
-                          dict(rs1=rng.randrange(5, 10), rs2=rs, imm=rng.randrange(-64, 64))))
-        elif k < 0.95:
-            off = 4 * rng.choice([-3, -2, -1, 2, 3])
-            if 0 <= i * 4 + off < n * 4:
-                items.append((rng.choice(["beq", "bne", "blt", "bgeu"]),
-                              dict(rs1=rd, rs2=rs, imm=off)))
-            else:
-                items.append(("addi", dict(rd=rd, rs1=rd, imm=1)))
-        else:
-            items.append(("addi", dict(rd=31, rs1=31, imm=1)))
-    # every instruction is 4 bytes except c.addi: pad each c.addi with a c.nop so offsets stay
-    # multiples of 4 and the branch targets above are instruction starts
-    out = []
-    for it in items:
-        out.append(it)
-        if it[0] == "c.addi":
-            out.append(("c.addi", dict(rd=0, imm=0)))
-    size = len(assemble(out))
-    out.append(("jal", dict(rd=0, imm=-size)))
+            # x10..x12 hold instruction words: such stores rewrite code into other code
+            emit((rng.choice(["sd", "sw", "sw", "sh", "sb"]),
+                  dict(rs1=rng.randrange(5, 10), rs2=rng.choice([10, 11, 12, rs]),
+                       imm=rng.randrange(-16, 16))))
+        elif k < 0.92:
+            # skip the next instruction (a 4-byte one) or not
+            emit((rng.choice(["beq", "bne", "blt", "bgeu"]), dict(rs1=rd, rs2=rs, imm=8)))
+            emit(("addi", dict(rd=rd, rs1=rd, imm=1)))
+        elif len(starts) > 2:
+            # back to an earlier instruction while x29 > 0 (it counts down)
+            target = rng.choice(starts[-6:])
+            emit(("addi", dict(rd=29, rs1=29, imm=-1)))
+            emit(("blt", dict(rs1=0, rs2=29, imm=target - pos)))
+    emit(("addi", dict(rd=31, rs1=31, imm=1)))
+    emit(("jal", dict(rd=0, imm=-pos)))
     return out
 
 
 def program_machine(seed):
     rng = random.Random(seed)
     items = random_program(rng, 60)
-    regs = {r: rng.getrandbits(64) for r in range(10, 31)}
+    code = assemble(items)
+    regs = {r: rng.getrandbits(64) for r in range(13, 29)}
+    for r in (10, 11, 12):                  # two instruction words each
+        regs[r] = sum(enc(rng.choice(["addi", "xori", "ori"]), rd=rng.randrange(13, 29),
+                          rs1=rng.randrange(13, 29), imm=rng.randrange(-2048, 2048)) << (32 * i)
+                      for i in range(2))
+    regs[29] = rng.randrange(3, 12)
     for r in range(5, 10):
-        # mostly the data half of the page, sometimes the code itself
-        regs[r] = (DATA_IN_PAGE if rng.random() < 0.8 else CODE) + rng.randrange(64, 0x700, 8)
-    m = machine(assemble(items), regs=regs)
+        # x5, x6: into the code itself; x7..x9: the data half of the page
+        regs[r] = (CODE + 16 + rng.randrange(0, len(code) - 32, 2) if r < 7
+                   else DATA_IN_PAGE + rng.randrange(64, 0x600, 8))
+    m = machine(code, regs=regs)
+    # a trap handler that skips the instruction (4 bytes) and goes on, so programs whose stores
+    # made garbage of their own code keep running
+    m.write_phys(TRAP_PC, assemble([("csrrs", dict(rd=4, rs1=0, imm=0x341)),
+                                    ("addi", dict(rd=4, rs1=4, imm=4)),
+                                    ("csrrw", dict(rd=0, rs1=4, imm=0x341)), "mret"]))
+    return m
+
+
+ALIAS = 0x40000000                  # under Sv39: a second virtual page on the code's frame
+
+
+def program_machine_sv39(seed):
+    """The same programs in S-mode under Sv39, storing through ALIAS, a writable second mapping
+    of the code's physical page: stores reach the decoded code through another address."""
+    m = program_machine(seed)
+    h = m.harts[0]
+    satp = sv39_map(m, 0x800C0000, {CODE: (CODE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D),
+                                    ALIAS: (CODE, PTE_R | PTE_W | PTE_A | PTE_D)})
+    for r in range(5, 10):
+        h.set_x(r, h.x[r] - CODE + ALIAS)
+    h.set_csr("satp", satp)
+    h.priv = 1
     return m
 
 
 def state(m):
     h = m.harts[0]
-    return (h.pc, tuple(h.x), h.instret, h.csr("mcause"), m.read_phys(CODE, PAGE))
+    return (h.pc, tuple(h.x), h.instret, h.csr("mcause"), h.stats()["exceptions"],
+            m.read_phys(CODE, PAGE))
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -100,6 +134,17 @@ def test_blocks_equal_single_steps(seed):
     for _ in range(total):
         assert stepped.core.run(0, 1) == ("budget", 1)
     assert state(one) == state(chunked) == state(stepped)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_equal_single_steps_through_an_alias(seed):
+    total = 2000
+    one = program_machine_sv39(seed)
+    assert one.core.run(0, total) == ("budget", total)
+    stepped = program_machine_sv39(seed)
+    for _ in range(total):
+        assert stepped.core.run(0, 1) == ("budget", 1)
+    assert state(one) == state(stepped)
 
 
 def store_loop(trips, store_offset, width="sd"):
