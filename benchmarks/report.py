@@ -629,25 +629,38 @@ def draw_hostinsns(plt, data: dict, path: Path) -> bool:
     return True
 
 
-def draw_smp(plt, data: dict, path: Path) -> bool:
-    if not data["smp"]:
-        return False
-    harts = sorted(data["smp"])
-    rows = [data["smp"][h] for h in harts]
-    med = [smp_seconds(r) or 0 for r in rows]
+def _hart_bars(plt, harts, rows, med, labels):
+    """A bar per hart count at the median, whiskers at the rounds' min and max, each bar
+    labelled inside; returns (fig, ax)."""
     lo = [m - (r["stats"].get("min") or m) for m, r in zip(med, rows)]
     hi = [(r["stats"].get("max") or m) - m for m, r in zip(med, rows)]
     fig, ax = plt.subplots(figsize=(5, 4))
     bars = ax.bar([f"{h} hart{'s' if h > 1 else ''}" for h in harts], med, 0.5,
                   yerr=[lo, hi], capsize=6, color="tab:blue")
-    for bar, h, r in zip(bars, harts, rows):
-        n = r.get("instructions")
-        label = f"{n / 1e6:.1f} M instr." if n else ""
+    for bar, label in zip(bars, labels):
+        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height() / 2),
+                    ha="center", va="center", color="white", fontsize=8)
+    return fig, ax
+
+
+def _instructions_label(r) -> str:
+    n = r.get("instructions")
+    return f"{n / 1e6:.1f} M instr." if n else ""
+
+
+def draw_smp(plt, data: dict, path: Path) -> bool:
+    if not data["smp"]:
+        return False
+    harts = sorted(data["smp"])
+    rows = [data["smp"][h] for h in harts]
+    labels = []
+    for h, r in zip(harts, rows):
+        label = _instructions_label(r)
         ratio = smp_ratio(data, h, "seconds")
         if ratio and h != 1:
             label += f"\n{ratio:.2f}x 1 hart"
-        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height() / 2),
-                    ha="center", va="center", color="white", fontsize=8)
+        labels.append(label)
+    fig, ax = _hart_bars(plt, harts, rows, [smp_seconds(r) or 0 for r in rows], labels)
     ax.set_ylabel("host seconds (median, min–max)")
     fill = rows[0].get("fill_mib")
     ax.set_title(f"smpboot: hart 0 fills {fill} MiB, the others spin" if fill else "smpboot")
@@ -663,16 +676,7 @@ def draw_boot(plt, data: dict, path: Path) -> bool:
     harts = sorted(data["boot"])
     rows = [data["boot"][h] for h in harts]
     med = [r["stats"].get("median") or r.get("seconds") or 0 for r in rows]
-    lo = [m - (r["stats"].get("min") or m) for m, r in zip(med, rows)]
-    hi = [(r["stats"].get("max") or m) - m for m, r in zip(med, rows)]
-    fig, ax = plt.subplots(figsize=(5, 4))
-    bars = ax.bar([f"{h} hart{'s' if h > 1 else ''}" for h in harts], med, 0.5,
-                  yerr=[lo, hi], capsize=6, color="tab:blue")
-    for bar, r in zip(bars, rows):
-        n = r.get("instructions")
-        label = f"{n / 1e6:.1f} M instr." if n else ""
-        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height() / 2),
-                    ha="center", va="center", color="white", fontsize=8)
+    fig, ax = _hart_bars(plt, harts, rows, med, [_instructions_label(r) for r in rows])
     ax.set_ylabel("host seconds to the shell prompt\n(median, min–max)")
     ax.set_title("xv6 boot time on rvemu")
     fig.tight_layout()

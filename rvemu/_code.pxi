@@ -216,6 +216,18 @@ cdef int decode_cross(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
 
 # ---- coherence ----------------------------------------------------------------------------------
 
+cdef inline int code_overlaps(Insn *code, uint64_t off, uint64_t size) noexcept nogil:
+    """Some decoded slot of the page decodes a byte of [off, off + size): one starting in it, or
+    a 4-byte one starting just before it."""
+    cdef uint64_t j = off >> 1, last = (off + size - 1) >> 1
+    if j > 0 and code[j - 1].len == 4:
+        return 1
+    while j <= last:
+        if code[j].op != OP_INVALID:
+            return 1
+        j += 1
+    return 0
+
 cdef inline int slot_flows_on(Insn *s) noexcept nogil:
     return s.op != OP_INVALID and (s.flags & IF_CONT)
 
@@ -223,13 +235,15 @@ cdef int code_write(Mach *m, uint64_t ppn, uint64_t off, uint64_t size) noexcept
     """Bytes [off, off + size) of RAM page ppn change (size >= 1, inside the page).  Empty the slots
     that decode them and every slot whose run flows into those.  1 if any slot was emptied."""
     cdef Insn *code
-    cdef int lo, hi, j, changed = 0
+    cdef int lo, hi, j
     if not (m.page_flags[ppn] & PF_CODE):
         return 0
     code = m.code[ppn]
     if size >= 4096:
         code_invalidate(m, ppn)
         return 1
+    if not code_overlaps(code, off, size):
+        return 0
     lo = <int>(off >> 1)
     hi = <int>((off + size - 1) >> 1)
     if lo > 0 and code[lo - 1].len == 4:    # a 4-byte instruction covering halfword lo
@@ -237,9 +251,6 @@ cdef int code_write(Mach *m, uint64_t ppn, uint64_t off, uint64_t size) noexcept
     for j in range(lo, hi + 1):
         if code[j].op != OP_INVALID:
             slot_empty(m, ppn, &code[j])
-            changed = 1
-    if not changed:
-        return 0
     m.code_gen += 1
     # Runs that flow into [lo, hi] cover halfword lo - 1, with an instruction there or with a
     # 4-byte one just before it; walk down while that holds.

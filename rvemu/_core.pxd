@@ -34,8 +34,12 @@ cdef enum:
     RUN_ERROR = 3               # a Python device raised; Core.error holds it
     RUN_YIELD = 4               # the hart spins on a lock another hart holds: run the others
     RUN_BREAK = 5               # stopped at a host breakpoint, before executing it
-    ST_SPIN = -3                # an atomic found its lock taken (failed amoswap acquire, SC)
-    ST_CODE = -4                # done, and decoded slots were emptied: the run must be re-read
+    ST_SPIN = -3                # the hart spins: a failed amoswap acquire or SC, a pause
+    ST_CODE = -4                # done, and decoded slots or translations may have changed: go on
+                                # at the next instruction, looking its page up again
+    ST_LEAVE = -5               # done; interrupt or translation state may differ: end the block
+    ST_JUMP = -6                # done, pc is h.pc (xRET): end the block
+    ST_WFI = -7                 # a legal wfi: the loop decides whether the hart waits
     # Insn.flags
     IF_CONT = 1                 # the run goes on after this instruction (it is not the last)
     IF_PURE = 2                 # from here to the run's end: no store, AMO, CSR or system op

@@ -203,8 +203,7 @@ cdef void set_mstatus(Hart *h, uint64_t v) noexcept nogil:
 
 cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
     """Write v (the value after csrrs/csrrc arithmetic).  Returns CSR_ILLEGAL or CSR_CHANGED_*."""
-    cdef int idx, j
-    cdef uint64_t old, mask
+    cdef uint64_t mask
     if ((csr >> 8) & 3) > h.priv or ((csr >> 10) & 3) == 3:
         return CSR_ILLEGAL
     if csr == CSR_SSTATUS:

@@ -188,19 +188,9 @@ cdef inline int store_beside_code(Mach *m, TlbEntry *e, uint64_t va, int size) n
     """1 if an aligned store of size bytes at va may go straight to memory although its store-TLB
     entry e carries TAG_SLOW: the page holds decoded slots (and no page-table entries), and none
     of them decodes the bytes it writes.  Data beside code then costs a few tests a store."""
-    cdef Insn *code
-    cdef int j
     if e.tag != ((va & ~<uint64_t>0xfff) | TAG_SLOW) or (m.page_flags[e.ppn] & PF_PT):
         return 0
-    code = m.code[e.ppn]
-    j = <int>((va & 0xfff) >> 1)
-    if (j > 0 and code[j - 1].len == 4) or code[j].op != OP_INVALID:
-        return 0
-    if size >= 4 and code[j + 1].op != OP_INVALID:
-        return 0
-    if size == 8 and (code[j + 2].op != OP_INVALID or code[j + 3].op != OP_INVALID):
-        return 0
-    return 1
+    return not code_overlaps(m.code[e.ppn], va & 0xfff, size)
 
 
 cdef inline int mem_size(int op) noexcept nogil:
@@ -240,6 +230,46 @@ cdef int mem_slow(Hart *h, Insn *ip, uint64_t va) noexcept nogil:
     if st == ST_OK and m.code_gen != gen:
         return ST_CODE
     return st
+
+
+cdef int exec_system(Hart *h, Insn *ins, uint64_t pc) noexcept nogil:
+    """Every instruction the loop does not execute inline, but for loads, stores and its own
+    sentinels: atomics, pause, CSRs, sfence.vma, wfi, ecall, ebreak, xRET and illegal ones.
+    Returns ST_OK (the run goes on), ST_CODE, ST_LEAVE, ST_JUMP, ST_WFI, ST_SPIN, or an
+    exception status (cause + 1, tval in h.exc_tval).  h.pc and the counters are published."""
+    cdef int op = ins.op, st
+    if is_atomic(op):
+        return exec_atomic(h, ins)
+    if op == OP_PAUSE:
+        return ST_SPIN
+    if is_csr(op):
+        st = exec_csr(h, ins)
+        if st < 0:
+            return exc(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw)
+        return ST_LEAVE if st else ST_OK
+    if op == OP_ECALL:
+        return exc(h, CAUSE_ECALL_U + <uint64_t>h.priv, 0)
+    if op == OP_EBREAK:
+        return exc(h, CAUSE_BREAKPOINT, pc)
+    # privileged spec 3.3.2 (xRET), 3.3.3 (TW: wfi; in U-mode always illegal as S-mode
+    # exists), 3.1.6.5 (TVM, TSR), 4.2.1 (sfence.vma)
+    if op == OP_MRET and h.priv == PRIV_M:
+        do_mret(h)
+        return ST_JUMP
+    if op == OP_SRET and (h.priv == PRIV_M or (h.priv == PRIV_S
+                                               and not (h.mstatus & MSTATUS_TSR))):
+        do_sret(h)
+        return ST_JUMP
+    if op == OP_SFENCE_VMA and (h.priv == PRIV_M or (h.priv == PRIV_S
+                                                     and not (h.mstatus & MSTATUS_TVM))):
+        sfence_vma(h, ins.rs1, h.x[ins.rs1])
+        return ST_CODE
+    if op == OP_WFI and (h.priv == PRIV_M or (h.priv == PRIV_S
+                                              and not (h.mstatus & MSTATUS_TW))):
+        return ST_WFI
+    # OP_ILLEGAL, the privileged instructions above at too low a privilege, and table rows
+    # the executor does not know
+    return exc(h, CAUSE_ILLEGAL_INSTRUCTION, ins.raw)
 
 
 cdef int finish_mmio(Hart *h, uint64_t pc, uint64_t vclock, uint64_t instret,
@@ -840,23 +870,6 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 pc = pcc
                 limit -= left; left = 0
                 break
-            if st:
-                # a load or store (mem_slow)
-                if st == ST_MMIO:
-                    count = limit - left
-                    st = finish_mmio(h, pcc, vbase + count - 1, ibase + count - 1 - traps, &v)
-                    if st <= 0 and not (op == OP_SD or op == OP_SW or op == OP_SH or op == OP_SB):
-                        x[cur.rd] = load_extend(op, v)
-                if st > 0:
-                    take_trap(h, <uint64_t>(st - 1), h.exc_tval, pcc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
-                    limit -= left; left = 0
-                    break
-                pc = pcc + cur.len
-                if st == ST_CODE:
-                    continue
-                limit -= left; left = 0        # ST_EVENT: the host must look
-                break
             if op == OP_CROSS:                  # decode it afresh, then run it from h.xslot
                 left += 1
                 pc = pcc
@@ -876,62 +889,37 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 h.tlb_lookups[ACC_LOAD] += nloads
                 h.tlb_lookups[ACC_STORE] += nstores
                 return RUN_BREAK
-            if is_atomic(op):
-                st = exec_atomic(h, cur)
-                if st > 0:
-                    take_trap(h, <uint64_t>(st - 1), h.exc_tval, pcc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
-                    limit -= left; left = 0
-                    break
-                pc = pcc + cur.len
-                if st == ST_SPIN and m.nharts > 1:
-                    yielding = 1
-                    limit -= left; left = 0
-                    break
-                continue
-            if op == OP_PAUSE:
-                pc = pcc + cur.len
-                if m.nharts > 1:
-                    yielding = 1
-                    limit -= left; left = 0
-                    break
-                continue
-            if is_csr(op):
-                count = limit - left
+            # An instruction: devices and CSRs see the hart as it is before it.
+            count = limit - left
+            if st == 0:
                 h.pc = pcc
                 h.instret = ibase + count - 1 - traps
                 h.vclock = vbase + count - 1
-                st = exec_csr(h, cur)
-                if st < 0:
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
-                    limit -= left; left = 0
-                    break
-                pc = pcc + cur.len
-                if st:
-                    cur_tag = TLB_EMPTY
-                    limit -= left; left = 0
-                    break
+                st = exec_system(h, cur, pcc)
+            elif st == ST_MMIO:
+                st = finish_mmio(h, pcc, vbase + count - 1, ibase + count - 1 - traps, &v)
+                if st <= 0 and not (op == OP_SD or op == OP_SW or op == OP_SH or op == OP_SB):
+                    x[cur.rd] = load_extend(op, v)
+            if st > 0:                          # the one exception exit
+                take_trap(h, <uint64_t>(st - 1), h.exc_tval, pcc)
+                pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
+                limit -= left; left = 0
+                break
+            if st == ST_JUMP:
+                pc = h.pc; cur_tag = TLB_EMPTY
+                limit -= left; left = 0
+                break
+            pc = pcc + cur.len
+            if st == ST_OK:
                 continue
-            if op == OP_SFENCE_VMA:
-                if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TVM)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
-                    limit -= left; left = 0
-                    break
-                sfence_vma(h, cur.rs1, x[cur.rs1])
+            if st == ST_CODE:
                 cur_tag = TLB_EMPTY
-                pc = pcc + cur.len
                 continue
-            if op == OP_WFI:
-                # 3.3.3: TW traps WFI below M; in U-mode it is always illegal (S-mode exists)
-                if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TW)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
-                    pc = h.pc; cur_tag = TLB_EMPTY; traps += 1
-                    limit -= left; left = 0
-                    break
-                pc = pcc + cur.len
-                count = limit - left
+            if st == ST_SPIN:
+                if m.nharts == 1:
+                    continue
+                yielding = 1
+            elif st == ST_WFI:
                 h.vclock = vbase + count
                 update_timer_lines(h)
                 if (hart_mip(h) & h.mie) == 0:
@@ -942,32 +930,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     h.tlb_lookups[ACC_LOAD] += nloads
                     h.tlb_lookups[ACC_STORE] += nstores
                     return RUN_WFI
-                limit -= left; left = 0
-                break
-            # traps and returns: the block ends
-            if op == OP_ECALL:
-                take_trap(h, CAUSE_ECALL_U + <uint64_t>h.priv, 0, pcc)
-                traps += 1
-            elif op == OP_EBREAK:
-                take_trap(h, CAUSE_BREAKPOINT, pcc, pcc)
-                traps += 1
-            elif op == OP_MRET:
-                if h.priv != PRIV_M:
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
-                    traps += 1
-                else:
-                    do_mret(h)
-            elif op == OP_SRET:
-                if h.priv == PRIV_U or (h.priv == PRIV_S and (h.mstatus & MSTATUS_TSR)):
-                    take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
-                    traps += 1
-                else:
-                    do_sret(h)
-            else:
-                # OP_ILLEGAL, and table rows the executor does not know
-                take_trap(h, CAUSE_ILLEGAL_INSTRUCTION, cur.raw, pcc)
-                traps += 1
-            pc = h.pc; cur_tag = TLB_EMPTY
+            else:                               # ST_LEAVE, ST_EVENT: state may differ
+                cur_tag = TLB_EMPTY
             limit -= left; left = 0
             break
     executed[0] = count

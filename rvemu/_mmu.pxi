@@ -1,6 +1,6 @@
-# Sv39 address translation, the software TLBs, physical memory and the decoded-code cache.
+# Sv39 address translation, physical memory and the memory slow paths.
 #
-# Owns: the page walk (privileged spec 4.3.2 with the Sv39 layout of 4.4), the TLB rules, the
+# Owns: the page walk (privileged spec 4.3.2 with the Sv39 layout of 4.4), the TLB fills, the
 # slow paths of loads and stores (walk, misaligned split, code pages, MMIO through the Python
 # bus) and instruction fetch.  The inline fast paths (TLB hit -> host pointer) are in the run loop.
 #
@@ -107,7 +107,7 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
     like QEMU) - unless debug (a debugger's look changes nothing)."""
     cdef Mach *m = h.m
     cdef uint64_t pf = page_fault_cause(acc)
-    cdef uint64_t a, pte_pa, pte, ppn, newpte, offmask
+    cdef uint64_t a, pte_pa, pte, ppn, newpte, offmask, pt_ppn
     cdef uint64_t *pte_ptr
     cdef int i, shift
     if not debug:
@@ -123,8 +123,9 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
             return exc(h, access_fault_cause(acc), va)
         pte_ptr = <uint64_t*>(m.ram + (pte_pa - m.ram_base))
         pte = pte_ptr[0]
+        pt_ppn = (pte_pa - m.ram_base) >> 12
         if not debug:
-            pt_claim(m, (pte_pa - m.ram_base) >> 12)
+            pt_claim(m, pt_ppn)
         # step 3: invalid, W without R, or reserved bits 63:54 (no Svnapot/Svpbmt)
         if not (pte & PTE_V) or ((pte & PTE_W) and not (pte & PTE_R)) or (pte >> 54):
             return exc(h, pf, va)
@@ -162,8 +163,7 @@ cdef int sv39_walk(Hart *h, uint64_t va, int acc, int priv, uint64_t *pa_out,
     if newpte != pte and not debug:
         # (not a page-table write for _tlb.pxi: no cached translation depends on A or D)
         pte_ptr[0] = newpte
-        if m.page_flags[(pte_pa - m.ram_base) >> 12] & PF_CODE:
-            code_write(m, (pte_pa - m.ram_base) >> 12, pte_pa & 0xfff, 8)
+        code_write(m, pt_ppn, pte_pa & 0xfff, 8)
     # step 8: the physical address; a superpage keeps va's low vpn bits
     shift = 12 + 9 * i
     offmask = (<uint64_t>1 << shift) - 1
@@ -372,9 +372,7 @@ cdef int fetch_page(Hart *h, uint64_t pc, TlbEntry **out) noexcept nogil:
     if code_page_alloc(m, ppn) == NULL:
         return exc(h, CAUSE_FETCH_ACCESS, pc)
     h.itlb.used = 1
-    e.tag = pc & ~<uint64_t>0xfff
-    e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
+    tlb_fill(e, m, pc, ppn)
     e.code = m.code[ppn]
-    e.ppn = ppn
     out[0] = e
     return ST_OK

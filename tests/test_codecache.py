@@ -117,34 +117,33 @@ def state(m):
             m.read_phys(CODE, PAGE))
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_blocks_equal_single_steps(seed):
-    total = 3000
-    one = program_machine(seed)
-    assert one.core.run(0, total) == ("budget", total)
-    chunked = program_machine(seed)
-    rng = random.Random(1000 + seed)
+def run_in_chunks(m, total, rng, sizes, fresh=False):
+    """Run hart 0 for total instructions in chunks whose sizes rng picks from sizes; fresh:
+    empty every decoded slot before each chunk, so each decodes from memory as it is."""
     done = 0
     while done < total:
-        n = min(total - done, rng.choice([1, 2, 3, 7, 19, 64, 500]))
-        reason, ran = chunked.core.run(0, n)
-        assert (reason, ran) == ("budget", n)
+        n = min(total - done, rng.choice(sizes))
+        if fresh:
+            m.core.set_breakpoints([])          # (empties the decoded-code cache)
+        assert m.core.run(0, n) == ("budget", n)
         done += n
-    stepped = program_machine(seed)
-    for _ in range(total):
-        assert stepped.core.run(0, 1) == ("budget", 1)
-    assert state(one) == state(chunked) == state(stepped)
+    return m
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_blocks_equal_single_steps_through_an_alias(seed):
-    total = 2000
-    one = program_machine_sv39(seed)
-    assert one.core.run(0, total) == ("budget", total)
-    stepped = program_machine_sv39(seed)
-    for _ in range(total):
-        assert stepped.core.run(0, 1) == ("budget", 1)
-    assert state(one) == state(stepped)
+CASES = [("bare", program_machine, seed) for seed in range(12)] + \
+        [("sv39-alias", program_machine_sv39, seed) for seed in range(6)]
+
+
+@pytest.mark.parametrize("kind,build,seed", CASES, ids=[f"{k}-{s}" for k, _, s in CASES])
+def test_blocks_equal_single_steps(kind, build, seed):
+    """One run, random chunks, and single steps that each decode afresh from memory (the
+    reference: no cached code at all) end in the same state."""
+    total = 3000
+    rng = random.Random(1000 + seed)
+    one = run_in_chunks(build(seed), total, rng, [total])
+    chunked = run_in_chunks(build(seed), total, rng, [1, 2, 3, 7, 19, 64, 500])
+    reference = run_in_chunks(build(seed), total, rng, [1], fresh=True)
+    assert state(one) == state(chunked) == state(reference)
 
 
 def store_loop(trips, store_offset, width="sd"):
@@ -187,6 +186,21 @@ def test_store_over_code_empties_only_what_it_overlaps():
     assert m.core.decoded_slots(CODE) >= len(code)
     m.run(max_instructions=len(code) + len(after))      # the second trip, then onwards
     assert h.x[6] == 101 and h.x[5] == 2 and h.x[8] == len(after)
+
+
+def test_every_store_over_code_is_seen():
+    """Each trip rewrites the immediate of the loop's first instruction (through the same
+    store-TLB entry after the first time); each next trip runs the new value."""
+    trips = 20
+    code = [("addi", dict(rd=6, rs1=6, imm=0)),         # CODE: imm = trip - 1
+            ("sw", dict(rs1=10, rs2=11, imm=0)),
+            ("add", dict(rd=11, rs1=11, rs2=12)),        # next imm
+            ("addi", dict(rd=7, rs1=7, imm=-1)),
+            ("bne", dict(rs1=7, rs2=0, imm=-16))]
+    m = machine(assemble(code), regs={7: trips, 10: CODE, 12: 1 << 20,
+                                      11: enc("addi", rd=6, rs1=6, imm=1)})
+    m.run(max_instructions=len(code) * trips)
+    assert m.harts[0].x[6] == trips * (trips - 1) // 2
 
 
 def test_two_byte_store_into_upper_half_of_instruction():

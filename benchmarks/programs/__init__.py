@@ -47,7 +47,7 @@ def build(name: str, outdir: Path) -> Path:
     """Build program `name` (a key of PROGRAMS) into outdir/<name>.elf (incrementally)."""
     sources, script = PROGRAMS[name]
     return toolchain.build_program([HERE / s for s in sources], HERE / script,
-                                   Path(outdir) / f"{name}.elf")
+                                   Path(outdir) / f"{name}.elf", deps=[HERE / "htif.h"])
 
 
 @dataclass(frozen=True)

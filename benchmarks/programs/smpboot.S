@@ -35,12 +35,4 @@ exit:
     .align  12
 stacks: .skip 4096 * MAX_HARTS
 
-    .section .tohost, "aw", @progbits
-    .align  6
-    .globl  tohost
-tohost: .dword 0
-    .size   tohost, 8               /* QEMU's HTIF wants both symbols sized */
-    .align  6
-    .globl  fromhost
-fromhost: .dword 0
-    .size   fromhost, 8
+#include "htif.h"

@@ -47,12 +47,4 @@ u_stack_top:
     .globl  result
 result: .skip 8
 
-    .section .tohost, "aw", @progbits
-    .align  6
-    .globl  tohost
-tohost: .dword 0
-    .size   tohost, 8               /* QEMU's HTIF wants both symbols sized */
-    .align  6
-    .globl  fromhost
-fromhost: .dword 0
-    .size   fromhost, 8
+#include "htif.h"
