@@ -95,7 +95,7 @@ cdef inline void slot_empty(Mach *m, uint64_t ppn, Insn *s) noexcept nogil:
 cdef inline void slot_fill(Insn *s, uint32_t off) noexcept nogil:
     """The fields decode_insn does not set."""
     s.off = <uint16_t>off
-    s.step = <uint8_t>((s.len >> 1) * sizeof(Insn))
+    s.step = <int64_t>((s.len >> 1) * sizeof(Insn))
     if s.raw == PAUSE_INSN:
         s.op = OP_PAUSE
 
@@ -157,12 +157,50 @@ cdef int decode_run(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
         s.flags |= near_target(s)
         blen = s.blen
         pure = s.flags & IF_PURE
+    fuse_pairs(code, path, n)
     if m.nharts > 1 and n:
         mark_spin_loop(code, &code[path[0]])
     return ST_OK
 
+cdef inline uint8_t addi_then(int branch) noexcept nogil:
+    """The fused operation for an addi followed by branch, or 0."""
+    if branch == OP_BEQ:
+        return OP_ADDI_BEQ
+    if branch == OP_BNE:
+        return OP_ADDI_BNE
+    if branch == OP_BLT:
+        return OP_ADDI_BLT
+    if branch == OP_BGE:
+        return OP_ADDI_BGE
+    if branch == OP_BLTU:
+        return OP_ADDI_BLTU
+    if branch == OP_BGEU:
+        return OP_ADDI_BGEU
+    return 0
+
+cdef inline int is_fused(int op) noexcept nogil:
+    return (op == OP_ADDI_BEQ or op == OP_ADDI_BNE or op == OP_ADDI_BLT or op == OP_ADDI_BGE
+            or op == OP_ADDI_BLTU or op == OP_ADDI_BGEU)
+
+cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
+    """An addi followed in the run by a conditional branch (a loop's step and test) becomes one
+    operation: the loop executes both without a second dispatch.  Only the addi's slot changes;
+    the branch's slot stays itself (a branch target, or where an early stop splits the pair:
+    the run loop then lets the addi run alone).  Emptying the branch's slot empties the addi's,
+    as it empties every slot whose run flows into it."""
+    cdef int i
+    cdef uint8_t f
+    cdef Insn *s
+    for i in range(n - 1):
+        s = &code[path[i]]
+        if s.op == OP_ADDI:
+            f = addi_then(code[path[i + 1]].op)
+            if f:
+                s.op = f
+
 cdef inline int near_target(Insn *s) noexcept nogil:
-    """IF_NEAR for a branch or jal whose target lies in the same page (tgt is then set)."""
+    """IF_NEAR | IF_INLINE for a branch or jal whose target lies in the same page (tgt is then
+    set)."""
     cdef int64_t t
     if not (s.op == OP_JAL or s.op == OP_BEQ or s.op == OP_BNE or s.op == OP_BLT
             or s.op == OP_BGE or s.op == OP_BLTU or s.op == OP_BGEU):
@@ -171,20 +209,21 @@ cdef inline int near_target(Insn *s) noexcept nogil:
     if t < 0 or t >= 4096:
         return 0
     s.tgt = <int32_t>((s.imm >> 1) * <int32_t>sizeof(Insn))
-    return IF_NEAR
+    return IF_NEAR | IF_INLINE
 
 cdef void mark_spin_loop(Insn *code, Insn *entry) noexcept nogil:
-    """IF_SPIN on the start of a pure loop: a slot whose run is pure and ends in a branch back to
-    it.  One trip around such a loop changes nothing but registers (and it watches memory
-    that others may change).  Checks the run entered at entry, and the run that the branch
-    ending entry's run goes back to (a loop whose start was decoded earlier)."""
+    """IF_SPIN (and no IF_INLINE) on the branch that closes a pure loop: it ends a pure run and
+    goes back to the run's start.  One trip around such a loop changes nothing but registers (and
+    it watches memory that others may change).  Checks the run entered at entry, and the run
+    that the branch ending entry's run goes back to (a loop whose start was decoded earlier).
+    The flag outlives a later change of the loop's start: leaves_run and spin_trip check again."""
     cdef Insn *b = run_end(entry)
     cdef Insn *t
     if not (b.flags & IF_NEAR):
         return
     t = <Insn*>(<char*>b + b.tgt)
     if t.op != OP_INVALID and (t.flags & IF_PURE) and run_end(t) == b:
-        t.flags |= IF_SPIN
+        b.flags = (b.flags | IF_SPIN) & ~IF_INLINE
 
 cdef inline Insn *run_end(Insn *s) noexcept nogil:
     """The last slot of the run s is in."""

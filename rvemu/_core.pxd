@@ -44,12 +44,15 @@ cdef enum:
     IF_CONT = 1                 # the run goes on after this instruction (it is not the last)
     IF_PURE = 2                 # from here to the run's end: no store, AMO, CSR or system op
     IF_NEAR = 4                 # a direct branch or jal whose target is in the same page: tgt
-    IF_SPIN = 8                 # the run is a pure loop: it ends in a branch back to its start
+    IF_SPIN = 8                 # a near branch or jal that ends a pure run and goes back to its start
+    IF_INLINE = 16              # taken, it enters its target in the run loop: IF_NEAR, not IF_SPIN
 
 
 # One pre-decoded instruction, in its page's slot (_code.pxi).  op == OP_INVALID (0) marks an
 # empty slot.  Runs: blen is the number of instructions from this one to the end of its run (so
 # the loop charges a run against the budget once); 0 in empty slots and sentinels.
+# 32 bytes: a slot address is a shift away from its page offset, and step is 64-bit so that
+# moving to the next slot is one host add with a memory operand.
 ctypedef struct Insn:
     uint8_t op
     uint8_t rd                  # 32 = x0 (the sink register)
@@ -61,9 +64,9 @@ ctypedef struct Insn:
     uint16_t blen               # instructions from here to the end of the run, this one included
     uint16_t off                # pc offset in the page (0 .. 0x1002)
     uint8_t len                 # 2 or 4
-    uint8_t step                # bytes from this slot to the next instruction's: len/2 slots
     uint8_t flags               # IF_*
-    uint8_t pad
+    uint16_t pad
+    int64_t step                # bytes from this slot to the next instruction's: len/2 slots
 
 
 # A TLB entry maps one virtual page straight to host memory: host = addend + vaddr.
@@ -149,7 +152,6 @@ ctypedef struct Hart:
     uint64_t exceptions[16]
     uint64_t interrupts[16]
     uint64_t tlb_misses[3]
-    uint64_t tlb_lookups[3]     # fetch: per code-page change; load/store: per instruction
     uint64_t page_walks
 
 

@@ -307,8 +307,6 @@ cdef class Core:
             "interrupts": {c: h.interrupts[c] for c in range(16) if h.interrupts[c]},
             "tlb_misses": {"fetch": h.tlb_misses[0], "load": h.tlb_misses[1],
                            "store": h.tlb_misses[2]},
-            "tlb_lookups": {"fetch": h.tlb_lookups[0], "load": h.tlb_lookups[1],
-                            "store": h.tlb_lookups[2]},
             "page_walks": h.page_walks,
         }
 

@@ -83,15 +83,25 @@ def generate(path: str) -> None:
     ]
     for name, num in opcodes.OP_NUMBERS.items():
         out.append(f"    {name} = {num}")
-    # the executor's own operations, after the table's (rvemu/_code.pxi)
+    # The executor's own operations (rvemu/_code.pxi) take the top numbers, OP_PAGE_END 255: the
+    # run loop's switch then has a case at the top of Insn.op's range, so the compiler's jump
+    # table covers every uint8_t value and needs no range check before the indirect jump.
     internal = (("OP_HOST_BREAK", "a debugger breakpoint (not an instruction)"),
                 ("OP_PAUSE", "fence with the Zihintpause encoding: the hart spins"),
                 ("OP_CROSS", "a 4-byte instruction that crosses into the next page"),
-                ("OP_PAGE_END", "sentinel after a page's last slot"),
-                ("OP_STOP", "sentinel where the budget runs out inside a run"))
+                ("OP_STOP", "sentinel where the budget runs out inside a run"),
+                ("OP_ADDI_BEQ", "addi, then the beq in the next slot (_code.pxi fuse_pairs)"),
+                ("OP_ADDI_BNE", "addi, then the bne in the next slot"),
+                ("OP_ADDI_BLT", "addi, then the blt in the next slot"),
+                ("OP_ADDI_BGE", "addi, then the bge in the next slot"),
+                ("OP_ADDI_BLTU", "addi, then the bltu in the next slot"),
+                ("OP_ADDI_BGEU", "addi, then the bgeu in the next slot"),
+                ("OP_PAGE_END", "sentinel after a page's last slot"))
+    first = 256 - len(internal)
+    if len(opcodes.OP_NUMBERS) > first:
+        raise SystemExit("_gendecode: more operations than Insn.op (uint8_t) can number")
     for k, (name, what) in enumerate(internal):
-        out.append(f"    {name} = {len(opcodes.OP_NUMBERS) + k}    # {what}")
-    out.append(f"    OP_COUNT = {len(opcodes.OP_NUMBERS) + len(internal)}")
+        out.append(f"    {name} = {first + k}    # {what}")
     out.append("")
     out.append("OP_NAMES = {")
     for name, num in opcodes.OP_NUMBERS.items():

@@ -282,18 +282,29 @@ cdef int finish_mmio(Hart *h, uint64_t pc, uint64_t vclock, uint64_t instret,
     return mmio_perform(h, v)
 
 
-cdef int spin_trip(Hart *h, Insn *t, uint64_t left) noexcept nogil:
-    """A branch or jump is about to enter t, a pure loop (IF_SPIN) with left instructions left.
-    1 if the hart spins: exactly one trip around t (t.blen instructions) has passed since the
-    registers were saved there, and they are all as they were, so every later trip would be the
-    same until another hart or a device changes memory.  Every 64th entry saves them."""
+cdef int leaves_run(Hart *h, Insn *b, uint64_t left) noexcept nogil:
+    """A taken branch or jal b without IF_INLINE: 1 if the loop must leave the run here, either for
+    (B) (b's target is in another page) or to yield (b closes a pure loop, IF_SPIN, and the hart
+    spins in it)."""
+    cdef Insn *t
+    if not (b.flags & IF_NEAR):
+        return 1
+    t = <Insn*>(<char*>b + b.tgt)
+    return t.op != OP_INVALID and (t.flags & IF_PURE) != 0 and spin_trip(h, b, t, left)
+
+cdef int spin_trip(Hart *h, Insn *b, Insn *t, uint64_t left) noexcept nogil:
+    """b, which closed a pure loop starting at t when the run was decoded, is about to enter t
+    with left instructions left.  1 if the hart spins: exactly one trip around t (t.blen
+    instructions) has passed since the registers were saved there, they are all as they were,
+    and t's run still ends in b, so every later trip would be the same until another hart or a
+    device changes memory.  Every 64th entry saves them."""
     cdef int r
     if h.spin_at == t and h.spin_left - t.blen == left:
         h.spin_at = NULL
         for r in range(1, 32):
             if h.spin_x[r] != h.x[r]:
                 return 0
-        return 1
+        return run_end(t) == b
     h.spin_count += 1
     if (h.spin_count & 63) == 0:
         memcpy(h.spin_x, h.x, 32 * sizeof(uint64_t))
@@ -318,7 +329,6 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     cdef uint64_t pc = h.pc, pcc
     cdef uint64_t count = 0, limit = 0, left = 0, room, va, v = 0, k
     cdef uint64_t ibase = h.instret, vbase = h.vclock, traps = 0
-    cdef uint64_t nloads = 0, nstores = 0       # data TLB lookups, for the hit rates
     cdef uint64_t cur_tag = TLB_EMPTY           # the page of code (TLB_EMPTY: look it up)
     cdef TlbEntry *fe = NULL
     cdef TlbEntry *e
@@ -328,6 +338,9 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     cdef Insn *cur
     cdef Insn *stop_ip = NULL                   # the slot OP_STOP stands in, and its op
     cdef uint8_t stop_op = 0
+    cdef Insn *stop_fused = NULL                # a fused addi just before it, and its op
+    cdef Insn *fused = NULL
+    cdef uint8_t stop_fused_op = 0
     cdef int st = 0, op, ex = 0, irq, result, yielding = 0, cross = 0
     h.wfi = 0
     while True:
@@ -371,7 +384,6 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     break
                 fe = &h.itlb.fetch[(pc >> 12) & (TLB_SIZE - 1)]
                 if fe.tag == (pc & ~<uint64_t>0xfff):
-                    h.tlb_lookups[ACC_FETCH] += 1
                     st = ST_OK
                 else:
                     st = fetch_page(h, pc, &fe)
@@ -396,11 +408,16 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 cur = ip
                 k = left
                 while k:
+                    fused = cur
                     cur = <Insn*>(<char*>cur + cur.step)
                     k -= 1
                 stop_ip = cur
                 stop_op = cur.op
                 cur.op = OP_STOP
+                if is_fused(fused.op):          # the last instruction runs without its branch
+                    stop_fused = fused
+                    stop_fused_op = fused.op
+                    fused.op = OP_ADDI
             left -= ip.blen
             # ---- (C) straight through the run
             while True:
@@ -583,9 +600,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 # ---- loads and stores: a TLB hit inline (the tag test includes alignment); anything
                 # else in mem_slow, after which the run goes on unless it must not
                 elif op == OP_LD:
-                    nloads += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.load, va)
                     if e.tag == (va & ~<uint64_t>0xff8):
                         x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
                     else:
@@ -596,9 +612,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_LW:
-                    nloads += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.load, va)
                     if e.tag == (va & ~<uint64_t>0xffc):
                         x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
                     else:
@@ -609,9 +624,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_LWU:
-                    nloads += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.load, va)
                     if e.tag == (va & ~<uint64_t>0xffc):
                         x[ip.rd] = (<uint32_t*>(e.addend + va))[0]
                     else:
@@ -622,9 +636,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_LH:
-                    nloads += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.load, va)
                     if e.tag == (va & ~<uint64_t>0xffe):
                         x[ip.rd] = <uint64_t><int64_t>(<int16_t*>(e.addend + va))[0]
                     else:
@@ -635,9 +648,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_LHU:
-                    nloads += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.load, va)
                     if e.tag == (va & ~<uint64_t>0xffe):
                         x[ip.rd] = (<uint16_t*>(e.addend + va))[0]
                     else:
@@ -648,9 +660,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_LB:
-                    nloads += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.load, va)
                     if e.tag == (va & ~<uint64_t>0xfff):
                         x[ip.rd] = <uint64_t><int64_t>(<int8_t*>(e.addend + va))[0]
                     else:
@@ -661,9 +672,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_LBU:
-                    nloads += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.load[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.load, va)
                     if e.tag == (va & ~<uint64_t>0xfff):
                         x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
                     else:
@@ -674,9 +684,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_SD:
-                    nstores += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xff8):
                         (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
                     elif (va & 7) == 0 and store_beside_code(m, e, va, 8):
@@ -689,9 +698,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_SW:
-                    nstores += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xffc):
                         (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
                     elif (va & 3) == 0 and store_beside_code(m, e, va, 4):
@@ -704,9 +712,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_SH:
-                    nstores += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xffe):
                         (<uint16_t*>(e.addend + va))[0] = <uint16_t>x[ip.rs2]
                     elif (va & 1) == 0 and store_beside_code(m, e, va, 2):
@@ -719,9 +726,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 elif op == OP_SB:
-                    nstores += 1
                     va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
-                    e = &dtlb.store[(va >> 12) & (TLB_SIZE - 1)]
+                    e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xfff):
                         (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
                     elif store_beside_code(m, e, va, 1):
@@ -741,93 +747,159 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 # branch are entered right here, below the chain; others through (B).
                 elif op == OP_BEQ:
                     if x[ip.rs1] == x[ip.rs2]:
-                        if not (ip.flags & IF_NEAR):
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
                             pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
                             break
                         ip = <Insn*>(<char*>ip + ip.tgt)
-                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
-                            pc = cur_tag + ip.off
-                            yielding = 1
-                            limit -= left; left = 0
-                            break
                     else:
                         ip = <Insn*>(<char*>ip + ip.step)
                 elif op == OP_BNE:
                     if x[ip.rs1] != x[ip.rs2]:
-                        if not (ip.flags & IF_NEAR):
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
                             pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
                             break
                         ip = <Insn*>(<char*>ip + ip.tgt)
-                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
-                            pc = cur_tag + ip.off
-                            yielding = 1
-                            limit -= left; left = 0
-                            break
                     else:
                         ip = <Insn*>(<char*>ip + ip.step)
                 elif op == OP_BLT:
                     if <int64_t>x[ip.rs1] < <int64_t>x[ip.rs2]:
-                        if not (ip.flags & IF_NEAR):
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
                             pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
                             break
                         ip = <Insn*>(<char*>ip + ip.tgt)
-                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
-                            pc = cur_tag + ip.off
-                            yielding = 1
-                            limit -= left; left = 0
-                            break
                     else:
                         ip = <Insn*>(<char*>ip + ip.step)
                 elif op == OP_BGE:
                     if <int64_t>x[ip.rs1] >= <int64_t>x[ip.rs2]:
-                        if not (ip.flags & IF_NEAR):
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
                             pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
                             break
                         ip = <Insn*>(<char*>ip + ip.tgt)
-                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
-                            pc = cur_tag + ip.off
-                            yielding = 1
-                            limit -= left; left = 0
-                            break
                     else:
                         ip = <Insn*>(<char*>ip + ip.step)
                 elif op == OP_BLTU:
                     if x[ip.rs1] < x[ip.rs2]:
-                        if not (ip.flags & IF_NEAR):
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
                             pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
                             break
                         ip = <Insn*>(<char*>ip + ip.tgt)
-                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
-                            pc = cur_tag + ip.off
-                            yielding = 1
-                            limit -= left; left = 0
-                            break
                     else:
                         ip = <Insn*>(<char*>ip + ip.step)
                 elif op == OP_BGEU:
                     if x[ip.rs1] >= x[ip.rs2]:
-                        if not (ip.flags & IF_NEAR):
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
                             pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
                             break
                         ip = <Insn*>(<char*>ip + ip.tgt)
-                        if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
-                            pc = cur_tag + ip.off
-                            yielding = 1
-                            limit -= left; left = 0
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                # ---- addi then a branch (decode_run fuses the pair: a loop's step and test);
+                # ip moves to the branch's own slot, which stays decoded as itself
+                elif op == OP_ADDI_BEQ:
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    if x[ip.rs1] == x[ip.rs2]:
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
                             break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_ADDI_BNE:
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    if x[ip.rs1] != x[ip.rs2]:
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_ADDI_BLT:
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    if <int64_t>x[ip.rs1] < <int64_t>x[ip.rs2]:
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_ADDI_BGE:
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    if <int64_t>x[ip.rs1] >= <int64_t>x[ip.rs2]:
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_ADDI_BLTU:
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    if x[ip.rs1] < x[ip.rs2]:
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
+                    else:
+                        ip = <Insn*>(<char*>ip + ip.step)
+                elif op == OP_ADDI_BGEU:
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    if x[ip.rs1] >= x[ip.rs2]:
+                        if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
+                            pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                            if ip.flags & IF_NEAR:
+                                yielding = 1
+                                limit -= left; left = 0
+                            break
+                        ip = <Insn*>(<char*>ip + ip.tgt)
                     else:
                         ip = <Insn*>(<char*>ip + ip.step)
                 elif op == OP_JAL:
                     x[ip.rd] = cur_tag + ip.off + ip.len
-                    if not (ip.flags & IF_NEAR):
+                    if not (ip.flags & IF_INLINE) and leaves_run(h, ip, left):
                         pc = cur_tag + ip.off + <uint64_t><int64_t>ip.imm
+                        if ip.flags & IF_NEAR:
+                            yielding = 1
+                            limit -= left; left = 0
                         break
                     ip = <Insn*>(<char*>ip + ip.tgt)
-                    if (ip.flags & IF_SPIN) and spin_trip(h, ip, left):
-                        pc = cur_tag + ip.off
-                        yielding = 1
-                        limit -= left; left = 0
-                        break
                 elif op == OP_JALR:
                     va = (x[ip.rs1] + <uint64_t><int64_t>ip.imm) & ~<uint64_t>1
                     x[ip.rd] = cur_tag + ip.off + ip.len
@@ -851,6 +923,10 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 if stop_ip.op == OP_STOP:
                     stop_ip.op = stop_op
                 stop_ip = NULL
+                if stop_fused != NULL:
+                    if stop_fused.op == OP_ADDI:
+                        stop_fused.op = stop_fused_op
+                    stop_fused = NULL
             if not ex:
                 continue
             # ---- the slow half: h.cur is the instruction, st the status of a memory access.
@@ -886,8 +962,6 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 h.instret = ibase + count - traps
                 h.vclock = vbase + count
                 executed[0] = count
-                h.tlb_lookups[ACC_LOAD] += nloads
-                h.tlb_lookups[ACC_STORE] += nstores
                 return RUN_BREAK
             # An instruction: devices and CSRs see the hart as it is before it.
             count = limit - left
@@ -927,14 +1001,10 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     h.pc = pc
                     h.instret = ibase + count - traps
                     executed[0] = count
-                    h.tlb_lookups[ACC_LOAD] += nloads
-                    h.tlb_lookups[ACC_STORE] += nstores
                     return RUN_WFI
             else:                               # ST_LEAVE, ST_EVENT: state may differ
                 cur_tag = TLB_EMPTY
             limit -= left; left = 0
             break
     executed[0] = count
-    h.tlb_lookups[ACC_LOAD] += nloads
-    h.tlb_lookups[ACC_STORE] += nstores
     return result

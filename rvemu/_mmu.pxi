@@ -358,7 +358,6 @@ cdef int fetch_page(Hart *h, uint64_t pc, TlbEntry **out) noexcept nogil:
     cdef uint64_t pa, ppn
     cdef int st
     cdef TlbEntry *e = &h.itlb.fetch[(pc >> 12) & (TLB_SIZE - 1)]
-    h.tlb_lookups[ACC_FETCH] += 1           # once per change of code page, not per instruction
     if e.tag == (pc & ~<uint64_t>0xfff):
         out[0] = e
         return ST_OK

@@ -28,6 +28,15 @@ cdef extern from *:
     # (va & ~0xff8), so the loop's inline tag test misses.
     const uint64_t TAG_SLOW "RV_TAG_SLOW"
 
+if sizeof(TlbEntry) != 32:
+    raise ImportError("rvemu._core: tlb_entry assumes 32-byte TLB entries")
+
+
+cdef inline TlbEntry *tlb_entry(TlbEntry *table, uint64_t va) noexcept nogil:
+    """The entry of table (TLB_SIZE of them) for va's page: table[(va >> 12) % TLB_SIZE], its byte
+    offset taken straight from va (one shift and one mask on the run loop's path)."""
+    return <TlbEntry*>(<char*>table + ((va >> 7) & (<uint64_t>(TLB_SIZE - 1) << 5)))
+
 
 cdef inline void tlb_fill(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
     e.tag = va & ~<uint64_t>0xfff

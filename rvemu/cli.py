@@ -285,10 +285,11 @@ def print_stats(board: Board, seconds: float, out=None) -> None:
         print(f"    page faults: {pf}", file=out)
         irq = ", ".join(f"{irq_names.get(c, c)} {k}" for c, k in sorted(st["interrupts"].items()))
         print(f"    interrupts: {irq or 'none'}", file=out)
-        looks = st["tlb_lookups"]
-        print("    TLB: " + ", ".join(
-            f"{kind} {k} misses in {looks[kind]} lookups "
-            f"({100 * max(0.0, 1 - k / max(looks[kind], 1)):.2f}% hits)" for kind, k in tlb.items())
+        # misses per thousand instructions (MPKI): the core does not count hits, which would
+        # cost an instruction on every load and store
+        kilo = max(st["instret"], 1) / 1000
+        print("    TLB misses: " + ", ".join(
+            f"{kind} {k} ({k / kilo:.3f} per 1000 instructions)" for kind, k in tlb.items())
             + f"; page walks {st['page_walks']}", file=out)
     print(f"  device accesses: {board.bus.accesses}", file=out)
     if board.virtio is not None:

@@ -146,6 +146,39 @@ def test_blocks_equal_single_steps(kind, build, seed):
     assert state(one) == state(chunked) == state(reference)
 
 
+# A loop closed by an addi (4-byte or compressed) and a conditional branch of each kind (the run
+# loop fuses the pair).  Each counts x29 down from 37 to 0; x30 = 1.
+FUSED_LOOPS = {
+    "bne": [("addi", dict(rd=29, rs1=29, imm=-1)), ("bne", dict(rs1=29, rs2=0, imm=-8))],
+    "c.addi": [("c.addi", dict(rd=29, imm=-1)), ("bne", dict(rs1=29, rs2=0, imm=-6))],
+    "blt": [("addi", dict(rd=29, rs1=29, imm=-1)), ("blt", dict(rs1=0, rs2=29, imm=-8))],
+    "bge": [("addi", dict(rd=29, rs1=29, imm=-1)), ("bge", dict(rs1=29, rs2=30, imm=-8))],
+    "bltu": [("addi", dict(rd=29, rs1=29, imm=-1)), ("bltu", dict(rs1=0, rs2=29, imm=-8))],
+    "bgeu": [("addi", dict(rd=29, rs1=29, imm=-1)), ("bgeu", dict(rs1=29, rs2=30, imm=-8))],
+    # beq leaves the loop (forward); jal closes it
+    "beq": [("addi", dict(rd=29, rs1=29, imm=-1)), ("beq", dict(rs1=29, rs2=0, imm=8)),
+            ("jal", dict(rd=0, imm=-12))],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FUSED_LOOPS))
+def test_addi_branch_pairs_stop_anywhere(kind):
+    """An addi and the branch after it run as one operation; a budget that ends between them
+    still runs the addi alone, whatever the chunk sizes (single steps decode afresh)."""
+    body = [("addi", dict(rd=28, rs1=28, imm=3))] + FUSED_LOOPS[kind]
+    code = assemble(body)
+    done_pc = CODE + len(code)
+    total = 37 * len(body) + 40                 # the loop, then parked at DONE
+    finals = []
+    for sizes, fresh in (([total], False), ([1, 2, 3, 5], False), ([1], True)):
+        m = machine(code, regs={29: 37, 30: 1})
+        run_in_chunks(m, total, random.Random(7), sizes, fresh=fresh)
+        h = m.harts[0]
+        assert (h.pc, h.x[29], h.x[28], h.instret) == (done_pc, 0, 3 * 37, total), (kind, sizes)
+        finals.append(state(m))
+    assert finals[0] == finals[1] == finals[2]
+
+
 def store_loop(trips, store_offset, width="sd"):
     """A loop that stores x11 at x10 + store_offset trips times, then parks."""
     return [("addi", dict(rd=12, rs1=0, imm=trips)),
