@@ -16,11 +16,17 @@ Memory map (spec chapter "Memory Map"); every register is 32 bits wide:
 
 Behaviour, with the spec sections it follows:
 
-* Gateways ("Interrupt Gateways"), level-triggered: the first assertion of a source's line makes
-  an interrupt request, which sets the source's pending bit; while the source is claimed (between
-  claim and completion) the gateway forwards nothing more; on completion, if the line is still
-  high, a new request is forwarded at once.  A request cannot be retracted: if the line drops
-  while the request is pending, the pending bit stays set and the handler finds nothing to do.
+* Gateways ("Interrupt Gateways"), level-triggered, with QEMU's (sifive_plic) notion of a
+  request: a request is made when a source's line rises and whenever its device asserts the line
+  again while it is high (a device re-evaluating its interrupt condition, e.g. after a register
+  access: IrqLine repeats); a request sets the pending bit.  While the source is claimed (between
+  claim and completion) a request is held in the gateway and forwarded at completion if the line
+  is still high then.  A line that merely stays high through claim and completion makes no new
+  request: the spec's gateway would forward one, QEMU's does not, and drivers written against
+  QEMU rely on that (xv6-riscv before 2024 never reads the 16550's IIR, so the UART's THR-empty
+  interrupt stays asserted; each THR write asserts it again and makes exactly one request).
+  A request cannot be retracted: if the line drops while the request is pending, the pending bit
+  stays set and the handler finds nothing to do.
 * Priorities ("Interrupt Priorities"): 0 means "never interrupt"; higher numbers win; ties go to
   the lowest source id.  Bit 0 of pending/enable word 0 (source 0, which does not exist) and the
   bits of ids >= nsources are hardwired to 0.
@@ -99,6 +105,7 @@ class Plic:
         self.enable = [0] * self.ncontexts
         self.threshold = [0] * self.ncontexts
         self.claimed = 0
+        self.held = 0      # bitmask: requests made while claimed, forwarded at completion
         self.pending = self.level & self._valid
         self._update()
 
@@ -110,22 +117,26 @@ class Plic:
             raise ValueError(f"PLIC source {source} is not in 1..{self.nsources - 1}")
         ln = self._lines.get(source)
         if ln is None:
-            ln = IrqLine(f"plic-src{source}", lambda level, s=source: self.set_level(s, level))
+            ln = IrqLine(f"plic-src{source}", lambda level, s=source: self.set_level(s, level),
+                         repeats=True)
             self._lines[source] = ln
         return ln
 
     def set_level(self, source: int, level: bool) -> None:
-        """The gateway of `source` sees its line at `level`."""
+        """The gateway of `source` sees its line at `level`; level True is a request (a rise, or
+        the device asserting a line that is already high)."""
         if not 1 <= source < self.nsources:
             return
         bit = 1 << source
-        if level:
-            self.level |= bit
-            if not self.claimed & bit and not self.pending & bit:
-                self.pending |= bit
-                self._update()
-        else:
+        if not level:
             self.level &= ~bit  # a forwarded request stays pending (spec: no retraction)
+            return
+        self.level |= bit
+        if self.claimed & bit:
+            self.held |= bit
+        elif not self.pending & bit:
+            self.pending |= bit
+            self._update()
 
     # ---- the core ---------------------------------------------------------------------------
 
@@ -155,6 +166,7 @@ class Plic:
             bit = 1 << src
             self.pending &= ~bit
             self.claimed |= bit
+            self.held &= ~bit
             self._update()
         return src
 
@@ -165,9 +177,11 @@ class Plic:
         if not self.enable[ctx] & bit or not self.claimed & bit:
             return
         self.claimed &= ~bit
-        if self.level & bit:
-            self.pending |= bit
-            self._update()
+        if self.held & bit:
+            self.held &= ~bit
+            if self.level & bit:
+                self.pending |= bit
+                self._update()
 
     def eip(self, ctx: int) -> bool:
         """The context's notification level (same as context_lines[ctx].level)."""
