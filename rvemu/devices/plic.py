@@ -41,13 +41,12 @@ Behaviour, with the spec sections it follows:
   not checked against the context's last claim; a completion whose id is not currently enabled
   for the context, is out of range, or is not in claim is silently ignored.
 
-Access rules (not in the spec, which only defines 32-bit LW/SW accesses): an access of size 1, 2,
-4 or 8 at any offset is served byte-lane by byte-lane over the aligned 32-bit registers it
-overlaps.  Each register is read once per access (so any read touching a claim/complete register
-performs a claim); a partial write replaces only the written bytes of the register's current
-value (claim/complete reads as 0 for that merge, so `sb id` completes id < 256).  Reserved and
-nonexistent registers (source 0's priority, sources >= nsources, contexts >= ncontexts, the gaps)
-read 0 and ignore writes.  Nothing a guest writes can make the PLIC raise a Python exception.
+Access rules (the spec only defines 32-bit LW/SW accesses), as QEMU's sifive_plic: the PLIC
+takes aligned 4-byte accesses only (`accepts`; rvemu.bus turns 1-, 2- and 8-byte accesses into
+access faults and splits misaligned ones).  Reserved and nonexistent registers (source 0's
+priority, sources >= nsources, contexts >= ncontexts, the gaps) read 0 and ignore writes; called
+directly with any other width or offset, read returns 0 and write does nothing.  Nothing a guest
+writes can make the PLIC raise a Python exception.
 """
 
 from __future__ import annotations
@@ -189,8 +188,8 @@ class Plic:
 
     # ---- 32-bit registers -------------------------------------------------------------------
 
-    def _read32(self, off: int, peek: bool = False) -> int:
-        """The aligned 32-bit register at `off`; peek=True has no side effect (no claim)."""
+    def _read32(self, off: int) -> int:
+        """The aligned 32-bit register at `off` (reading claim/complete claims)."""
         if off < PENDING_BASE:
             src = off >> 2
             return self.priority[src] if 1 <= src < self.nsources else 0
@@ -208,7 +207,7 @@ class Plic:
             if ctx < self.ncontexts:
                 if reg == 0:
                     return self.threshold[ctx]
-                if reg == 4 and not peek:
+                if reg == 4:
                     return self.claim(ctx)
         return 0
 
@@ -240,35 +239,14 @@ class Plic:
 
     # ---- guest side -------------------------------------------------------------------------
 
+    def accepts(self, offset: int, size: int) -> bool:
+        return size == 4
+
     def read(self, offset: int, size: int) -> int:
-        if offset & 3 == 0 and size == 4:
-            return self._read32(offset) if 0 <= offset < WINDOW else 0
-        result = 0
-        end = offset + size
-        word = offset & ~3
-        while word < end:
-            lo = max(offset, word)
-            hi = min(end, word + 4)
-            if 0 <= word < WINDOW:
-                v = self._read32(word)
-                chunk = (v >> (8 * (lo - word))) & ((1 << (8 * (hi - lo))) - 1)
-                result |= chunk << (8 * (lo - offset))
-            word += 4
-        return result
+        if size == 4 and offset & 3 == 0 and 0 <= offset < WINDOW:
+            return self._read32(offset)
+        return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
-        if offset & 3 == 0 and size == 4:
-            if 0 <= offset < WINDOW:
-                self._write32(offset, value & 0xFFFFFFFF)
-            return
-        end = offset + size
-        word = offset & ~3
-        while word < end:
-            lo = max(offset, word)
-            hi = min(end, word + 4)
-            if 0 <= word < WINDOW:
-                shift = 8 * (lo - word)
-                mask = ((1 << (8 * (hi - lo))) - 1) << shift
-                new = ((value >> (8 * (lo - offset))) << shift) & mask
-                self._write32(word, (self._read32(word, peek=True) & ~mask) | new)
-            word += 4
+        if size == 4 and offset & 3 == 0 and 0 <= offset < WINDOW:
+            self._write32(offset, value & 0xFFFFFFFF)

@@ -16,8 +16,8 @@ How this model follows the datasheet, and where it deliberately simplifies:
 
 * Access width.  The registers are 8 bits wide.  An access of any size (1, 2, 4 or 8 bytes) at
   offset 0..7 reaches the one register at that offset: a read returns its byte zero-extended, a
-  write uses the low byte of the value.  Offsets 8 and above (the rest of the 0x100 window) are
-  unimplemented: they read 0 and ignore writes.
+  write uses the low byte of the value.  As on QEMU, only those 8 bytes of the 0x100 slot answer
+  (`accepts`): an access at offset 8 or above is an access fault (rvemu.bus).
 * Transmitter (datasheet 8.6, 8.9).  Transmission is instantaneous: a THR write hands the byte to
   `output` at once, so the transmitter FIFO never holds anything and LSR.THRE and LSR.TEMT always
   read 1.  In loopback mode (MCR bit 4, datasheet 8.7) the byte goes to our own receiver instead.
@@ -129,7 +129,7 @@ MSR_CABLE = MSR_CTS | MSR_DSR | MSR_DCD
 
 FIFO_DEPTH = 16
 
-WINDOW = 0x100
+NREGS = 8  # the bytes of the slot that answer
 
 
 class Uart16550:
@@ -270,6 +270,9 @@ class Uart16550:
 
     # ---- guest side -----------------------------------------------------------------------
 
+    def accepts(self, offset: int, size: int) -> bool:
+        return offset < NREGS
+
     def read(self, offset: int, size: int) -> int:
         if offset == RBR:
             if self.lcr & LCR_DLAB:
@@ -344,7 +347,7 @@ class Uart16550:
             self._update()
         elif offset == SCR:
             self.scr = value
-        # LSR, MSR (factory test only) and offsets past 7: ignored.
+        # LSR, MSR (factory test only): ignored.
 
     def _write_fcr(self, value: int) -> None:
         enable = bool(value & FCR_ENABLE)
