@@ -79,15 +79,24 @@ cdef int mmio_perform(Hart *h, uint64_t *out) noexcept:
         if h.mmio_store:
             ok = (<object>m.bus).write(pa, h.mmio_size, h.mmio_value)
             if not ok:
-                return exc(h, CAUSE_STORE_ACCESS, h.mmio_va)
+                return exc(h, CAUSE_STORE_ACCESS, mmio_fault_va(h, <object>m.bus))
         else:
             v = (<object>m.bus).read(pa, h.mmio_size)
             if v is None:
-                return exc(h, CAUSE_LOAD_ACCESS, h.mmio_va)
+                return exc(h, CAUSE_LOAD_ACCESS, mmio_fault_va(h, <object>m.bus))
             out[0] = <uint64_t>(v & 0xffffffffffffffff)
     except BaseException as e:
         set_error(m, e)
     return ST_EVENT
+
+cdef uint64_t mmio_fault_va(Hart *h, object bus) except? 0:
+    """mtval for a device access that failed: the virtual address of the portion that faulted
+    (privileged spec 3.1.16).  The bus may split an access (rvemu.bus) and name, in fault_addr,
+    the physical address of the failing piece; the access's own va if that lies at or below it."""
+    fa = getattr(bus, "fault_addr", None)
+    if fa is None or fa <= h.mmio_pa or fa >= h.mmio_pa + <uint64_t>h.mmio_size:
+        return h.mmio_va
+    return h.mmio_va + (<uint64_t>fa - h.mmio_pa)
 
 cdef void set_error(Mach *m, object e) noexcept:
     if m.error == NULL:
@@ -254,11 +263,23 @@ cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noex
 
 cdef int load_slow(Hart *h, uint64_t va, int size, uint64_t *out) noexcept nogil:
     """Any load the fast path did not take: TLB miss, misaligned, MMIO.  Misaligned loads are
-    performed (as QEMU does), byte by byte when they cross a page."""
-    cdef uint64_t b, v = 0
+    performed (as QEMU does), byte by byte when they cross a page - unless the load starts in a
+    device window and its two pages are physically contiguous: then the bus performs it whole
+    (splitting it into aligned pieces as QEMU does, rvemu.bus)."""
+    cdef uint64_t b, pa, pa2, v = 0
     cdef int i, st
     if (va & 0xfff) + size <= 4096:
         return load_one(h, va, size, out, 0)
+    st = translate(h, va, ACC_LOAD, &pa)
+    if st:
+        return st
+    if not ram_has(h.m, pa, 1):
+        st = translate(h, (va | 0xfff) + 1, ACC_LOAD, &pa2)
+        if st:
+            return st
+        if pa2 == (pa | 0xfff) + 1:
+            return mmio_request(h, va, pa, size, 0, 0)
+        return exc(h, CAUSE_LOAD_ACCESS, va)
     for i in range(size):
         st = load_one(h, va + i, 1, &b, 1)
         if st > 0:

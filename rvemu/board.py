@@ -20,6 +20,7 @@ from .devices.clint import Clint
 from .devices.plic import Plic
 from .devices.testdev import TestDevice
 from .devices.uart16550 import Uart16550
+from .devices.virtio_empty import VirtioMmioEmpty
 from .machine import Machine, StopReason
 
 TIMEBASE_HZ = 10_000_000          # like QEMU virt: mtime counts at 10 MHz
@@ -52,8 +53,9 @@ class _Timer:
 
 
 class Board:
-    """A machine with RAM, harts, CLINT, PLIC, UART0, an optional virtio-blk disk and the
-    test/poweroff device, at QEMU virt's addresses."""
+    """A machine with RAM, harts, CLINT, PLIC, UART0, eight virtio-mmio slots (an optional
+    virtio-blk disk in slot 0, the others empty) and the test/poweroff device, at QEMU virt's
+    addresses."""
 
     def __init__(self, ram_mib: int = 128, harts: int = 1, drive: Optional[str] = None,
                  drive_readonly: bool = False, console: Optional[Callable[[bytes], None]] = None,
@@ -84,6 +86,8 @@ class Board:
         self.bus.attach(memmap.CLINT, self.clint)
         self.bus.attach(memmap.PLIC, self.plic)
         self.bus.attach(memmap.UART0, self.uart)
+        for slot in memmap.VIRTIO:
+            self.bus.attach(slot, VirtioMmioEmpty())   # QEMU virt: eight transports, device ID 0
         self.disk = None
         self.virtio = None
         if drive is not None:
@@ -101,6 +105,7 @@ class Board:
         # default writeback cache does, not after every write.
         self.virtio = VirtioMmio(VirtioBlk(self.disk, writethrough_fsync=False),
                                  self.plic.line(memmap.VIRTIO0.irq), DmaPort(self.machine.core))
+        self.bus.detach(memmap.VIRTIO0)
         self.bus.attach(memmap.VIRTIO0, self.virtio)
 
     def _uart_out(self, data: bytes) -> None:

@@ -3,8 +3,11 @@
 Owns:
   * Device: the protocol every device implements, read(offset, size) / write(offset, size,
     value) on its own register window (offsets relative to its base; size 1, 2, 4 or 8).
-  * IrqLine: a level-triggered interrupt wire.  The device calls set(level); whoever listens
-    (the PLIC for device interrupts, a hart's mip bit for the PLIC/CLINT outputs) is called back.
+  * IrqLine: a level-triggered interrupt wire.  The device calls set(level) whenever it
+    re-evaluates its interrupt condition; whoever listens (the PLIC for device interrupts, a
+    hart's mip bit for the PLIC/CLINT outputs) is called back on every change, and, for a line
+    made with repeats=True, also on set(True) while the line is already high: the device asserts
+    its interrupt again, which a PLIC gateway takes as a new request (as QEMU's PLIC does).
   * DmaPort: bounds-checked access to guest RAM for bus masters (virtio).  An address outside RAM
     raises DmaError; nothing a guest programs can reach host memory outside its RAM.
 """
@@ -21,11 +24,14 @@ class Device(Protocol):
 
 
 class IrqLine:
-    """A level-triggered interrupt line; listeners get the new level on every change."""
+    """A level-triggered interrupt line; listeners get the new level on every change, and with
+    repeats=True also every set(True) on a line that is already high (a re-assertion)."""
 
-    def __init__(self, name: str = "", listener: Optional[Callable[[bool], None]] = None):
+    def __init__(self, name: str = "", listener: Optional[Callable[[bool], None]] = None,
+                 repeats: bool = False):
         self.name = name
         self.level = False
+        self.repeats = repeats
         self._listener = listener
 
     def connect(self, listener: Callable[[bool], None]) -> None:
@@ -38,6 +44,8 @@ class IrqLine:
             self.level = level
             if self._listener is not None:
                 self._listener(level)
+        elif level and self.repeats and self._listener is not None:
+            self._listener(True)
 
     def clear(self) -> None:
         self.set(False)

@@ -16,15 +16,17 @@ Register map (SiFive FU540-C000 manual, chapter "Core Local Interruptor"; QEMU v
 
 Access rules:
 
+* As QEMU's ACLINT (`accepts`, enforced by rvemu.bus): the msip space (0x0000-0x3FFF) takes
+  4-byte accesses only, the timer space (0x4000-0xBFFF) 4- and 8-byte ones, and nothing answers
+  from 0xC000 to the end of the 64 KiB slot; anything else is an access fault.
 * The 64-bit registers take 8-byte accesses and 4-byte accesses to either half (how RV32 code
   reaches them); a write to one half leaves the other half as it was (read-modify-write through
   the timer object, reading the current value once per access).
-* In general an access of size 1, 2, 4 or 8 at any offset is served byte-lane by byte-lane: each
-  register it overlaps is read once, and written once with only the overlapped bytes replaced.
-  So a 1-byte write to msip sets or clears MSIP, and an 8-byte access spanning two registers
-  touches both.
-* Offsets that hold no register (msip or mtimecmp of harts that do not exist, the gaps, anything
-  past 0xC000 in the 64 KiB window) read 0 and ignore writes.
+* Called directly, the device serves an access of size 1, 2, 4 or 8 at any offset byte-lane by
+  byte-lane: each register it overlaps is read once, and written once with only the overlapped
+  bytes replaced.  (Through the bus only the accepted accesses above arrive, aligned.)
+* Offsets that hold no register (msip or mtimecmp of harts that do not exist, the gaps) read 0
+  and ignore writes.
 
 The reset value of mtimecmp is the timer object's business.  Nothing a guest writes can make this
 device raise a Python exception.
@@ -103,6 +105,11 @@ class Clint:
         self.msip_lines[hart].set(bool(bit))
 
     # ---- guest side -------------------------------------------------------------------------
+
+    def accepts(self, offset: int, size: int) -> bool:
+        if offset < MTIMECMP_BASE:
+            return size == 4
+        return offset < MTIME + 8 and size in (4, 8)
 
     def _pieces(self, offset: int, size: int):
         """The registers an access overlaps: (kind, hart, shift of the piece in the register,

@@ -16,11 +16,17 @@ Memory map (spec chapter "Memory Map"); every register is 32 bits wide:
 
 Behaviour, with the spec sections it follows:
 
-* Gateways ("Interrupt Gateways"), level-triggered: the first assertion of a source's line makes
-  an interrupt request, which sets the source's pending bit; while the source is claimed (between
-  claim and completion) the gateway forwards nothing more; on completion, if the line is still
-  high, a new request is forwarded at once.  A request cannot be retracted: if the line drops
-  while the request is pending, the pending bit stays set and the handler finds nothing to do.
+* Gateways ("Interrupt Gateways"), level-triggered, with QEMU's (sifive_plic) notion of a
+  request: a request is made when a source's line rises and whenever its device asserts the line
+  again while it is high (a device re-evaluating its interrupt condition, e.g. after a register
+  access: IrqLine repeats); a request sets the pending bit.  While the source is claimed (between
+  claim and completion) a request is held in the gateway and forwarded at completion if the line
+  is still high then.  A line that merely stays high through claim and completion makes no new
+  request: the spec's gateway would forward one, QEMU's does not, and drivers written against
+  QEMU rely on that (xv6-riscv before 2024 never reads the 16550's IIR, so the UART's THR-empty
+  interrupt stays asserted; each THR write asserts it again and makes exactly one request).
+  A request cannot be retracted: if the line drops while the request is pending, the pending bit
+  stays set and the handler finds nothing to do.
 * Priorities ("Interrupt Priorities"): 0 means "never interrupt"; higher numbers win; ties go to
   the lowest source id.  Bit 0 of pending/enable word 0 (source 0, which does not exist) and the
   bits of ids >= nsources are hardwired to 0.
@@ -35,13 +41,12 @@ Behaviour, with the spec sections it follows:
   not checked against the context's last claim; a completion whose id is not currently enabled
   for the context, is out of range, or is not in claim is silently ignored.
 
-Access rules (not in the spec, which only defines 32-bit LW/SW accesses): an access of size 1, 2,
-4 or 8 at any offset is served byte-lane by byte-lane over the aligned 32-bit registers it
-overlaps.  Each register is read once per access (so any read touching a claim/complete register
-performs a claim); a partial write replaces only the written bytes of the register's current
-value (claim/complete reads as 0 for that merge, so `sb id` completes id < 256).  Reserved and
-nonexistent registers (source 0's priority, sources >= nsources, contexts >= ncontexts, the gaps)
-read 0 and ignore writes.  Nothing a guest writes can make the PLIC raise a Python exception.
+Access rules (the spec only defines 32-bit LW/SW accesses), as QEMU's sifive_plic: the PLIC
+takes aligned 4-byte accesses only (`accepts`; rvemu.bus turns 1-, 2- and 8-byte accesses into
+access faults and splits misaligned ones).  Reserved and nonexistent registers (source 0's
+priority, sources >= nsources, contexts >= ncontexts, the gaps) read 0 and ignore writes; called
+directly with any other width or offset, read returns 0 and write does nothing.  Nothing a guest
+writes can make the PLIC raise a Python exception.
 """
 
 from __future__ import annotations
@@ -99,6 +104,7 @@ class Plic:
         self.enable = [0] * self.ncontexts
         self.threshold = [0] * self.ncontexts
         self.claimed = 0
+        self.held = 0      # bitmask: requests made while claimed, forwarded at completion
         self.pending = self.level & self._valid
         self._update()
 
@@ -110,22 +116,26 @@ class Plic:
             raise ValueError(f"PLIC source {source} is not in 1..{self.nsources - 1}")
         ln = self._lines.get(source)
         if ln is None:
-            ln = IrqLine(f"plic-src{source}", lambda level, s=source: self.set_level(s, level))
+            ln = IrqLine(f"plic-src{source}", lambda level, s=source: self.set_level(s, level),
+                         repeats=True)
             self._lines[source] = ln
         return ln
 
     def set_level(self, source: int, level: bool) -> None:
-        """The gateway of `source` sees its line at `level`."""
+        """The gateway of `source` sees its line at `level`; level True is a request (a rise, or
+        the device asserting a line that is already high)."""
         if not 1 <= source < self.nsources:
             return
         bit = 1 << source
-        if level:
-            self.level |= bit
-            if not self.claimed & bit and not self.pending & bit:
-                self.pending |= bit
-                self._update()
-        else:
+        if not level:
             self.level &= ~bit  # a forwarded request stays pending (spec: no retraction)
+            return
+        self.level |= bit
+        if self.claimed & bit:
+            self.held |= bit
+        elif not self.pending & bit:
+            self.pending |= bit
+            self._update()
 
     # ---- the core ---------------------------------------------------------------------------
 
@@ -155,6 +165,7 @@ class Plic:
             bit = 1 << src
             self.pending &= ~bit
             self.claimed |= bit
+            self.held &= ~bit
             self._update()
         return src
 
@@ -165,9 +176,11 @@ class Plic:
         if not self.enable[ctx] & bit or not self.claimed & bit:
             return
         self.claimed &= ~bit
-        if self.level & bit:
-            self.pending |= bit
-            self._update()
+        if self.held & bit:
+            self.held &= ~bit
+            if self.level & bit:
+                self.pending |= bit
+                self._update()
 
     def eip(self, ctx: int) -> bool:
         """The context's notification level (same as context_lines[ctx].level)."""
@@ -175,8 +188,8 @@ class Plic:
 
     # ---- 32-bit registers -------------------------------------------------------------------
 
-    def _read32(self, off: int, peek: bool = False) -> int:
-        """The aligned 32-bit register at `off`; peek=True has no side effect (no claim)."""
+    def _read32(self, off: int) -> int:
+        """The aligned 32-bit register at `off` (reading claim/complete claims)."""
         if off < PENDING_BASE:
             src = off >> 2
             return self.priority[src] if 1 <= src < self.nsources else 0
@@ -194,7 +207,7 @@ class Plic:
             if ctx < self.ncontexts:
                 if reg == 0:
                     return self.threshold[ctx]
-                if reg == 4 and not peek:
+                if reg == 4:
                     return self.claim(ctx)
         return 0
 
@@ -226,35 +239,14 @@ class Plic:
 
     # ---- guest side -------------------------------------------------------------------------
 
+    def accepts(self, offset: int, size: int) -> bool:
+        return size == 4
+
     def read(self, offset: int, size: int) -> int:
-        if offset & 3 == 0 and size == 4:
-            return self._read32(offset) if 0 <= offset < WINDOW else 0
-        result = 0
-        end = offset + size
-        word = offset & ~3
-        while word < end:
-            lo = max(offset, word)
-            hi = min(end, word + 4)
-            if 0 <= word < WINDOW:
-                v = self._read32(word)
-                chunk = (v >> (8 * (lo - word))) & ((1 << (8 * (hi - lo))) - 1)
-                result |= chunk << (8 * (lo - offset))
-            word += 4
-        return result
+        if size == 4 and offset & 3 == 0 and 0 <= offset < WINDOW:
+            return self._read32(offset)
+        return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
-        if offset & 3 == 0 and size == 4:
-            if 0 <= offset < WINDOW:
-                self._write32(offset, value & 0xFFFFFFFF)
-            return
-        end = offset + size
-        word = offset & ~3
-        while word < end:
-            lo = max(offset, word)
-            hi = min(end, word + 4)
-            if 0 <= word < WINDOW:
-                shift = 8 * (lo - word)
-                mask = ((1 << (8 * (hi - lo))) - 1) << shift
-                new = ((value >> (8 * (lo - offset))) << shift) & mask
-                self._write32(word, (self._read32(word, peek=True) & ~mask) | new)
-            word += 4
+        if size == 4 and offset & 3 == 0 and 0 <= offset < WINDOW:
+            self._write32(offset, value & 0xFFFFFFFF)

@@ -15,10 +15,11 @@ calls `on_poweroff(value >> 16)` for PASS and FAIL (so a FAIL with code 0 exits 
 and `on_reset()` for RESET.  `last_status` records which of them happened ("pass", "fail",
 "reset"), for a machine that wants to tell PASS from FAIL.
 
-Access rules: the register is 32 bits wide.  A write at offset 0 of size 4 or 8 uses the low 32
-bits of the value, a size-2 write its 16 bits (code 0); a 1-byte write cannot hold a command and
-is ignored, as are writes of any other value and writes at any other offset.  Reads of any size
-at any offset return 0.  Only the callbacks can raise, and only if the machine's callbacks do.
+Access rules, as QEMU's sifive_test: the register is 32 bits wide and the 0x1000 window takes
+accesses of 2 and 4 bytes only (`accepts`; 1- and 8-byte accesses are access faults, see
+rvemu.bus).  A 4-byte write at offset 0 is a command, a 2-byte one too (code 0); writes of any
+other value and at any other offset are ignored.  Reads return 0.  Only the callbacks can raise,
+and only if the machine's callbacks do.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class TestDevice:
         self.on_poweroff = on_poweroff
         self.on_reset = on_reset
         self.last_status: Optional[str] = None
+
+    def accepts(self, offset: int, size: int) -> bool:
+        return size in (2, 4)
 
     def read(self, offset: int, size: int) -> int:
         return 0

@@ -16,8 +16,8 @@ How this model follows the datasheet, and where it deliberately simplifies:
 
 * Access width.  The registers are 8 bits wide.  An access of any size (1, 2, 4 or 8 bytes) at
   offset 0..7 reaches the one register at that offset: a read returns its byte zero-extended, a
-  write uses the low byte of the value.  Offsets 8 and above (the rest of the 0x100 window) are
-  unimplemented: they read 0 and ignore writes.
+  write uses the low byte of the value.  As on QEMU, only those 8 bytes of the 0x100 slot answer
+  (`accepts`): an access at offset 8 or above is an access fault (rvemu.bus).
 * Transmitter (datasheet 8.6, 8.9).  Transmission is instantaneous: a THR write hands the byte to
   `output` at once, so the transmitter FIFO never holds anything and LSR.THRE and LSR.TEMT always
   read 1.  In loopback mode (MCR bit 4, datasheet 8.7) the byte goes to our own receiver instead.
@@ -38,15 +38,20 @@ How this model follows the datasheet, and where it deliberately simplifies:
          level.  Simplification: the datasheet raises it only after four character times with
          no FIFO activity; with no wire timing to model we raise it whenever data sits below the
          trigger level, so the guest is never left waiting for input it cannot see.
-    0x2  THR empty: IER.ETBEI (bit 1) and the THRE latch.  The latch is set when a write to IER
-         turns ETBEI on (the THR is always empty) and after every THR write (the byte leaves at
-         once, so the THR is empty again); it is cleared by reading IIR while THRE is the source
-         that IIR reports.
+    0x2  THR empty: IER.ETBEI (bit 1) and the THRE latch.  Datasheet Table IV: set when the
+         THR becomes empty, reset by reading IIR (if THRE is the source it reports) or by writing
+         THR.  A THR write resets it and, the byte leaving at once, sets it again.  As in QEMU
+         (hw/char/serial.c), a write to IER that turns ETBEI on sets the latch (the THR is always
+         empty) and one that turns ETBEI off resets it; rewriting IER unchanged does nothing.
     0x0  modem status: IER.EDSSI (bit 3) and any MSR delta bit (3:0) set; cleared by reading MSR.
   IIR bit 0 is 1 when nothing is pending; bits 7:6 read 11 when FIFOs are enabled.
 * The interrupt wire.  On a PC the INTR pin is gated by MCR.OUT2; QEMU's `virt` UART is not, and
   xv6 never sets OUT2, so here `irq` is high exactly when IIR reports a pending interrupt,
-  whatever OUT2 says.  OUT2 is stored and, in loopback mode, shows up as MSR.DCD.
+  whatever OUT2 says.  OUT2 is stored and, in loopback mode, shows up as MSR.DCD.  The wire is
+  re-evaluated (`irq.set`, which the PLIC takes as a new request while it is high) where QEMU
+  re-evaluates it: input arriving, RBR reads, THR writes, IER writes that change IER, FCR and MCR
+  writes, and reads of IIR, LSR and MSR that clear the condition they report.  A guest that
+  never reads IIR therefore gets one request per THR write, not an interrupt storm.
 * Modem lines.  Outside loopback the "cable" has CTS, DSR and DCD asserted and RI deasserted
   (MSR = 0xB0 after reset).  In loopback, MSR bits 7:4 follow MCR bits OUT2, OUT1, DTR, RTS
   (datasheet 8.7) and the delta bits record changes (TERI on RI going from 1 to 0).
@@ -124,7 +129,7 @@ MSR_CABLE = MSR_CTS | MSR_DSR | MSR_DCD
 
 FIFO_DEPTH = 16
 
-WINDOW = 0x100
+NREGS = 8  # the bytes of the slot that answer
 
 
 class Uart16550:
@@ -265,14 +270,17 @@ class Uart16550:
 
     # ---- guest side -----------------------------------------------------------------------
 
+    def accepts(self, offset: int, size: int) -> bool:
+        return offset < NREGS
+
     def read(self, offset: int, size: int) -> int:
         if offset == RBR:
             if self.lcr & LCR_DLAB:
                 return self.dll
-            if not self._rx:
-                return 0
-            b = self._rx.popleft()
-            self._fill()
+            b = 0
+            if self._rx:
+                b = self._rx.popleft()
+                self._fill()
             self._update()
             return b
         if offset == IER:
@@ -313,18 +321,20 @@ class Uart16550:
                 self._receive_wire(value)
             else:
                 self.output(bytes((value,)))
-            # The byte left at once: the THR is empty again, so THRE is (re)armed.
+            # The write resets the THRE latch; the byte leaves at once, so the THR is empty
+            # again and the latch is set.
             self.thre_pending = True
             self._update()
         elif offset == IER:
             if self.lcr & LCR_DLAB:
                 self.dlm = value
                 return
-            old = self.ier
+            changed = self.ier ^ (value & 0x0F)
             self.ier = value & 0x0F
-            if self.ier & IER_ETBEI and not old & IER_ETBEI:
-                self.thre_pending = True
-            self._update()
+            if changed & IER_ETBEI:
+                self.thre_pending = bool(self.ier & IER_ETBEI)
+            if changed:
+                self._update()
         elif offset == FCR:
             self._write_fcr(value)
         elif offset == LCR:
@@ -337,7 +347,7 @@ class Uart16550:
             self._update()
         elif offset == SCR:
             self.scr = value
-        # LSR, MSR (factory test only) and offsets past 7: ignored.
+        # LSR, MSR (factory test only): ignored.
 
     def _write_fcr(self, value: int) -> None:
         enable = bool(value & FCR_ENABLE)

@@ -154,8 +154,10 @@ class VirtioBlk(VirtioDevice):
         return bytes(cfg)
 
     def config_read(self, offset: int, size: int) -> int:
-        cfg = self.config_bytes()
-        return int.from_bytes(cfg[offset:offset + size], "little") if offset >= 0 else 0
+        """Configuration space; an access past its end reads all-ones, as on QEMU."""
+        if offset < 0 or offset + size > CONFIG_SIZE:
+            return (1 << (8 * size)) - 1
+        return int.from_bytes(self.config_bytes()[offset:offset + size], "little")
 
     def config_write(self, offset: int, size: int, value: int) -> None:
         pass                        # nothing writable: CONFIG_WCE is not offered

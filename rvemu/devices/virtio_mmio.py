@@ -287,7 +287,14 @@ class Virtqueue:
 
 
 class VirtioMmio:
-    """A virtio-mmio (version 2) register window in front of one VirtioDevice."""
+    """A virtio-mmio (version 2) register window in front of one VirtioDevice.
+
+    The window answers in its first 0x200 bytes, and the bus splits 8-byte accesses into two
+    4-byte ones, as QEMU's virtio-mmio does (rvemu.bus: accepts, max_access).  A register
+    access of a width other than 4 reads 0 and is ignored; configuration space takes 1, 2 and 4."""
+
+    max_access = 4
+    WINDOW = 0x200
 
     def __init__(self, device: VirtioDevice, irq: IrqLine, dma, vendor_id: int = VENDOR_ID,
                  require_version_1: bool = False):
@@ -367,6 +374,9 @@ class VirtioMmio:
                 self._interrupt(INT_CONFIG_CHANGE)
 
     # ---- MMIO -----------------------------------------------------------------------------------
+    def accepts(self, offset: int, size: int) -> bool:
+        return offset + size <= self.WINDOW
+
     def read(self, offset: int, size: int) -> int:
         if offset >= CONFIG_OFFSET:
             value = self.device.config_read(offset - CONFIG_OFFSET, size)

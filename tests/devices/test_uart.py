@@ -160,6 +160,96 @@ def test_thre_rearmed_after_each_thr_write():
     assert not irq.level
 
 
+class Asserts:
+    """An IrqLine listener with repeats: counts every assertion (a PLIC request)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, level: bool) -> None:
+        self.count += bool(level)
+
+
+def make_counted():
+    asserts = Asserts()
+    irq = IrqLine("uart", asserts, repeats=True)
+    out = Out()
+    return Uart16550(irq, out), irq, asserts
+
+
+def test_thre_reset_by_thr_write_and_set_again_when_the_byte_leaves():
+    """Datasheet Table IV: THRE is reset by writing THR; the THR empties at once (instant
+    transmit), which sets it again: the write makes exactly one new assertion."""
+    u, irq, asserts = make_counted()
+    wr(u, IER, 0x02)
+    assert asserts.count == 1 and rd(u, IIR) == 0x02 and not irq.level
+    for i, c in enumerate(b"abc", 1):
+        wr(u, THR, c)
+        assert irq.level and asserts.count == 1 + i
+    assert rd(u, IIR) == 0x02 and not irq.level
+
+
+def test_iir_read_clears_thre_only_when_thre_is_the_reported_source():
+    """Datasheet Table IV: THRE is reset by reading IIR *if* THRE is the source it reports."""
+    u, irq, _ = make_counted()
+    wr(u, IER, 0x03)
+    u.feed(b"x")
+    assert rd(u, IIR) == 0x04           # received data outranks THRE ...
+    assert u.thre_pending and irq.level  # ... and THRE is kept
+    rd(u, RBR)
+    assert rd(u, IIR) == 0x02
+    assert not u.thre_pending and not irq.level
+
+
+def test_reads_that_clear_nothing_do_not_reassert():
+    """A driver that never reads IIR (xv6 before 2024) polls LSR: no new request from that."""
+    u, irq, asserts = make_counted()
+    wr(u, IER, 0x03)
+    n = asserts.count
+    for off in (LSR, LSR, IER, LCR, MCR, SCR, MSR):
+        rd(u, off)
+    assert irq.level and asserts.count == n
+
+
+def test_ier_writes_follow_qemu():
+    """Turning ETBEI on sets the latch (THR empty), turning it off resets it; rewriting IER
+    unchanged re-evaluates nothing (QEMU's serial_ioport_write)."""
+    u, irq, asserts = make_counted()
+    wr(u, IER, 0x02)
+    assert irq.level and asserts.count == 1
+    wr(u, IER, 0x02)
+    assert asserts.count == 1
+    wr(u, IER, 0x00)
+    assert not irq.level and not u.thre_pending
+    wr(u, IER, 0x02)
+    assert irq.level and asserts.count == 2
+
+
+def test_old_xv6_handler_without_iir_read_makes_one_request_per_byte():
+    """uart + PLIC as xv6-riscv before 2024 drives them: the handler reads LSR (and RBR), never
+    IIR; THRE stays asserted, and after the last byte the claim/complete cycle ends."""
+    from rvemu.devices.plic import Plic
+    plic = Plic(96, 1)
+    plic.write(4 * 10, 4, 1)                     # priority
+    plic.write(0x2000, 4, 1 << 10)               # enable for context 0
+    ctx = plic.context_lines[0]
+    out = Out()
+    u = Uart16550(plic.line(10), out)
+    xv6_init(u)
+    pending_bytes = list(b"ok\n")
+    taken = 0
+    while ctx.level and taken < 100:
+        taken += 1
+        assert plic.read(0x200004, 4) == 10      # claim
+        while rd(u, LSR) & 0x01:
+            rd(u, RBR)
+        if pending_bytes and rd(u, LSR) & 0x20:  # uartstart: one byte per interrupt
+            wr(u, THR, pending_bytes.pop(0))
+        plic.write(0x200004, 4, 10)              # complete
+    assert bytes(out.data) == b"ok\n"
+    assert taken == 4 and u.irq.level            # THRE still asserted, yet no interrupt
+
+
 def test_thre_latch_kept_while_disabled_then_reported_when_enabled():
     u, irq, out, _ = make()
     wr(u, THR, ord("a"))            # THRE latch set, ETBEI off: no interrupt

@@ -184,7 +184,8 @@ def test_config_space(image):
         assert dev.read(0x10C, 4) == 126                # seg_max = queue size - 2
         assert dev.read(0x114, 4) == 512                # blk_size
         assert dev.read(0x120, 1) == 0                  # writeback
-        assert dev.read(0xFFC, 4) == 0                  # past the layout
+        assert dev.read(0x160, 4) == 0xFFFFFFFF         # past the layout: all-ones (QEMU)
+        assert dev.read(0x15F, 2) == 0xFFFF             # straddling its end too
         dev.write(0x100, 4, 1)                          # read-only: ignored
         assert dev.read(0x100, 8) == SECTORS
 
