@@ -59,7 +59,7 @@ def _views(buffers: Sequence) -> List[memoryview]:
     """The buffers as flat byte memoryviews, empty ones dropped."""
     out = []
     for b in buffers:
-        v = memoryview(b).cast("B")
+        v = b if type(b) is memoryview and b.format == "B" else memoryview(b).cast("B")
         if len(v):
             out.append(v)
     return out

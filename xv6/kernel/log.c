@@ -82,6 +82,13 @@ recover(struct superblock *sb)
     printf("log: header claims %d blocks, the log holds at most %d\n", n, log.capacity);
     panic("initlog: corrupt log header");
   }
+  if(n > 0 && virtio_disk_readonly()){
+    // Replaying in memory only would need every logged block pinned in a cache no bigger
+    // than the log; refuse to mount instead.
+    printf("log: %d blocks of a committed transaction need recovery, but the disk is "
+           "read-only; attach it read-write once (or: python -m rvemu.xv6fs replay IMG)\n", n);
+    panic("initlog: log needs recovery on a read-only disk");
+  }
   for(int i = 0; i < n; i++){
     uint home = h->block[i];
     if(home < sb->logstart + sb->nlog || home >= sb->size){
