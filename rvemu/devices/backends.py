@@ -29,7 +29,7 @@ itself and turns any of these into an I/O error status for the guest.
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Protocol, Sequence, Union
+from typing import List, Optional, Protocol, Sequence, Tuple, Union
 
 SECTOR_SIZE = 512
 try:
@@ -89,10 +89,12 @@ class _SectorStore:
             raise ValueError(f"sectors {sector}..{sector + count} outside a disk of "
                              f"{self.capacity} sectors")
 
-    def _check_views(self, sector: int, buffers: Sequence) -> List[memoryview]:
+    def _check_views(self, sector: int, buffers: Sequence) -> Tuple[List[memoryview], int]:
+        """The buffers as byte views, and their total length (checked against the disk)."""
         views = _views(buffers)
-        self._check(sector, sum(len(v) for v in views))
-        return views
+        total = sum(len(v) for v in views)
+        self._check(sector, total)
+        return views, total
 
     def __enter__(self):
         return self
@@ -142,29 +144,32 @@ class DiskImage(_SectorStore):
         return bytes(buf)
 
     def readv(self, sector: int, buffers: Sequence) -> None:
-        views = self._check_views(sector, buffers)
+        views, left = self._check_views(sector, buffers)
         pos = sector * SECTOR_SIZE
         fd = self._file.fileno()
-        while views:
-            batch = views[:IOV_MAX]
-            n = _preadv(fd, batch, pos)
+        while left:
+            n = _preadv(fd, views[:IOV_MAX], pos)
             if not n:
                 raise OSError(f"{self.path}: short read at byte {pos} (file shrank under us?)")
             pos += n
-            views = _advance(views, n)
+            left -= n
+            if left:
+                views = _advance(views, n)
 
     def writev(self, sector: int, buffers: Sequence) -> None:
         if self.readonly:
             raise PermissionError(f"{self.path} is read-only")
-        views = self._check_views(sector, buffers)
+        views, left = self._check_views(sector, buffers)
         pos = sector * SECTOR_SIZE
         fd = self._file.fileno()
-        while views:
+        while left:
             n = _pwritev(fd, views[:IOV_MAX], pos)
             if not n:
                 raise OSError(f"{self.path}: write made no progress at byte {pos}")
             pos += n
-            views = _advance(views, n)
+            left -= n
+            if left:
+                views = _advance(views, n)
 
     def write(self, sector: int, data: bytes) -> None:
         if self.readonly:
@@ -224,7 +229,7 @@ class MemoryDisk(_SectorStore):
     def readv(self, sector: int, buffers: Sequence) -> None:
         pos = sector * SECTOR_SIZE
         store = memoryview(self.data)
-        for v in self._check_views(sector, buffers):
+        for v in self._check_views(sector, buffers)[0]:
             v[:] = store[pos:pos + len(v)]
             pos += len(v)
 
@@ -233,7 +238,7 @@ class MemoryDisk(_SectorStore):
             raise PermissionError("disk is read-only")
         pos = sector * SECTOR_SIZE
         store = memoryview(self.data)
-        for v in self._check_views(sector, buffers):
+        for v in self._check_views(sector, buffers)[0]:
             store[pos:pos + len(v)] = v
             pos += len(v)
 
@@ -247,18 +252,18 @@ class MemoryDisk(_SectorStore):
         return f"MemoryDisk({self.capacity} sectors{', ro' if self.readonly else ''})"
 
 
-def _preadv(fd: int, views: List[memoryview], pos: int) -> int:
-    if hasattr(os, "preadv"):
-        return os.preadv(fd, views, pos)
+def _preadv_seek(fd: int, views: List[memoryview], pos: int) -> int:
     os.lseek(fd, pos, os.SEEK_SET)                      # hosts without preadv: one buffer
     return os.readv(fd, views[:1])
 
 
-def _pwritev(fd: int, views: List[memoryview], pos: int) -> int:
-    if hasattr(os, "pwritev"):
-        return os.pwritev(fd, views, pos)
+def _pwritev_seek(fd: int, views: List[memoryview], pos: int) -> int:
     os.lseek(fd, pos, os.SEEK_SET)
     return os.writev(fd, views[:1])
+
+
+_preadv = getattr(os, "preadv", _preadv_seek)
+_pwritev = getattr(os, "pwritev", _pwritev_seek)
 
 
 def open_disk(path: Optional[Union[str, os.PathLike]], readonly: bool = False,

@@ -188,7 +188,7 @@ class VirtioBlk(VirtioDevice):
         status_at = chain.writable_len - 1      # the status is the last writable byte
         if chain.readable_len < HEADER.size:
             return self._finish(chain, VIRTIO_BLK_S_IOERR, 0, "header shorter than 16 bytes")
-        rtype, _reserved, sector = HEADER.unpack(chain.read(0, HEADER.size))
+        rtype, _reserved, sector = chain.unpack(HEADER)
         out_len = chain.readable_len - HEADER.size      # readable data after the header
         in_len = status_at                              # writable data before the status
 

@@ -221,6 +221,15 @@ class Chain:
             self._dma.write(addr, view[pos:pos + n])
             pos += n
 
+    def unpack(self, fmt: struct.Struct, offset: int = 0) -> tuple:
+        """fmt unpacked from readable bytes [offset, offset + fmt.size)."""
+        if self.readable:
+            addr, n = self.readable[0]
+            if offset >= 0 and offset + fmt.size <= n:   # within the first buffer: no copy
+                dma = self._dma
+                return fmt.unpack_from(dma.ram, addr + offset - dma.ram_base)
+        return fmt.unpack(self.read(offset, fmt.size))
+
     def write_last(self, value: int) -> None:
         """Store one byte at the end of the device-writable part (a status byte)."""
         addr, n = self.writable[-1]
@@ -605,6 +614,7 @@ class VirtioMmio:
         in RAM, so descriptors are unpacked straight from the RAM view."""
         dma = self.dma
         ram, base = dma.ram, dma.ram_base
+        ram_end = base + dma.size
         if head >= q.num:
             raise VirtqueueError(f"available ring names descriptor {head} (queue size {q.num})")
         readable: List[Tuple[int, int]] = []
@@ -640,7 +650,7 @@ class VirtioMmio:
                 index, count = 0, 0
                 continue
             if length:
-                if not self._in_ram(addr, length):
+                if addr < base or addr + length > ram_end:
                     raise VirtqueueError(f"buffer of {length} bytes at {addr:#x} is not "
                                          f"inside RAM")
                 total += length

@@ -627,3 +627,34 @@ def test_dma_view_writes_keep_decoded_code_coherent():
     assert m.core.decoded_slots(BIG_RAM_BASE) < 4
     with pytest.raises(Exception):
         dma.view(BIG_RAM_BASE - 16, 32)
+
+
+def test_disk_image_vectored_io_survives_short_transfers(image, monkeypatch):
+    """readv/writev go on after a partial preadv/pwritev (as the OS may return), across buffer
+    boundaries and in batches of at most IOV_MAX buffers."""
+    from rvemu.devices import backends
+    real_r, real_w = backends._preadv, backends._pwritev
+    calls = []
+
+    def short_read(fd, views, pos):
+        calls.append(len(views))
+        return real_r(fd, [views[0][:100]], pos)
+
+    def short_write(fd, views, pos):
+        calls.append(len(views))
+        return real_w(fd, [views[0][:100]], pos)
+
+    monkeypatch.setattr(backends, "_preadv", short_read)
+    monkeypatch.setattr(backends, "_pwritev", short_write)
+    monkeypatch.setattr(backends, "IOV_MAX", 2)
+    with DiskImage(image) as disk:
+        bufs = [bytearray(n) for n in (300, 1, 211, 512)]
+        disk.readv(1, [memoryview(b) for b in bufs])
+        assert b"".join(bufs) == pattern(1, 2)
+        assert max(calls) <= 2
+        disk.writev(5, [memoryview(b"a" * 700), memoryview(b"b" * 324)])
+        assert disk.read(5, 2) == b"a" * 700 + b"b" * 324
+        with pytest.raises(ValueError):
+            disk.readv(0, [bytearray(100)])                 # not whole sectors
+        with pytest.raises(ValueError):
+            disk.writev(SECTORS - 1, [b"x" * 1024])           # past the end
