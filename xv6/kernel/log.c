@@ -13,7 +13,9 @@
 //
 // At boot, recovery (called from initlog) finds a non-zero count only if a crash hit between
 // 2 and 4, and then redoes step 3 and 4.  Redoing is harmless because the log holds whole
-// blocks, so a crash during recovery is handled by the next boot doing the same again.
+// blocks, so a crash during recovery is handled by the next boot doing the same again.  On a
+// read-only disk (VIRTIO_BLK_F_RO) recovery would have to write, so a log that needs it makes
+// the mount fail (panic, with the way out); an empty log needs no write and mounts.
 //
 // Space: an operation may write at most MAXOPBLOCKS distinct blocks, and begin_op() admits an
 // operation only if every admitted operation could still do that without overflowing the log.
