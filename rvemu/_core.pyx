@@ -180,6 +180,15 @@ cdef class Core:
         memcpy(self.m.ram + (addr - self.m.ram_base), &data[0], n)
         phys_invalidate_range(&self.m, addr, n)
 
+    def phys_written(self, uint64_t addr, uint64_t n):
+        """RAM [addr, addr + n) was written through ram_view (a device's DMA): keep decoded
+        code coherent as write_phys does (ValueError outside RAM)."""
+        if n == 0:
+            return
+        if not ram_has(&self.m, addr, n):
+            raise ValueError(f"physical range {addr:#x}+{n:#x} is not RAM")
+        phys_invalidate_range(&self.m, addr, n)
+
     def decoded_slots(self, uint64_t addr):
         """How many decoded-instruction slots RAM page of physical addr holds (0: none, or not
         RAM).  For tests of the decoded-code cache."""

@@ -199,14 +199,21 @@ def _check_component(comp: str, full: str) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # mkfs
 
-class _Node:
-    __slots__ = ("is_dir", "data", "children", "inum")
+class Device(NamedTuple):
+    """A device node for mkfs: pass Device(major, minor) as a file's contents."""
+    major: int
+    minor: int = 0
 
-    def __init__(self, is_dir: bool, data: bytes = b""):
+
+class _Node:
+    __slots__ = ("is_dir", "data", "children", "inum", "device")
+
+    def __init__(self, is_dir: bool, data: bytes = b"", device: Optional[Device] = None):
         self.is_dir = is_dir
         self.data = data
         self.children: Dict[bytes, _Node] = {}
         self.inum = 0
+        self.device = device
 
 
 def _build_tree(files: Iterable[Tuple[str, Union[bytes, bytearray, memoryview, None]]]) -> _Node:
@@ -224,7 +231,13 @@ def _build_tree(files: Iterable[Tuple[str, Union[bytes, bytearray, memoryview, N
             if last and not want_dir:
                 if child is not None:
                     raise ValueError(f"{name!r}: given twice")
-                node.children[raw] = _Node(False, bytes(data or b""))
+                if isinstance(data, Device):
+                    if not (0 <= data.major <= 32767 and 0 <= data.minor <= 32767):
+                        raise ValueError(f"{name!r}: device numbers {tuple(data)} do not fit "
+                                         f"the inode's short fields")
+                    node.children[raw] = _Node(False, b"", data)
+                else:
+                    node.children[raw] = _Node(False, bytes(data or b""))
             elif child is None:
                 child = node.children[raw] = _Node(True)
             elif not child.is_dir:
@@ -240,7 +253,8 @@ def mkfs_bytes(files: Iterable[Tuple[str, bytes]] = (), size: int = FSSIZE,
     """An xv6 file-system image holding ``files``, a sequence of (name, contents).
 
     Names are paths relative to the root ("README", "bin/ls"); missing directories are created,
-    and a name ending in "/" makes an empty directory.  Each component is at most DIRSIZ bytes.
+    and a name ending in "/" makes an empty directory.  Contents Device(major, minor) make a
+    device node (T_DEVICE) instead of a file.  Each component is at most DIRSIZ bytes.
     Raises ValueError if a name is bad, a file exceeds MAXFILE blocks, or inodes/blocks run out.
     """
     sb = layout(size, ninodes)
@@ -264,7 +278,8 @@ def mkfs_bytes(files: Iterable[Tuple[str, bytes]] = (), size: int = FSSIZE,
         for child in node.children.values():
             number(child)
 
-    def write_inode(inum: int, ftype: int, nlink: int, data: bytes) -> None:
+    def write_inode(inum: int, ftype: int, nlink: int, data: bytes,
+                    device: Optional[Device] = None) -> None:
         nb = _ceil_div(len(data), BSIZE)
         if nb > MAXFILE:
             raise ValueError(f"file of {len(data)} bytes exceeds MAXFILE ({MAXFILE} blocks)")
@@ -285,14 +300,18 @@ def mkfs_bytes(files: Iterable[Tuple[str, bytes]] = (), size: int = FSSIZE,
             img[ind:ind + 4 * (nb - NDIRECT)] = struct.pack(f"<{nb - NDIRECT}I",
                                                              *blocks[NDIRECT:])
         off = IBLOCK(inum, sb) * BSIZE + (inum % IPB) * DINODE.size
-        img[off:off + DINODE.size] = DINODE.pack(ftype, 0, 0, nlink, len(data), addrs)
+        major, minor = device if device is not None else (0, 0)
+        img[off:off + DINODE.size] = DINODE.pack(ftype, major, minor, nlink, len(data), addrs)
 
     def dirent(inum: int, raw: bytes) -> bytes:
         return DIRENT.pack(inum, raw)
 
     def emit(node: _Node, parent: _Node) -> None:
         if not node.is_dir:
-            write_inode(node.inum, T_FILE, 1, node.data)
+            if node.device is not None:
+                write_inode(node.inum, T_DEVICE, 1, b"", node.device)
+            else:
+                write_inode(node.inum, T_FILE, 1, node.data)
             return
         body = dirent(node.inum, b".") + dirent(parent.inum, b"..")
         body += b"".join(dirent(c.inum, raw) for raw, c in node.children.items())

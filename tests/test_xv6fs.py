@@ -335,6 +335,21 @@ def test_mkfs_rejects_bad_input():
         build([("f", bytes(MAXFILE * BSIZE))], size=200)
 
 
+def test_mkfs_device_nodes():
+    """Device(major, minor) contents make a T_DEVICE inode (xv6/build.py makes /console so that
+    a read-only disk boots); fsck finds the image clean."""
+    data = build([("README", b"r"), ("console", xv6fs.Device(1)),
+                  ("dev/null", xv6fs.Device(2, 7))])
+    img = xv6fs.Image(data)
+    con, null = img.stat("console"), img.stat("dev/null")
+    assert (con.type, con.major, con.minor, con.nlink, con.size) == (T_DEVICE, 1, 0, 1, 0)
+    assert (null.type, null.major, null.minor) == (T_DEVICE, 2, 7)
+    assert img.stat("README").type == xv6fs.T_FILE
+    assert xv6fs.fsck(data) == []
+    with pytest.raises(ValueError, match="short"):
+        build([("bad", xv6fs.Device(40000))])
+
+
 def test_reader_paths_walk_and_errors():
     img = xv6fs.Image(build(sample_files()))
     assert img.read("bin/sub/deep") == b"deep"

@@ -127,12 +127,16 @@ def build_user(out: Path, cache: Path) -> List[Path]:
     return progs
 
 
+CONSOLE_MAJOR = 1                   # CONSOLE in kernel/file.h: init's /console
+
+
 def build_fs(out: Path, progs: List[Path]) -> Path:
     img = out / "fs.img"
-    inputs = [*progs, HERE / "README"]
+    inputs = [*progs, HERE / "README", Path(__file__)]
     if toolchain.stale(img, inputs):
         files = [("README", (HERE / "README").read_bytes())]
         files += [(p.name[1:], p.read_bytes()) for p in progs]
+        files.append(("console", xv6fs.Device(CONSOLE_MAJOR)))   # so a read-only image boots
         tmp = img.with_suffix(".tmp")
         xv6fs.mkfs(str(tmp), files)
         os.replace(tmp, img)

@@ -12,8 +12,14 @@ The interface a block device relies on (BlockBackend):
     readonly   True if writes are refused
     read(sector, count) -> bytes        count sectors starting at sector
     write(sector, data)                 len(data) must be a multiple of 512
+    readv(sector, buffers)              fill the writable buffers, in order, from `sector` on
+    writev(sector, buffers)             write the buffers, in order, from `sector` on
     flush()                             make completed writes stable
     close()
+
+readv/writev move data straight between the store and the caller's buffers (memoryviews of guest
+RAM for virtio): the host holds no copy of the data, whatever the size of the transfer.  Each
+buffer may have any length; their total must be a multiple of 512.
 
 Out-of-range or misaligned requests raise ValueError, writes to a read-only store raise
 PermissionError; I/O failures of the host surface as OSError.  The device checks ranges
@@ -23,9 +29,13 @@ itself and turns any of these into an I/O error status for the guest.
 from __future__ import annotations
 
 import os
-from typing import Optional, Protocol, Union
+from typing import List, Optional, Protocol, Sequence, Tuple, Union
 
 SECTOR_SIZE = 512
+try:
+    IOV_MAX = max(16, os.sysconf("SC_IOV_MAX"))
+except (AttributeError, ValueError, OSError):
+    IOV_MAX = 1024
 
 
 class BlockBackend(Protocol):
@@ -36,9 +46,35 @@ class BlockBackend(Protocol):
 
     def write(self, sector: int, data: bytes) -> None: ...
 
+    def readv(self, sector: int, buffers: Sequence[memoryview]) -> None: ...
+
+    def writev(self, sector: int, buffers: Sequence[memoryview]) -> None: ...
+
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def _views(buffers: Sequence) -> List[memoryview]:
+    """The buffers as flat byte memoryviews, empty ones dropped."""
+    out = []
+    for b in buffers:
+        v = b if type(b) is memoryview and b.format == "B" else memoryview(b).cast("B")
+        if len(v):
+            out.append(v)
+    return out
+
+
+def _advance(views: List[memoryview], n: int) -> List[memoryview]:
+    """views without their first n bytes (after a partial preadv/pwritev)."""
+    while n and views:
+        if n >= len(views[0]):
+            n -= len(views[0])
+            views = views[1:]
+        else:
+            views = [views[0][n:]] + views[1:]
+            n = 0
+    return views
 
 
 class _SectorStore:
@@ -52,6 +88,13 @@ class _SectorStore:
         if sector < 0 or count < 0 or sector + count > self.capacity:
             raise ValueError(f"sectors {sector}..{sector + count} outside a disk of "
                              f"{self.capacity} sectors")
+
+    def _check_views(self, sector: int, buffers: Sequence) -> Tuple[List[memoryview], int]:
+        """The buffers as byte views, and their total length (checked against the disk)."""
+        views = _views(buffers)
+        total = sum(len(v) for v in views)
+        self._check(sector, total)
+        return views, total
 
     def __enter__(self):
         return self
@@ -99,6 +142,34 @@ class DiskImage(_SectorStore):
                               f"(file shrank under us?)")
             got += n
         return bytes(buf)
+
+    def readv(self, sector: int, buffers: Sequence) -> None:
+        views, left = self._check_views(sector, buffers)
+        pos = sector * SECTOR_SIZE
+        fd = self._file.fileno()
+        while left:
+            n = _preadv(fd, views[:IOV_MAX], pos)
+            if not n:
+                raise OSError(f"{self.path}: short read at byte {pos} (file shrank under us?)")
+            pos += n
+            left -= n
+            if left:
+                views = _advance(views, n)
+
+    def writev(self, sector: int, buffers: Sequence) -> None:
+        if self.readonly:
+            raise PermissionError(f"{self.path} is read-only")
+        views, left = self._check_views(sector, buffers)
+        pos = sector * SECTOR_SIZE
+        fd = self._file.fileno()
+        while left:
+            n = _pwritev(fd, views[:IOV_MAX], pos)
+            if not n:
+                raise OSError(f"{self.path}: write made no progress at byte {pos}")
+            pos += n
+            left -= n
+            if left:
+                views = _advance(views, n)
 
     def write(self, sector: int, data: bytes) -> None:
         if self.readonly:
@@ -155,6 +226,22 @@ class MemoryDisk(_SectorStore):
         start = sector * SECTOR_SIZE
         self.data[start:start + len(data)] = data
 
+    def readv(self, sector: int, buffers: Sequence) -> None:
+        pos = sector * SECTOR_SIZE
+        store = memoryview(self.data)
+        for v in self._check_views(sector, buffers)[0]:
+            v[:] = store[pos:pos + len(v)]
+            pos += len(v)
+
+    def writev(self, sector: int, buffers: Sequence) -> None:
+        if self.readonly:
+            raise PermissionError("disk is read-only")
+        pos = sector * SECTOR_SIZE
+        store = memoryview(self.data)
+        for v in self._check_views(sector, buffers)[0]:
+            store[pos:pos + len(v)] = v
+            pos += len(v)
+
     def flush(self) -> None:
         self.flushes += 1
 
@@ -163,6 +250,20 @@ class MemoryDisk(_SectorStore):
 
     def __repr__(self) -> str:
         return f"MemoryDisk({self.capacity} sectors{', ro' if self.readonly else ''})"
+
+
+def _preadv_seek(fd: int, views: List[memoryview], pos: int) -> int:
+    os.lseek(fd, pos, os.SEEK_SET)                      # hosts without preadv: one buffer
+    return os.readv(fd, views[:1])
+
+
+def _pwritev_seek(fd: int, views: List[memoryview], pos: int) -> int:
+    os.lseek(fd, pos, os.SEEK_SET)
+    return os.writev(fd, views[:1])
+
+
+_preadv = getattr(os, "preadv", _preadv_seek)
+_pwritev = getattr(os, "pwritev", _pwritev_seek)
 
 
 def open_disk(path: Optional[Union[str, os.PathLike]], readonly: bool = False,

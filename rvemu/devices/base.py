@@ -59,12 +59,19 @@ class DmaError(Exception):
 
 
 class DmaPort:
-    """Guest-physical RAM as a bus master sees it.  Writes keep decoded code coherent."""
+    """Guest-physical RAM as a bus master sees it.  Writes keep decoded code coherent.
+
+    Small accesses copy (read/write, read_u16...).  Bulk transfers borrow RAM itself:
+    view(addr, n) is a memoryview of those bytes, so file I/O can go straight between the disk
+    image and guest RAM; a device that stores through a view calls written(addr, n) afterwards.
+    ram and ram_base expose the whole RAM view for struct.unpack_from on rings (reads only)."""
 
     def __init__(self, core):
         self._core = core
         self.base = core.ram_base
         self.size = core.ram_size
+        self.ram_base = core.ram_base
+        self.ram = memoryview(core.ram_view())
 
     def _check(self, addr: int, n: int) -> None:
         if n < 0 or addr < self.base or addr + n > self.base + self.size:
@@ -75,9 +82,23 @@ class DmaPort:
         return self._core.read_phys(addr, n) if n else b""
 
     def write(self, addr: int, data: bytes) -> None:
-        self._check(addr, len(data))
-        if data:
-            self._core.write_phys(addr, bytes(data))
+        n = len(data)
+        if addr < self.base or addr + n > self.base + self.size:     # _check, inline: hot
+            raise DmaError(f"DMA of {n} bytes at {addr:#x} is outside RAM")
+        if n:
+            self._core.write_phys(addr, data)
+
+    def view(self, addr: int, n: int) -> memoryview:
+        """RAM [addr, addr + n) itself (no copy); after storing through it call written()."""
+        self._check(addr, n)
+        start = addr - self.base
+        return self.ram[start:start + n]
+
+    def written(self, addr: int, n: int) -> None:
+        """RAM [addr, addr + n) was stored through a view: keep decoded code coherent."""
+        self._check(addr, n)
+        if n:
+            self._core.phys_written(addr, n)
 
     def read_u16(self, addr: int) -> int:
         return int.from_bytes(self.read(addr, 2), "little")

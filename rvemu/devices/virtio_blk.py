@@ -30,6 +30,10 @@ Failures get status IOERR (1) and the queue keeps running:
   * data in the wrong direction: readable bytes after the header of an IN or GET_ID, or
     writable bytes before the status of an OUT or FLUSH;
   * an IN/OUT data length that is not a multiple of 512, or a sector range past capacity;
+  * an IN/OUT data length over max_request_bytes (MAX_REQUEST_BYTES, 32 MiB, by default): no
+    driver needs more in one request (Linux caps a request at a few MiB; xv6 moves one block),
+    and a guest that asks for more (say 10 descriptors each covering all of RAM) gets IOERR
+    at once, with nothing read or written;
   * OUT on a read-only disk (no data is written, spec 5.2.6.2);
   * a GET_ID without room for any ID byte;
   * an error from the backend (OSError).
@@ -41,6 +45,12 @@ defines it (2.7.8, "MUST write at least len bytes ... beginning at the first dev
 buffer").  A successful IN or GET_ID returns data + status; OUT and FLUSH return 1 (the status
 byte); a failed IN writes only the status byte, which is not at the start, so it returns 0 (the
 spec allows an underestimate; drivers look at the status byte anyway).
+
+Data moves straight between the image file and guest RAM (preadv/pwritev on memoryviews of
+the guest buffers, DmaPort.view): the host allocates nothing per byte of a request, so its
+memory use does not depend on the request's size.  Every buffer was checked to lie in RAM when
+the transport walked the chain (a buffer outside RAM puts the device in DEVICE_NEEDS_RESET
+instead), so DMA never reaches device windows or host memory.
 
 Durability (spec 5.2.6.2): the backend writes straight to the image file, so completed writes
 survive the emulator process in any case.  If the driver negotiates FLUSH, writes may be volatile
@@ -93,6 +103,7 @@ VIRTIO_BLK_S_IOERR = 1
 VIRTIO_BLK_S_UNSUPP = 2
 
 ID_BYTES = 20
+MAX_REQUEST_BYTES = 32 << 20        # data of one IN/OUT request; larger ones get IOERR
 HEADER = struct.Struct("<IIQ")      # type, reserved, sector
 
 # configuration space offsets
@@ -111,7 +122,12 @@ class VirtioBlk(VirtioDevice):
     num_queues = 1
 
     def __init__(self, backend, readonly: bool = False, queue_size: int = 128,
-                 ident: Union[str, bytes] = b"rvemu-virtio-blk", writethrough_fsync: bool = True):
+                 ident: Union[str, bytes] = b"rvemu-virtio-blk", writethrough_fsync: bool = True,
+                 max_request_bytes: int = MAX_REQUEST_BYTES):
+        if max_request_bytes < SECTOR_SIZE or max_request_bytes % SECTOR_SIZE:
+            raise ValueError(f"max_request_bytes {max_request_bytes} must be a positive "
+                             f"multiple of {SECTOR_SIZE}")
+        self.max_request_bytes = max_request_bytes
         if queue_size < 4 or queue_size & (queue_size - 1) or queue_size > 32768:
             raise ValueError(f"queue_size {queue_size} must be a power of two in 4..32768")
         self.backend = backend
@@ -174,7 +190,7 @@ class VirtioBlk(VirtioDevice):
         status_at = chain.writable_len - 1      # the status is the last writable byte
         if chain.readable_len < HEADER.size:
             return self._finish(chain, VIRTIO_BLK_S_IOERR, 0, "header shorter than 16 bytes")
-        rtype, _reserved, sector = HEADER.unpack(chain.read(0, HEADER.size))
+        rtype, _reserved, sector = chain.unpack(HEADER)
         out_len = chain.readable_len - HEADER.size      # readable data after the header
         in_len = status_at                              # writable data before the status
 
@@ -185,10 +201,9 @@ class VirtioBlk(VirtioDevice):
             if problem:
                 return self._finish(chain, VIRTIO_BLK_S_IOERR, 0, problem)
             try:
-                data = self.backend.read(sector, in_len // SECTOR_SIZE)
+                self._read_into(chain, sector, in_len)
             except (OSError, ValueError) as e:
                 return self._finish(chain, VIRTIO_BLK_S_IOERR, 0, f"backend read: {e}")
-            chain.write(0, data)
             self.stats["reads"] += 1
             self.stats["bytes_read"] += in_len
             return self._finish(chain, VIRTIO_BLK_S_OK, in_len)
@@ -202,7 +217,7 @@ class VirtioBlk(VirtioDevice):
             if problem:
                 return self._finish(chain, VIRTIO_BLK_S_IOERR, 0, problem)
             try:
-                self.backend.write(sector, chain.read(HEADER.size, out_len))
+                self.backend.writev(sector, chain.readable_views(HEADER.size, out_len))
                 if not self.writeback and self.writethrough_fsync:
                     self.backend.flush()
             except (OSError, ValueError) as e:
@@ -232,9 +247,19 @@ class VirtioBlk(VirtioDevice):
         self.stats["unsupp"] += 1
         return self._finish(chain, VIRTIO_BLK_S_UNSUPP, 0)
 
+    def _read_into(self, chain: Chain, sector: int, nbytes: int) -> None:
+        """Read nbytes from `sector` straight into the chain's writable buffers."""
+        views = chain.writable_views(0, nbytes)
+        try:
+            self.backend.readv(sector, views)
+        finally:                                    # also after a partial read
+            chain.written(0, nbytes)
+
     def _check_range(self, sector: int, nbytes: int) -> Optional[str]:
         if nbytes % SECTOR_SIZE:
             return f"data length {nbytes} is not a multiple of {SECTOR_SIZE}"
+        if nbytes > self.max_request_bytes:
+            return f"data length {nbytes} is over the limit of {self.max_request_bytes} bytes"
         if sector + nbytes // SECTOR_SIZE > self.capacity:
             return (f"sectors {sector}..{sector + nbytes // SECTOR_SIZE} past capacity "
                     f"{self.capacity}")
@@ -247,7 +272,7 @@ class VirtioBlk(VirtioDevice):
             self.stats["ioerr"] += 1
             log.info("virtio-blk: request at descriptor %d failed: %s", chain.head, problem)
         status_at = chain.writable_len - 1
-        chain.write(status_at, bytes((status,)))
+        chain.write_last(status)
         return chain.writable_len if data_written == status_at else data_written
 
     def _flush_quietly(self) -> None:

@@ -154,6 +154,7 @@ MAX_CHAIN_BYTES = 1 << 32           # drivers must not exceed 2^32 bytes in one 
 
 _DESC = struct.Struct("<QIHH")      # addr, len, flags, next
 _USED_ELEM = struct.Struct("<II")   # id, len
+_U16 = struct.Struct("<H")
 
 
 class VirtqueueError(Exception):
@@ -178,19 +179,23 @@ class Chain:
     """One descriptor chain: the device-readable bytes and then the device-writable bytes.
 
     Each side is presented as one flat range of bytes (readable_len / writable_len long);
-    read()/write() do the scatter/gather over the guest buffers.  Every non-empty buffer has
-    been checked to lie inside RAM when the chain was walked."""
+    read()/write() copy small pieces with scatter/gather over the guest buffers, and
+    readable_views()/writable_views() lend the guest buffers themselves for bulk transfers.
+    Every non-empty buffer has been checked to lie inside RAM when the chain was walked."""
 
     __slots__ = ("head", "readable", "writable", "readable_len", "writable_len", "_dma")
 
     def __init__(self, dma, head: int, readable: List[Tuple[int, int]],
-                 writable: List[Tuple[int, int]]):
+                 writable: List[Tuple[int, int]], readable_len: Optional[int] = None,
+                 writable_len: Optional[int] = None):
         self._dma = dma
         self.head = head
         self.readable = readable
         self.writable = writable
-        self.readable_len = sum(n for _, n in readable)
-        self.writable_len = sum(n for _, n in writable)
+        self.readable_len = (sum(n for _, n in readable) if readable_len is None
+                             else readable_len)
+        self.writable_len = (sum(n for _, n in writable) if writable_len is None
+                             else writable_len)
 
     def read(self, offset: int = 0, length: Optional[int] = None) -> bytes:
         """Bytes [offset, offset+length) of the device-readable part."""
@@ -199,9 +204,10 @@ class Chain:
         if offset < 0 or length < 0 or offset + length > self.readable_len:
             raise ValueError(f"read of {length} bytes at {offset} outside the readable "
                              f"{self.readable_len} bytes")
+        first_addr, first_len = self.readable[0] if self.readable else (0, 0)
+        if offset + length <= first_len:               # the common case: one buffer
+            return self._dma.read(first_addr + offset, length)
         pieces = [self._dma.read(addr, n) for addr, n in _span(self.readable, offset, length)]
-        if len(pieces) == 1:
-            return bytes(pieces[0])
         return b"".join(pieces)
 
     def write(self, offset: int, data: bytes) -> None:
@@ -214,6 +220,40 @@ class Chain:
         for addr, n in _span(self.writable, offset, len(data)):
             self._dma.write(addr, view[pos:pos + n])
             pos += n
+
+    def unpack(self, fmt: struct.Struct, offset: int = 0) -> tuple:
+        """fmt unpacked from readable bytes [offset, offset + fmt.size)."""
+        if self.readable:
+            addr, n = self.readable[0]
+            if offset >= 0 and offset + fmt.size <= n:   # within the first buffer: no copy
+                dma = self._dma
+                return fmt.unpack_from(dma.ram, addr + offset - dma.ram_base)
+        return fmt.unpack(self.read(offset, fmt.size))
+
+    def write_last(self, value: int) -> None:
+        """Store one byte at the end of the device-writable part (a status byte)."""
+        addr, n = self.writable[-1]
+        self._dma.write(addr + n - 1, bytes((value,)))
+
+    def readable_views(self, offset: int, length: int) -> List[memoryview]:
+        """Guest RAM holding readable bytes [offset, offset+length), as memoryviews."""
+        if offset < 0 or length < 0 or offset + length > self.readable_len:
+            raise ValueError(f"{length} bytes at {offset} outside the readable "
+                             f"{self.readable_len} bytes")
+        return [self._dma.view(a, n) for a, n in _span(self.readable, offset, length)]
+
+    def writable_views(self, offset: int, length: int) -> List[memoryview]:
+        """Guest RAM of writable bytes [offset, offset+length), as memoryviews; a device that
+        stores through them calls written(offset, length) afterwards."""
+        if offset < 0 or length < 0 or offset + length > self.writable_len:
+            raise ValueError(f"{length} bytes at {offset} outside the writable "
+                             f"{self.writable_len} bytes")
+        return [self._dma.view(a, n) for a, n in _span(self.writable, offset, length)]
+
+    def written(self, offset: int, length: int) -> None:
+        """Writable bytes [offset, offset+length) were stored through writable_views()."""
+        for a, n in _span(self.writable, offset, length):
+            self._dma.written(a, n)
 
     def __repr__(self) -> str:
         return (f"Chain(head={self.head}, readable={self.readable_len}, "
@@ -550,45 +590,48 @@ class VirtioMmio:
 
     def _process(self, q: Virtqueue) -> None:
         dma = self.dma
+        ram, base = dma.ram, dma.ram_base       # the rings were checked to lie in RAM
         used = 0
         try:
-            avail_idx = dma.read_u16(q.driver + 2)
+            avail_idx = _U16.unpack_from(ram, q.driver + 2 - base)[0]
             pending = (avail_idx - q.last_avail) & 0xFFFF
             if pending > q.num:
                 raise VirtqueueError(f"available idx {avail_idx} is {pending} entries ahead of "
                                      f"{q.last_avail} (queue size {q.num})")
             for _ in range(pending):
-                head = dma.read_u16(q.driver + 4 + 2 * (q.last_avail % q.num))
+                head = _U16.unpack_from(ram, q.driver + 4 + 2 * (q.last_avail % q.num)
+                                        - base)[0]
                 chain = self._walk(q, head)
                 written = self.device.handle_request(q.index, chain)
                 written = max(0, min(int(written or 0), chain.writable_len))
                 slot = q.device + 4 + 8 * (q.used_idx % q.num)
                 dma.write(slot, _USED_ELEM.pack(head, written))
                 q.used_idx = (q.used_idx + 1) & 0xFFFF
-                dma.write_u16(q.device + 2, q.used_idx)
+                dma.write(q.device + 2, _U16.pack(q.used_idx))
                 q.last_avail = (q.last_avail + 1) & 0xFFFF
                 used += 1
                 self.completed += 1
         except (VirtqueueError, DmaError) as e:
             self._fail(f"queue {q.index}: {e}")
         if used:
-            try:
-                flags = dma.read_u16(q.driver)
-            except DmaError:
-                flags = 0
+            flags = _U16.unpack_from(ram, q.driver - base)[0]
             if not flags & VIRTQ_AVAIL_F_NO_INTERRUPT:
                 self._interrupt(INT_USED_BUFFER)
 
     def _walk(self, q: Virtqueue, head: int) -> Chain:
-        """Follow the chain starting at descriptor `head`; raise VirtqueueError if malformed."""
+        """Follow the chain starting at descriptor `head`; raise VirtqueueError if malformed.
+        The descriptor table (checked at QueueReady) and an indirect table (checked below) lie
+        in RAM, so descriptors are unpacked straight from the RAM view."""
         dma = self.dma
+        ram, base = dma.ram, dma.ram_base
+        ram_end = base + dma.size
         if head >= q.num:
             raise VirtqueueError(f"available ring names descriptor {head} (queue size {q.num})")
         readable: List[Tuple[int, int]] = []
         writable: List[Tuple[int, int]] = []
         table, table_size, limit = q.desc, q.num, q.num
         indirect = False
-        index, count, total = head, 0, 0
+        index, count, total, readable_len = head, 0, 0, 0
         while True:
             if index >= table_size:
                 raise VirtqueueError(f"descriptor {head}: next index {index} outside a table "
@@ -597,8 +640,7 @@ class VirtioMmio:
             if count > limit:
                 raise VirtqueueError(f"descriptor chain at {head} is longer than {limit} "
                                      f"descriptors (a loop?)")
-            addr, length, flags, nxt = _DESC.unpack(dma.read(table + DESC_SIZE * index,
-                                                             DESC_SIZE))
+            addr, length, flags, nxt = _DESC.unpack_from(ram, table + DESC_SIZE * index - base)
             if flags & VIRTQ_DESC_F_INDIRECT:
                 if not self.features & F_INDIRECT_DESC:
                     raise VirtqueueError("INDIRECT descriptor without VIRTIO_F_INDIRECT_DESC")
@@ -618,7 +660,7 @@ class VirtioMmio:
                 index, count = 0, 0
                 continue
             if length:
-                if not self._in_ram(addr, length):
+                if addr < base or addr + length > ram_end:
                     raise VirtqueueError(f"buffer of {length} bytes at {addr:#x} is not "
                                          f"inside RAM")
                 total += length
@@ -630,10 +672,11 @@ class VirtioMmio:
                     raise VirtqueueError("device-readable buffer after a device-writable one")
                 else:
                     readable.append((addr, length))
+                    readable_len += length
             if not flags & VIRTQ_DESC_F_NEXT:
                 break
             index = nxt
-        return Chain(dma, head, readable, writable)
+        return Chain(dma, head, readable, writable, readable_len, total - readable_len)
 
     def __repr__(self) -> str:
         return (f"VirtioMmio(device={self.device.device_id}, status={self.status:#x}, "

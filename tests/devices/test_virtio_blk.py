@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+import tracemalloc
 
 import pytest
 
@@ -381,6 +382,12 @@ def test_backend_errors_are_ioerr():
         def write(self, sector, data):
             raise OSError("disk on fire")
 
+        def readv(self, sector, buffers):
+            raise OSError("disk on fire")
+
+        def writev(self, sector, buffers):
+            raise OSError("disk on fire")
+
         def flush(self):
             raise OSError("disk on fire")
     dev, drv, irq, blk = make(Failing(4096))
@@ -482,3 +489,173 @@ def test_memory_disk():
 def test_open_disk_path(image):
     with open_disk(image) as disk:
         assert isinstance(disk, DiskImage) and disk.capacity == SECTORS
+
+
+# ---- huge requests: streamed between the image file and guest RAM, bounded by a limit ----------
+
+BIG_RAM_BASE = 0x8000_0000
+
+
+def big_rig(tmp_path, ram_bytes, disk_bytes, **blk_kwargs):
+    """A driver over a sparse image file of disk_bytes, with ram_bytes of fake RAM."""
+    path = tmp_path / "big.img"
+    with open(path, "wb") as f:
+        f.truncate(disk_bytes)
+    core = FakeCore(size=ram_bytes)
+    disk = DiskImage(path)
+    blk = VirtioBlk(disk, **blk_kwargs)
+    dev = VirtioMmio(blk, Irq(), DmaPort(core))
+    drv = Driver(dev, core, num=16)
+    drv.init(clear=XV6_CLEAR)
+    return path, core, drv, blk
+
+
+def raw_request(drv, rtype, sector, buffers):
+    """One request whose data buffers are (addr, len, writable) placed by the caller; the
+    header gets its own buffer, the status byte is the last byte of the last buffer.
+    Returns (used element, peak bytes the host allocated while serving it)."""
+    hdr = drv.alloc(16)
+    drv.mem_write(hdr, struct.pack("<IIQ", rtype, 0, sector))
+    descs = [(hdr, 16, 0)] + [(a, n, VIRTQ_DESC_F_WRITE if w else 0) for a, n, w in buffers]
+    for i, (addr, n, flags) in enumerate(descs):
+        last = i == len(descs) - 1
+        drv.write_desc(i, addr, n, flags | (0 if last else VIRTQ_DESC_F_NEXT), i + 1)
+    drv.make_available(0)
+    tracemalloc.start()
+    try:
+        drv.notify()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return drv.pop_used(), peak
+
+
+HUGE = 16 << 20                         # one request's data: 16 MiB in two descriptors
+
+
+def test_huge_read_streams_into_ram_without_host_copies(tmp_path):
+    path, core, drv, blk = big_rig(tmp_path, HUGE + (2 << 20), HUGE + (1 << 20))
+    with open(path, "r+b") as f:        # markers at both ends of the two halves
+        for pos, mark in ((0, b"head"), (HUGE // 2 - 4, b"mid1"), (HUGE // 2, b"mid2"),
+                          (HUGE - 4, b"tail")):
+            f.seek(pos)
+            f.write(mark)
+    data = BIG_RAM_BASE + (1 << 20)
+    half = HUGE // 2
+    used, peak = raw_request(drv, VIRTIO_BLK_T_IN, 0, [(data, half, True),
+                                                      (data + half, half, True),
+                                                      (drv.alloc(1), 1, True)])
+    assert used == (0, HUGE + 1)
+    assert peak < (1 << 20), f"host allocated {peak} bytes for a {HUGE}-byte read"
+    for off, mark in ((0, b"head"), (half - 4, b"mid1"), (half, b"mid2"), (HUGE - 4, b"tail")):
+        assert drv.mem_read(data + off, 4) == mark
+    assert (data, half) in core.dma_stores and (data + half, half) in core.dma_stores
+    assert blk.stats["bytes_read"] == HUGE
+
+
+def test_huge_write_streams_from_ram_without_host_copies(tmp_path):
+    path, core, drv, blk = big_rig(tmp_path, HUGE + (2 << 20), HUGE + (1 << 20))
+    data = BIG_RAM_BASE + (1 << 20)
+    half = HUGE // 2
+    drv.mem_write(data, b"head")
+    drv.mem_write(data + HUGE - 4, b"tail")
+    used, peak = raw_request(drv, VIRTIO_BLK_T_OUT, 2, [(data, half, False),
+                                                       (data + half, half, False),
+                                                       (drv.alloc(1), 1, True)])
+    assert used[1] == 1 and drv.mem_read(drv.heap - 1, 1) == b"\0"
+    assert peak < (1 << 20), f"host allocated {peak} bytes for a {HUGE}-byte write"
+    with open(path, "rb") as f:
+        f.seek(2 * SECTOR_SIZE)
+        assert f.read(4) == b"head"
+        f.seek(2 * SECTOR_SIZE + HUGE - 4)
+        assert f.read(4) == b"tail"
+
+
+@pytest.mark.parametrize("writable", [True, False], ids=["IN", "OUT"])
+def test_request_over_the_limit_is_ioerr_and_moves_nothing(tmp_path, writable):
+    """The issue's request: 10 descriptors each covering all of guest RAM (40 MiB of data with
+    4 MiB of RAM).  It gets IOERR at once; neither RAM nor the image changes."""
+    ram = 4 << 20
+    path, core, drv, blk = big_rig(tmp_path, ram, 64 << 20)
+    assert blk.max_request_bytes == 32 << 20
+    before = bytes(core.mem)
+    rtype = VIRTIO_BLK_T_IN if writable else VIRTIO_BLK_T_OUT
+    bufs = [(BIG_RAM_BASE, ram, writable)] * 10
+    status_at = BIG_RAM_BASE + ram - 1
+    if not writable:
+        status_at = drv.alloc(1)
+        bufs.append((status_at, 1, True))
+    used, peak = raw_request(drv, rtype, 0, bufs)
+    assert core.mem[status_at - BIG_RAM_BASE] == VIRTIO_BLK_S_IOERR
+    assert used == (0, 0 if writable else 1)        # used length: just the status of an OUT
+    assert peak < (1 << 20)
+    assert blk.stats["ioerr"] == 1 and blk.stats["bytes_read"] == blk.stats["bytes_written"] == 0
+    changed = [i for i in range(0, ram, 4096) if core.mem[i:i + 4096] != before[i:i + 4096]]
+    ring_pages = {0x1000, 0x2000, 0x3000, (drv.heap - BIG_RAM_BASE) & ~0xFFF,
+                  (status_at - BIG_RAM_BASE) & ~0xFFF}
+    assert set(changed) <= ring_pages
+    assert os.path.getsize(path) == 64 << 20 and not path.read_bytes().strip(b"\0")
+
+
+def test_request_at_the_limit_is_served(tmp_path):
+    path, core, drv, blk = big_rig(tmp_path, 4 << 20, 4 << 20, max_request_bytes=1 << 20)
+    data = BIG_RAM_BASE + (1 << 20)
+    used, _ = raw_request(drv, VIRTIO_BLK_T_IN, 0, [(data, 1 << 20, True),
+                                                    (drv.alloc(1), 1, True)])
+    assert used == (0, (1 << 20) + 1)
+    status = drv.alloc(1)
+    used, _ = raw_request(drv, VIRTIO_BLK_T_IN, 0, [(data, (1 << 20) + 512, True),
+                                                    (status, 1, True)])
+    assert used == (0, 0) and drv.mem_read(status, 1)[0] == VIRTIO_BLK_S_IOERR
+    with pytest.raises(ValueError):
+        VirtioBlk(MemoryDisk(4096), max_request_bytes=100)
+
+
+def test_dma_view_writes_keep_decoded_code_coherent():
+    """Stores through DmaPort.view() are reported with written(): code decoded from that RAM
+    is dropped, as for write_phys."""
+    from rvemu import Machine
+    m = Machine(ram_mib=1)
+    code = struct.pack("<4I", *([0x00128293] * 4))           # addi t0, t0, 1
+    m.write_phys(BIG_RAM_BASE, code + struct.pack("<I", 0x0000006F))   # then j .
+    m.harts[0].pc = BIG_RAM_BASE
+    m.harts[0].priv = 3
+    m.run(max_instructions=8)
+    assert m.core.decoded_slots(BIG_RAM_BASE) >= 4
+    dma = DmaPort(m.core)
+    dma.view(BIG_RAM_BASE, 16)[:] = bytes(16)
+    dma.written(BIG_RAM_BASE, 16)
+    assert m.core.decoded_slots(BIG_RAM_BASE) < 4
+    with pytest.raises(Exception):
+        dma.view(BIG_RAM_BASE - 16, 32)
+
+
+def test_disk_image_vectored_io_survives_short_transfers(image, monkeypatch):
+    """readv/writev go on after a partial preadv/pwritev (as the OS may return), across buffer
+    boundaries and in batches of at most IOV_MAX buffers."""
+    from rvemu.devices import backends
+    real_r, real_w = backends._preadv, backends._pwritev
+    calls = []
+
+    def short_read(fd, views, pos):
+        calls.append(len(views))
+        return real_r(fd, [views[0][:100]], pos)
+
+    def short_write(fd, views, pos):
+        calls.append(len(views))
+        return real_w(fd, [views[0][:100]], pos)
+
+    monkeypatch.setattr(backends, "_preadv", short_read)
+    monkeypatch.setattr(backends, "_pwritev", short_write)
+    monkeypatch.setattr(backends, "IOV_MAX", 2)
+    with DiskImage(image) as disk:
+        bufs = [bytearray(n) for n in (300, 1, 211, 512)]
+        disk.readv(1, [memoryview(b) for b in bufs])
+        assert b"".join(bufs) == pattern(1, 2)
+        assert max(calls) <= 2
+        disk.writev(5, [memoryview(b"a" * 700), memoryview(b"b" * 324)])
+        assert disk.read(5, 2) == b"a" * 700 + b"b" * 324
+        with pytest.raises(ValueError):
+            disk.readv(0, [bytearray(100)])                 # not whole sectors
+        with pytest.raises(ValueError):
+            disk.writev(SECTORS - 1, [b"x" * 1024])           # past the end

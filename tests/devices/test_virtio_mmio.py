@@ -36,6 +36,7 @@ class FakeCore:
         self.ram_base = base
         self.ram_size = size
         self.mem = bytearray(size)
+        self.dma_stores = []            # (addr, n) stored through ram_view, as reported
 
     def read_phys(self, addr: int, n: int) -> bytes:
         o = addr - self.ram_base
@@ -44,6 +45,12 @@ class FakeCore:
     def write_phys(self, addr: int, data: bytes) -> None:
         o = addr - self.ram_base
         self.mem[o:o + len(data)] = data
+
+    def ram_view(self) -> memoryview:
+        return memoryview(self.mem)
+
+    def phys_written(self, addr: int, n: int) -> None:
+        self.dma_stores.append((addr, n))
 
 
 class Driver:

@@ -72,6 +72,7 @@ void            mm_foreach(void (*fn)(struct mm *, void *), void *arg);
 
 // fs.c -- inodes, directories, path names
 void            fsinit(int dev);
+int             fs_readonly(void);
 int             dirlink(struct inode *dp, char *name, uint inum);
 struct inode*   dirlookup(struct inode *dp, char *name, uint *poff);
 struct inode*   ialloc(uint dev, short type);
@@ -346,6 +347,7 @@ void            virtio_disk_init(void);
 void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
 void            virtio_disk_stats(uint64 *reads, uint64 *writes);
+int             virtio_disk_readonly(void);
 
 // power.c -- the test/poweroff device
 void            poweroff(int code) __attribute__((noreturn));

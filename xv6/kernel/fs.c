@@ -42,6 +42,7 @@
 // The superblock of the (one) file system, read once by fsinit().
 static struct superblock sb;
 static uint datastart;             // first block after the bitmap
+static int readonly;               // mounted read-only: set by fsinit, then only read
 
 static void
 readsb(int dev, struct superblock *out)
@@ -79,10 +80,13 @@ static void reclaim_orphans(int dev);
 
 // Mount the file system on dev: read and check the superblock, let the log recover any
 // committed transaction, then free inodes orphaned by a crash.  Runs in the first process
-// (it sleeps on the disk).
+// (it sleeps on the disk).  A disk that refuses writes (VIRTIO_BLK_F_RO) is mounted
+// read-only: nothing here writes to it (orphans stay), and the system calls that would change
+// it fail with EROFS (sysfile.c); a log that needs recovery is refused (log.c).
 void
 fsinit(int dev)
 {
+  readonly = virtio_disk_readonly();
   readsb(dev, &sb);
   if(sb.magic != FSMAGIC){
     printf("fsinit: superblock magic is %x, expected %x\n", sb.magic, FSMAGIC);
@@ -90,7 +94,15 @@ fsinit(int dev)
   }
   checksb();
   initlog(dev, &sb);
-  reclaim_orphans(dev);
+  if(!readonly)
+    reclaim_orphans(dev);
+}
+
+// Is the file system mounted read-only?  Then every change fails with EROFS.
+int
+fs_readonly(void)
+{
+  return readonly;
 }
 
 // ---- blocks ---------------------------------------------------------------------------------

@@ -13,7 +13,9 @@
 //
 // At boot, recovery (called from initlog) finds a non-zero count only if a crash hit between
 // 2 and 4, and then redoes step 3 and 4.  Redoing is harmless because the log holds whole
-// blocks, so a crash during recovery is handled by the next boot doing the same again.
+// blocks, so a crash during recovery is handled by the next boot doing the same again.  On a
+// read-only disk (VIRTIO_BLK_F_RO) recovery would have to write, so a log that needs it makes
+// the mount fail (panic, with the way out); an empty log needs no write and mounts.
 //
 // Space: an operation may write at most MAXOPBLOCKS distinct blocks, and begin_op() admits an
 // operation only if every admitted operation could still do that without overflowing the log.
@@ -81,6 +83,13 @@ recover(struct superblock *sb)
   if(n < 0 || n > log.capacity){
     printf("log: header claims %d blocks, the log holds at most %d\n", n, log.capacity);
     panic("initlog: corrupt log header");
+  }
+  if(n > 0 && virtio_disk_readonly()){
+    // Replaying in memory only would need every logged block pinned in a cache no bigger
+    // than the log; refuse to mount instead.
+    printf("log: %d blocks of a committed transaction need recovery, but the disk is "
+           "read-only; attach it read-write once (or: python -m rvemu.xv6fs replay IMG)\n", n);
+    panic("initlog: log needs recovery on a read-only disk");
   }
   for(int i = 0; i < n; i++){
     uint home = h->block[i];

@@ -1,6 +1,12 @@
 // File-system system calls.  Each one checks its arguments, and each one that touches the disk
 // is one transaction (begin_op ... end_op).  Every failure is -errno with Linux's number, and no
 // argument a user passes can make the kernel panic.
+//
+// On a read-only file system (fs_readonly(): the disk offered VIRTIO_BLK_F_RO) every call that
+// would change it fails with EROFS, as on Linux: open of a regular file for writing or with
+// O_TRUNC, a new name from open(O_CREATE), mkdir or mknod (an existing name still gets EEXIST
+// or is opened), link and unlink.  Devices stay writable; ftruncate and writable MAP_SHARED
+// mappings need a file open for writing, which cannot exist (EINVAL, EACCES).
 
 #include "types.h"
 #include "param.h"
@@ -144,6 +150,11 @@ sys_link(void)
     end_op();
     return r;
   }
+  if(fs_readonly()){
+    iput(ip);
+    end_op();
+    return -EROFS;
+  }
   ilock(ip);
   if(ip->type == T_DIR || ip->nlink >= NLINK_MAX){
     r = ip->type == T_DIR ? -EPERM : -EMLINK;
@@ -201,6 +212,11 @@ sys_unlink(void)
   if((r = nameiparent_err(path, name, &dp)) < 0){
     end_op();
     return r == -EEXIST ? -EBUSY : r;      // "/" cannot be removed
+  }
+  if(fs_readonly()){
+    iput(dp);
+    end_op();
+    return -EROFS;
   }
   ilock(dp);
 
@@ -274,6 +290,10 @@ create(char *path, short type, short major, short minor, struct inode **ipp)
   if(r != -ENOENT){
     iunlockput(dp);
     return r;
+  }
+  if(fs_readonly()){
+    iunlockput(dp);
+    return -EROFS;                 // as Linux: an existing name gets EEXIST, a new one EROFS
   }
   if(type == T_DIR && dp->nlink >= NLINK_MAX){
     iunlockput(dp);
@@ -352,6 +372,11 @@ sys_open(void)
      (ip->major < 0 || ip->major >= NDEV ||
       (devsw[ip->major].read == 0 && devsw[ip->major].write == 0))){
     r = -ENXIO;                    // no driver for this device number
+    goto fail;
+  }
+
+  if(ip->type == T_FILE && (acc != O_RDONLY || (omode & O_TRUNC)) && fs_readonly()){
+    r = -EROFS;                    // devices stay writable, as on Linux
     goto fail;
   }
 

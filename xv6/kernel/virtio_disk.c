@@ -62,6 +62,7 @@ static struct disk {
   uint nslot;                      // usable slots: qsize / 3
   uint16 used_seen;                // used.idx as far as we have processed it
   uint64 capacity;                 // disk size in 512-byte sectors
+  int readonly;                    // VIRTIO_BLK_F_RO: set once by init, then only read
   struct slot slot[NSLOTMAX];
   uint64 reads, writes;            // blocks requested since boot
 } disk;
@@ -116,8 +117,9 @@ virtio_disk_init(void)
   status |= VIRTIO_STATUS_DRIVER;
   wr(VIRTIO_MMIO_STATUS, status);
 
-  // Step 4: read all 64 offered feature bits and accept only VIRTIO_F_VERSION_1.  In particular
-  // we leave VIRTIO_BLK_F_FLUSH off, which obliges the device to make every completed write
+  // Step 4: read all 64 offered feature bits and accept VIRTIO_F_VERSION_1, and
+  // VIRTIO_BLK_F_RO if offered (the disk refuses writes: the file system is mounted read-only).
+  // We leave VIRTIO_BLK_F_FLUSH off, which obliges the device to make every completed write
   // durable -- exactly what the write-ahead log relies on.
   wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
   uint64 offered = rd(VIRTIO_MMIO_DEVICE_FEATURES);
@@ -125,13 +127,14 @@ virtio_disk_init(void)
   offered |= (uint64)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
   if((offered & (1UL << VIRTIO_F_VERSION_1)) == 0)
     fail("device does not offer VIRTIO_F_VERSION_1");
-  uint64 accepted = 1UL << VIRTIO_F_VERSION_1;
+  uint64 accepted = offered & ((1UL << VIRTIO_F_VERSION_1) | (1UL << VIRTIO_BLK_F_RO));
+  disk.readonly = (accepted & (1UL << VIRTIO_BLK_F_RO)) != 0;
   wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
   wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32)accepted);
   wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
   wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32)(accepted >> 32));
-  if(offered & (1UL << VIRTIO_BLK_F_RO))
-    printf("virtio disk: warning: the disk is read-only; writes will fail\n");
+  if(disk.readonly)
+    printf("virtio disk: read-only (VIRTIO_BLK_F_RO)\n");
 
   // Steps 5-6: close negotiation; the device clears FEATURES_OK again if it disagrees.
   status |= VIRTIO_STATUS_FEATURES_OK;
@@ -213,6 +216,8 @@ virtio_disk_rw(struct buf *b, int write)
 {
   uint64 sector = (uint64)b->blockno * (BSIZE / VIRTIO_BLK_SECTOR);
 
+  if(write && disk.readonly)
+    panic("virtio_disk_rw: write to a read-only disk (the file system should not write)");
   if(sector + BSIZE / VIRTIO_BLK_SECTOR > disk.capacity){
     printf("virtio disk: block %d is past the end of the disk (%d blocks)\n",
            (int)b->blockno, (int)(disk.capacity / (BSIZE / VIRTIO_BLK_SECTOR)));
@@ -275,6 +280,13 @@ virtio_disk_rw(struct buf *b, int write)
            st == VIRTIO_BLK_S_UNSUPP ? "unsupported" : "no status written");
     panic("virtio_disk_rw: disk I/O error");
   }
+}
+
+// Does the disk refuse writes (VIRTIO_BLK_F_RO)?  Fixed once virtio_disk_init has run.
+int
+virtio_disk_readonly(void)
+{
+  return disk.readonly;
 }
 
 // Blocks read and written since boot (vmstat).

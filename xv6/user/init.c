@@ -15,7 +15,8 @@ main(void)
 {
   int fd = open("console", O_RDWR);
   if (fd < 0) {
-    // First boot of this file system: create the device node.
+    // The image builder (xv6/build.py) makes /console; an image made without it gets the node
+    // on first boot.  On a read-only file system mknod fails (EROFS) and so does this open.
     mknod("console", CONSOLE_MAJOR, 0);
     fd = open("console", O_RDWR);
   }
