@@ -83,6 +83,7 @@ cdef void code_claim(Mach *m, uint64_t ppn) noexcept nogil:
 cdef void code_release(Mach *m, uint64_t ppn) noexcept nogil:
     """Page ppn's last slot is gone: it is data again, and its stores may take the fast path."""
     m.page_flags[ppn] &= ~PF_CODE
+    m.slow_chunks[ppn] = ~<uint64_t>0 if m.page_flags[ppn] & PF_PT else 0
     tlb_drop_store_ppn(m, ppn)          # entries tagged TAG_SLOW; new ones may be plain
 
 cdef inline void slot_empty(Mach *m, uint64_t ppn, Insn *s) noexcept nogil:
@@ -121,6 +122,9 @@ cdef int decode_run(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
             break
         lo = (<uint16_t*>(fe.addend + base + off))[0]
         m.code_count[fe.ppn] += 1
+        # the 64-byte chunks of the instruction's bytes in this page (a stale bit is harmless)
+        m.slow_chunks[fe.ppn] |= ((<uint64_t>1 << (off >> 6))
+                                  | (<uint64_t>1 << (min(off + 3, 0xfff) >> 6)))
         if m.nbreak and is_breakpoint(m, base + off):
             # a host breakpoint: not an instruction, so not counted (blen 0); runs stop before it
             memset(s, 0, sizeof(Insn))

@@ -6,7 +6,8 @@
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t, uintptr_t
 
 cdef enum:
-    TLB_SIZE = 256              # entries per direct-mapped TLB (fetch, load, store)
+    TLB_SIZE = 4096             # entries per direct-mapped TLB (fetch, load, store): 16 MiB each
+    TLB_LOG = 512               # fills a set lists for its next flush (more: the flush scans it)
     SLOTS_PER_PAGE = 2048       # decoded-instruction slots per 4 KiB page (one per halfword);
                                 # a page's array has one more: the page-end sentinel
     PRIV_U = 0
@@ -79,11 +80,14 @@ ctypedef struct TlbEntry:
     uint64_t ppn                # physical page number - ram_base page (RAM page index)
 
 
+# A TLB set.  A flush empties only the entries filled since the last one (listed in fill, by
+# index into fetch, load, store taken as one array), so a large set costs what was used of it.
 ctypedef struct Tlb:
     TlbEntry fetch[TLB_SIZE]
     TlbEntry load[TLB_SIZE]
     TlbEntry store[TLB_SIZE]
-    int used                    # an entry was filled since the set was last flushed
+    uint32_t nfill              # entries filled since the last flush; TLB_LOG + 1: too many to list
+    uint16_t fill[TLB_LOG]
 
 
 # The translations of one address space (a satp value): S-mode and U-mode sets.
@@ -130,6 +134,13 @@ ctypedef struct Hart:
     Insn xslot[3]
     Insn cur                    # the slot of the instruction a slow path is executing (a store
                                 # may empty the slot itself)
+    # the budget's end inside a run (run_hart): the slot OP_STOP stands in (NULL: none) and its
+    # op, and the fused addi just before it, run alone meanwhile (NULL: none), and its op.  In the
+    # hart, not in run_hart's registers, which the loop needs for what every instruction uses.
+    Insn *stop_at
+    Insn *stop_fused
+    uint8_t stop_op
+    uint8_t stop_fused_op
     # spin detection (run_hart): the registers when the loop at spin_at was entered with
     # spin_left instructions left in the block; spin_count counts entries into such loops
     Insn *spin_at
@@ -167,6 +178,8 @@ ctypedef struct Mach:
     uint32_t *pt_pages          # the RAM pages with PF_PT (npt of them)
     uint64_t npt
     uint8_t *page_flags         # per RAM page: PF_*
+    uint64_t *slow_chunks       # per RAM page: bit k set: a store into bytes [64k, 64k + 64) needs
+                                # the slow path (decoded code there; every bit of a PF_PT page)
     Hart *harts
     int nharts
     uint64_t ipt                # instructions per time tick (deterministic time)

@@ -71,9 +71,10 @@ cdef class Core:
         self.m.page_flags = <uint8_t*>calloc(self.m.ram_pages, 1)
         self.m.code_count = <uint16_t*>calloc(self.m.ram_pages, sizeof(uint16_t))
         self.m.pt_pages = <uint32_t*>calloc(self.m.ram_pages, sizeof(uint32_t))
+        self.m.slow_chunks = <uint64_t*>calloc(self.m.ram_pages, sizeof(uint64_t))
         self.m.harts = <Hart*>calloc(nharts, sizeof(Hart))
         if not (self.m.ram and self.m.code and self.m.page_flags and self.m.code_count
-                and self.m.pt_pages and self.m.harts):
+                and self.m.pt_pages and self.m.slow_chunks and self.m.harts):
             raise MemoryError("cannot allocate guest RAM")
         self.m.nharts = nharts
         self.m.watch_lo = self.m.watch_hi = 0
@@ -89,6 +90,7 @@ cdef class Core:
         free(self.m.page_flags)
         free(self.m.code_count)
         free(self.m.pt_pages)
+        free(self.m.slow_chunks)
         free(self.m.harts)
         free(self.m.ram)
         if self.m.error != NULL:

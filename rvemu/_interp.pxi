@@ -184,13 +184,12 @@ cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
 
 # ---- memory instructions: the slow half (the fast half is inline in the loop) -----------------
 
-cdef inline int store_beside_code(Mach *m, TlbEntry *e, uint64_t va, int size) noexcept nogil:
-    """1 if an aligned store of size bytes at va may go straight to memory although its store-TLB
-    entry e carries TAG_SLOW: the page holds decoded slots (and no page-table entries), and none
-    of them decodes the bytes it writes.  Data beside code then costs a few tests a store."""
-    if e.tag != ((va & ~<uint64_t>0xfff) | TAG_SLOW) or (m.page_flags[e.ppn] & PF_PT):
-        return 0
-    return not code_overlaps(m.code[e.ppn], va & 0xfff, size)
+cdef inline int store_beside_code(Mach *m, TlbEntry *e, uint64_t va) noexcept nogil:
+    """1 if an aligned store (of at most 8 bytes, so inside one 64-byte chunk) at va may go
+    straight to memory although its store-TLB entry e carries TAG_SLOW: its chunk of the page
+    holds no decoded code (Mach.slow_chunks).  Data beside code then costs a few tests a store."""
+    return (e.tag == ((va & ~<uint64_t>0xfff) | TAG_SLOW)
+            and not ((m.slow_chunks[e.ppn] >> ((va >> 6) & 63)) & 1))
 
 
 cdef inline int mem_size(int op) noexcept nogil:
@@ -313,6 +312,34 @@ cdef int spin_trip(Hart *h, Insn *b, Insn *t, uint64_t left) noexcept nogil:
     return 0
 
 
+cdef void place_stop(Hart *h, Insn *ip, uint64_t left) noexcept nogil:
+    """The run entered at ip is longer than the left (> 0) instructions allowed: OP_STOP stands in
+    for the first instruction past them, and a fused addi before it runs alone."""
+    cdef Insn *cur = ip
+    cdef Insn *last = ip
+    while left:
+        last = cur
+        cur = <Insn*>(<char*>cur + cur.step)
+        left -= 1
+    h.stop_at = cur
+    h.stop_op = cur.op
+    cur.op = OP_STOP
+    if is_fused(last.op):
+        h.stop_fused = last
+        h.stop_fused_op = last.op
+        last.op = OP_ADDI
+
+cdef void lift_stop(Hart *h) noexcept nogil:
+    """Undo place_stop, except in slots that a store emptied meanwhile."""
+    if h.stop_at.op == OP_STOP:
+        h.stop_at.op = h.stop_op
+    h.stop_at = NULL
+    if h.stop_fused != NULL:
+        if h.stop_fused.op == OP_ADDI:
+            h.stop_fused.op = h.stop_fused_op
+        h.stop_fused = NULL
+
+
 cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     """Run hart h for at most budget instructions (traps included).  Returns RUN_*.
 
@@ -336,11 +363,6 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     cdef Insn *code = NULL
     cdef Insn *ip
     cdef Insn *cur
-    cdef Insn *stop_ip = NULL                   # the slot OP_STOP stands in, and its op
-    cdef uint8_t stop_op = 0
-    cdef Insn *stop_fused = NULL                # a fused addi just before it, and its op
-    cdef Insn *fused = NULL
-    cdef uint8_t stop_fused_op = 0
     cdef int st = 0, op, ex = 0, irq, result, yielding = 0, cross = 0
     h.wfi = 0
     while True:
@@ -405,19 +427,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
             if ip.blen > left:
                 if left == 0:
                     break
-                cur = ip
-                k = left
-                while k:
-                    fused = cur
-                    cur = <Insn*>(<char*>cur + cur.step)
-                    k -= 1
-                stop_ip = cur
-                stop_op = cur.op
-                cur.op = OP_STOP
-                if is_fused(fused.op):          # the last instruction runs without its branch
-                    stop_fused = fused
-                    stop_fused_op = fused.op
-                    fused.op = OP_ADDI
+                place_stop(h, ip, left)
             left -= ip.blen
             # ---- (C) straight through the run
             while True:
@@ -688,7 +698,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xff8):
                         (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
-                    elif (va & 7) == 0 and store_beside_code(m, e, va, 8):
+                    elif (va & 7) == 0 and store_beside_code(m, e, va):
                         (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)
@@ -702,7 +712,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xffc):
                         (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
-                    elif (va & 3) == 0 and store_beside_code(m, e, va, 4):
+                    elif (va & 3) == 0 and store_beside_code(m, e, va):
                         (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)
@@ -716,7 +726,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xffe):
                         (<uint16_t*>(e.addend + va))[0] = <uint16_t>x[ip.rs2]
-                    elif (va & 1) == 0 and store_beside_code(m, e, va, 2):
+                    elif (va & 1) == 0 and store_beside_code(m, e, va):
                         (<uint16_t*>(e.addend + va))[0] = <uint16_t>x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)
@@ -730,7 +740,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     e = tlb_entry(dtlb.store, va)
                     if e.tag == (va & ~<uint64_t>0xfff):
                         (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
-                    elif store_beside_code(m, e, va, 1):
+                    elif store_beside_code(m, e, va):
                         (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
                     else:
                         st = mem_slow(h, ip, va)
@@ -919,14 +929,8 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     pc = cur_tag + ip.off
                     break
                 left -= ip.blen
-            if stop_ip != NULL:
-                if stop_ip.op == OP_STOP:
-                    stop_ip.op = stop_op
-                stop_ip = NULL
-                if stop_fused != NULL:
-                    if stop_fused.op == OP_ADDI:
-                        stop_fused.op = stop_fused_op
-                    stop_fused = NULL
+            if h.stop_at != NULL:
+                lift_stop(h)
             if not ex:
                 continue
             # ---- the slow half: h.cur is the instruction, st the status of a memory access.

@@ -249,12 +249,11 @@ cdef int load_one(Hart *h, uint64_t va, int size, uint64_t *out, int split) noex
     h.tlb_misses[ACC_LOAD] += 1
     if ram_has(m, pa, size):
         ppn = (pa - m.ram_base) >> 12
-        h.dtlb.used = 1
-        tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
+        tlb_fill(h.dtlb, tlb_entry(h.dtlb.load, va), m, va, ppn)
         # a writable page whose D bit is already set may take stores without another walk
         if ((h.last_pte & (PTE_W | PTE_D)) == (PTE_W | PTE_D)
                 and not (m.page_flags[ppn] & PF_WATCH)):
-            tlb_fill_store(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
+            tlb_fill_store(h.dtlb, tlb_entry(h.dtlb.store, va), m, va, ppn)
         out[0] = read_host(m.ram + (pa - m.ram_base), size)
         return ST_OK
     if split:
@@ -305,9 +304,8 @@ cdef int store_one(Hart *h, uint64_t va, int size, uint64_t value, int split) no
                 m.event = 1
                 return ST_EVENT
             return ST_OK
-        h.dtlb.used = 1
-        tlb_fill_store(&h.dtlb.store[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)
-        tlb_fill(&h.dtlb.load[(va >> 12) & (TLB_SIZE - 1)], m, va, ppn)   # W implies R
+        tlb_fill_store(h.dtlb, tlb_entry(h.dtlb.store, va), m, va, ppn)
+        tlb_fill(h.dtlb, tlb_entry(h.dtlb.load, va), m, va, ppn)    # W implies R
         return ST_OK
     if split:
         return exc(h, CAUSE_STORE_ACCESS, va)
@@ -391,8 +389,7 @@ cdef int fetch_page(Hart *h, uint64_t pc, TlbEntry **out) noexcept nogil:
     ppn = (pa - m.ram_base) >> 12
     if code_page_alloc(m, ppn) == NULL:
         return exc(h, CAUSE_FETCH_ACCESS, pc)
-    h.itlb.used = 1
-    tlb_fill(e, m, pc, ppn)
+    tlb_fill(h.itlb, e, m, pc, ppn)
     e.code = m.code[ppn]
     out[0] = e
     return ST_OK

@@ -9,6 +9,11 @@
 #   and its process's translations still there.  itlb follows the privilege; dtlb the effective
 #   data privilege (MPRV, privileged spec 3.1.6.3).
 #
+#   Size.  Each set maps 4096 pages per kind (16 MiB of loads, of stores, of code), direct-mapped
+#   by the virtual page number's low bits.  A flush empties only what was filled since the last
+#   one (Tlb.fill lists up to TLB_LOG entries; a set filled more is scanned whole), so a set costs
+#   what its address space used, not its size.
+#
 #   Staleness.  A translation depends on the PTEs its walk read.  Every page a walk reads a PTE
 #   from gets PF_PT, and then no plain store-TLB entry maps it (its entries carry TAG_SLOW), so
 #   every store to it reaches the slow path, which sets Mach.pt_dirty.  While pt_dirty is clear no
@@ -38,14 +43,25 @@ cdef inline TlbEntry *tlb_entry(TlbEntry *table, uint64_t va) noexcept nogil:
     return <TlbEntry*>(<char*>table + ((va >> 7) & (<uint64_t>(TLB_SIZE - 1) << 5)))
 
 
-cdef inline void tlb_fill(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
+cdef inline TlbEntry *tlb_at(Tlb *t, uint32_t i) noexcept nogil:
+    """Entry i of fetch, load and store taken as one array of 3 * TLB_SIZE."""
+    return <TlbEntry*>(<char*>t.fetch + i * sizeof(TlbEntry))
+
+cdef inline void tlb_fill(Tlb *t, TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
+    """Fill e, an entry of set t, and list it for t's next flush."""
     e.tag = va & ~<uint64_t>0xfff
     e.addend = <uintptr_t>(m.ram + (ppn << 12)) - e.tag
     e.ppn = ppn
+    if t.nfill < TLB_LOG:
+        t.fill[t.nfill] = <uint16_t>((<char*>e - <char*>t.fetch) >> 5)     # sizeof(TlbEntry) == 32
+        t.nfill += 1
+    else:
+        t.nfill = TLB_LOG + 1
 
-cdef inline void tlb_fill_store(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn) noexcept nogil:
+cdef inline void tlb_fill_store(Tlb *t, TlbEntry *e, Mach *m, uint64_t va,
+                                uint64_t ppn) noexcept nogil:
     """A store-TLB entry; a code or page-table page's carries TAG_SLOW."""
-    tlb_fill(e, m, va, ppn)
+    tlb_fill(t, e, m, va, ppn)
     if m.page_flags[ppn] & (PF_CODE | PF_PT):
         e.tag |= TAG_SLOW
     else:
@@ -53,14 +69,15 @@ cdef inline void tlb_fill_store(TlbEntry *e, Mach *m, uint64_t va, uint64_t ppn)
 
 
 cdef void tlb_flush_set(Tlb *t) noexcept nogil:
-    cdef int i
-    if not t.used:
-        return
-    t.used = 0
-    for i in range(TLB_SIZE):
-        t.fetch[i].tag = TLB_EMPTY
-        t.load[i].tag = TLB_EMPTY
-        t.store[i].tag = TLB_EMPTY
+    """Empty the entries filled since the last flush (every entry if they were too many)."""
+    cdef uint32_t i
+    if t.nfill > TLB_LOG:
+        for i in range(3 * TLB_SIZE):
+            tlb_at(t, i).tag = TLB_EMPTY
+    else:
+        for i in range(t.nfill):
+            tlb_at(t, t.fill[i]).tag = TLB_EMPTY
+    t.nfill = 0
 
 cdef void tlb_flush_translated(Hart *h) noexcept nogil:
     """Empty the S and U sets of every space this hart keeps."""
@@ -74,11 +91,11 @@ cdef void tlb_flush_translated(Hart *h) noexcept nogil:
 cdef void tlb_reset(Hart *h) noexcept nogil:
     """Every set empty, no space in use; satp's space selected."""
     cdef int k
-    h.mtlb.used = 1
+    h.mtlb.nfill = TLB_LOG + 1
     tlb_flush_set(&h.mtlb)
     for k in range(NSPACES):
-        h.spaces[k].s.used = 1
-        h.spaces[k].u.used = 1
+        h.spaces[k].s.nfill = TLB_LOG + 1
+        h.spaces[k].u.nfill = TLB_LOG + 1
         tlb_flush_set(&h.spaces[k].s)
         tlb_flush_set(&h.spaces[k].u)
         h.spaces[k].satp = TLB_EMPTY
@@ -98,6 +115,8 @@ cdef int tlb_flush_stale(Mach *m) noexcept nogil:
         tlb_flush_translated(&m.harts[k])
     for i in range(m.npt):
         m.page_flags[m.pt_pages[i]] &= ~PF_PT
+        if not (m.page_flags[m.pt_pages[i]] & PF_CODE):
+            m.slow_chunks[m.pt_pages[i]] = 0
     m.npt = 0
     m.pt_dirty = 0
     return 1
@@ -151,10 +170,15 @@ cdef void sfence_vma(Hart *h, int rs1, uint64_t va) noexcept nogil:
     else:
         tlb_flush_page(h, va)
 
+cdef inline void drop_if_maps(TlbEntry *e, uint64_t ppn) noexcept nogil:
+    if e.tag != TLB_EMPTY and e.ppn == ppn:
+        e.tag = TLB_EMPTY
+
 cdef void tlb_drop_store_ppn(Mach *m, uint64_t ppn) noexcept nogil:
     """Remove every store-TLB entry of every hart that maps RAM page ppn (only a page with
     PF_STORED can have plain ones; slow ones are dropped too)."""
-    cdef int k, j, i
+    cdef int k, j
+    cdef uint32_t i
     cdef Tlb *t
     cdef Hart *h
     for k in range(m.nharts):
@@ -166,17 +190,20 @@ cdef void tlb_drop_store_ppn(Mach *m, uint64_t ppn) noexcept nogil:
                 t = &h.spaces[j >> 1].u
             else:
                 t = &h.spaces[j >> 1].s
-            if not t.used:
-                continue
-            for i in range(TLB_SIZE):
-                if t.store[i].tag != TLB_EMPTY and t.store[i].ppn == ppn:
-                    t.store[i].tag = TLB_EMPTY
+            if t.nfill > TLB_LOG:
+                for i in range(<uint32_t>TLB_SIZE):
+                    drop_if_maps(&t.store[i], ppn)
+            else:
+                for i in range(t.nfill):
+                    if t.fill[i] >= 2 * TLB_SIZE:
+                        drop_if_maps(tlb_at(t, t.fill[i]), ppn)
     m.page_flags[ppn] &= ~PF_STORED
 
 cdef inline void pt_claim(Mach *m, uint64_t ppn) noexcept nogil:
     """A walk read a PTE from RAM page ppn: its stores must reach the slow path from now on."""
     if not (m.page_flags[ppn] & PF_PT):
         m.page_flags[ppn] |= PF_PT
+        m.slow_chunks[ppn] = ~<uint64_t>0
         m.pt_pages[m.npt] = <uint32_t>ppn
         m.npt += 1
         if m.page_flags[ppn] & PF_STORED:
