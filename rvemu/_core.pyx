@@ -247,7 +247,7 @@ cdef class Core:
         cdef Hart *h = self._h(i)
         cdef int saved = h.priv, r
         h.priv = PRIV_M
-        r = csr_write(h, csr, v)
+        r = csr_write_host(h, csr, v)
         h.priv = saved
         update_tlb_pointers(h)
         if r == CSR_ILLEGAL:
@@ -261,8 +261,27 @@ cdef class Core:
 
     def set_vclock(self, int i, uint64_t v):
         """Advance a hart's clock (the board keeps harts' clocks together, and fast-forwards
-        sleeping harts to the next timer deadline)."""
+        sleeping harts to the next timer deadline).  Guest time follows (get_time)."""
         self._h(i).vclock = v
+
+    def advance_vclock(self, int i, uint64_t v):
+        """Move hart i's clock forward to v (never back), stopping early at a timer deadline that
+        mtime wrapping at 2^64 would otherwise let it pass unseen."""
+        advance_clock(self._h(i), v)
+
+    @property
+    def vclock_max(self):
+        """The horizon of the harts' clocks (instructions): a timer deadline further than this
+        never comes (time_until_timer says None), so fast-forwarding stays below it."""
+        return VCLOCK_MAX
+
+    def get_time(self, int i):
+        """mtime (the time CSR) as hart i sees it now: a 64-bit counter that wraps."""
+        return hart_time(self._h(i))
+
+    def set_time(self, int i, uint64_t t):
+        """A store of t to mtime made by hart i: every hart's time counts on from there."""
+        set_hart_time(self._h(i), t)
 
     def time_until_timer(self, int i):
         """Instructions of hart i's clock until one of its timer lines rises (None: never)."""

@@ -40,15 +40,15 @@ class _Timer:
         return self.board.machine.time()
 
     def set_mtime(self, value: int) -> None:
-        core = self.board.machine.core
-        for i in range(core.nharts):
-            core.set_vclock(i, value * core.ipt)
+        # the hart that stores sets the counter; it wraps at 2^64 like the CLINT's
+        machine = self.board.machine
+        machine.core.set_time(machine.current_hart, value & 0xFFFFFFFFFFFFFFFF)
 
     def get_mtimecmp(self, hart: int) -> int:
         return self.board.machine.core.get_mtimecmp(hart)
 
     def set_mtimecmp(self, hart: int, value: int) -> None:
-        self.board.machine.core.set_mtimecmp(hart, value)
+        self.board.machine.core.set_mtimecmp(hart, value & 0xFFFFFFFFFFFFFFFF)
 
 
 class Board:

@@ -183,7 +183,7 @@ class Machine:
     def time(self, hart: Optional[int] = None) -> int:
         """mtime as the given hart (default: the running one) sees it."""
         i = self.current_hart if hart is None else hart
-        return self.core.get_vclock(i) // self.core.ipt
+        return self.core.get_time(i)
 
     def run(self, max_instructions: Optional[int] = None,
             runner: Optional[Callable[[int, int], tuple]] = None) -> StopReason:
@@ -242,8 +242,7 @@ class Machine:
                     return StopReason.HALT
                 continue
             for i in range(n):                       # waiting and spinning harts keep time
-                if self.core.get_vclock(i) < target:
-                    self.core.set_vclock(i, target)
+                self.core.advance_vclock(i, target)
             self._clock = target
 
     def _on_event(self) -> Optional[StopReason]:
@@ -280,10 +279,10 @@ class Machine:
 
     def advance_clock_to(self, vclock: int) -> None:
         """Move every hart's clock (in instructions) forward to at least vclock: guest time
-        following the host's (--realtime)."""
+        following the host's (--realtime).  Never past the clocks' horizon (Core.vclock_max)."""
+        vclock = min(vclock, self.core.vclock_max)
         for i in range(len(self.harts)):
-            if self.core.get_vclock(i) < vclock:
-                self.core.set_vclock(i, vclock)
+            self.core.advance_vclock(i, vclock)
         self._clock = max(self._clock, vclock)
 
     def advance_idle(self, instructions: Optional[int]) -> bool:
