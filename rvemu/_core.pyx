@@ -22,6 +22,7 @@ from libc.stdint cimport uintptr_t
 from libc.string cimport memset, memcpy
 from libc.stdlib cimport calloc, free
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
+import operator
 
 include "_decode.pxi"
 include "_code.pxi"
@@ -336,13 +337,18 @@ cdef class Core:
         """Physical address of va as hart i would access it now (access: "fetch", "load",
         "store"), or None if that access would fault.  No A/D bits are set."""
         cdef uint64_t pa = 0
-        cdef int acc = {"fetch": ACC_FETCH, "load": ACC_LOAD, "store": ACC_STORE}[access]
+        cdef int acc
+        if access not in ("fetch", "load", "store"):
+            raise ValueError(f"access must be 'fetch', 'load' or 'store', not {access!r}")
+        acc = {"fetch": ACC_FETCH, "load": ACC_LOAD, "store": ACC_STORE}[access]
         if debug_translate(self._h(i), va, acc, &pa) != ST_OK:
             return None
         return pa
 
     def read_virt(self, int i, uint64_t va, uint64_t n, str access="load"):
         """Bytes at virtual va as hart i sees them (RAM only).  ValueError where unmapped."""
+        if n > self.m.ram_size:
+            raise ValueError(f"cannot read {n:#x} bytes: more than all of RAM")
         out = bytearray()
         while n:
             chunk = min(n, 4096 - (va & 0xfff))
@@ -370,7 +376,7 @@ cdef class Core:
     def set_breakpoints(self, addrs):
         """Replace the host breakpoint set (virtual pcs, every hart).  run() then returns
         ("break", n) with the hart's pc at the breakpoint, not yet executed."""
-        addrs = sorted(set(int(a) & 0xffffffffffffffff for a in addrs))
+        addrs = sorted(set(operator.index(a) & 0xffffffffffffffff for a in addrs))
         if len(addrs) > 64:
             raise ValueError("at most 64 breakpoints")
         for k, a in enumerate(addrs):

@@ -13,7 +13,7 @@ import re
 import time as _time
 from typing import Callable, List, Optional, Union
 
-from . import bootimg, memmap
+from . import bootimg, checks, memmap
 from .bus import Bus
 from .devices.base import DmaPort, IrqLine
 from .devices.clint import Clint
@@ -53,11 +53,20 @@ class _Timer:
 
 class Board:
     """A machine with RAM, harts, CLINT, PLIC, UART0, an optional virtio-blk disk and the
-    test/poweroff device, at QEMU virt's addresses."""
+    test/poweroff device, at QEMU virt's addresses.
+
+    ram_mib, harts and ipt are checked as Machine checks them; drive is a path or None,
+    console a callable or None, drive_readonly and realtime True or False (TypeError /
+    ValueError otherwise)."""
 
     def __init__(self, ram_mib: int = 128, harts: int = 1, drive: Optional[str] = None,
                  drive_readonly: bool = False, console: Optional[Callable[[bytes], None]] = None,
                  ipt: int = 10, realtime: bool = False):
+        if drive is not None:
+            drive = checks.path("Board", "drive", drive)
+        checks.flag("Board", "drive_readonly", drive_readonly)
+        checks.callable_or_none("Board", "console", console)
+        checks.flag("Board", "realtime", realtime)
         self.bus = Bus()
         self.machine = Machine(ram_mib=ram_mib, harts=harts, ipt=ipt, bus=self.bus)
         core = self.machine.core
@@ -138,12 +147,19 @@ class Board:
 
     def send(self, text: Union[str, bytes]) -> None:
         """Type text on the serial console."""
-        self.uart.feed(text.encode() if isinstance(text, str) else bytes(text))
+        self.uart.feed(text.encode() if isinstance(text, str)
+                       else checks.data("Board.send", "text", text))
 
     def expect(self, pattern: Union[str, bytes, "re.Pattern"], timeout_instructions: int = 2_000_000_000,
                start: Optional[int] = None) -> "re.Match":
         """Run until console output (from offset start, default: everything not yet matched)
         matches pattern.  Raises ExpectTimeout, or EOFError if the guest powers off first."""
+        if not isinstance(pattern, (str, bytes, re.Pattern)):
+            raise TypeError(f"Board.expect: pattern must be str, bytes or a compiled pattern, "
+                            f"not {type(pattern).__name__}")
+        timeout_instructions = checks.integer("Board.expect", "timeout_instructions",
+                                              timeout_instructions, 0)
+        start = checks.optional_integer("Board.expect", "start", start, 0)
         if isinstance(pattern, str):
             pattern = pattern.encode()
         rx = re.compile(pattern) if isinstance(pattern, bytes) else pattern
