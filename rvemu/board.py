@@ -101,6 +101,8 @@ class Board:
 
     # ---- devices ----------------------------------------------------------------------------
     def attach_drive(self, path: str, readonly: bool = False) -> None:
+        path = checks.path("Board.attach_drive", "path", path)
+        checks.flag("Board.attach_drive", "readonly", readonly)
         from .devices.backends import DiskImage
         from .devices.virtio_blk import VirtioBlk
         from .devices.virtio_mmio import VirtioMmio
@@ -128,11 +130,14 @@ class Board:
     # ---- booting ----------------------------------------------------------------------------
     def load_kernel(self, path: str, data: Optional[bytes] = None) -> int:
         """Load a kernel ELF; every hart starts at its entry in M-mode with a0 = hartid."""
+        path = checks.path("Board.load_kernel", "path", path)
         self._entry = self.machine.load_elf(path, data)
         return self._entry
 
     def boot_image(self, path: str, readonly: bool = False) -> int:
         """Boot a bootable single-file image (rvemu.bootimg): its kernel, and itself as disk."""
+        path = checks.path("Board.boot_image", "path", path)
+        checks.flag("Board.boot_image", "readonly", readonly)
         img = bootimg.read(path)
         entry = self.load_kernel(f"{path}:kernel", img.kernel)
         self.attach_drive(path, readonly)

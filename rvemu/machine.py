@@ -207,6 +207,9 @@ class Machine:
     def add_event_hook(self, hook: Callable[[], Optional["StopReason"]]) -> None:
         """hook() runs whenever a hart stops for a host event (device access, HTIF store); a
         StopReason it returns ends run()."""
+        if not callable(hook):
+            raise TypeError(f"Machine.add_event_hook: hook must be callable, "
+                            f"not {type(hook).__name__}")
         self._hooks.append(hook)
 
     def request_stop(self, reason: "StopReason", exit_code: Optional[int] = None) -> None:

@@ -86,6 +86,10 @@ CASES = [
     ("board-expect-pattern", lambda: b1().expect(42), TypeError, "pattern"),
     ("board-expect-start", lambda: b1().expect("x", start=-1), ValueError, "start"),
     ("board-send", lambda: b1().send(42), TypeError, "text"),
+    ("board-attach-drive", lambda: b1().attach_drive(None), TypeError, "path"),
+    ("board-load-kernel", lambda: b1().load_kernel(b"elf"), TypeError, "path"),
+    ("board-boot-image", lambda: b1().boot_image("x", readonly=None), TypeError, "readonly"),
+    ("event-hook", lambda: m1().add_event_hook(None), TypeError, "hook"),
     # debug API (Core, as tests/test_debug_api.py uses it)
     ("translate-access", lambda: m1().core.translate(0, 0, "exec"), ValueError, "access"),
     ("breakpoint-str", lambda: m1().core.set_breakpoints(["0x80000000"]), TypeError, "str"),
