@@ -37,8 +37,9 @@ def optional_integer(where: str, name: str, value, lo: Optional[int] = None,
 
 
 def word(where: str, name: str, value) -> int:
-    """A 64-bit register value: any integer from -2^63 to 2^64 - 1, as its unsigned bits."""
-    return integer(where, name, value, -(1 << 63), MASK64) & MASK64
+    """A 64-bit register value: any integer, as its low 64 bits (two's complement), the way a
+    register holds it; only a value that is not an integer is refused."""
+    return integer(where, name, value) & MASK64
 
 
 def flag(where: str, name: str, value) -> bool:
