@@ -111,7 +111,8 @@ ctypedef struct Hart:
     uint64_t instret
     uint64_t cycle_delta        # mcycle = instret + cycle_delta
     uint64_t instret_delta      # minstret = instret + instret_delta
-    # time: this hart's clock in instructions = vclock; time = vclock / Mach.ipt
+    # time: this hart's clock in instructions = vclock (it only moves forward, and stays below
+    # VCLOCK_MAX); time = vclock / Mach.ipt + Mach.time_offset, modulo 2^64
     uint64_t vclock
     # machine-level CSRs
     uint64_t mstatus, medeleg, mideleg, mie, mip, mtvec, mcounteren, menvcfg
@@ -183,6 +184,7 @@ ctypedef struct Mach:
     Hart *harts
     int nharts
     uint64_t ipt                # instructions per time tick (deterministic time)
+    uint64_t time_offset        # mtime - vclock / ipt (mod 2^64): a guest store to mtime sets it
     uint64_t watch_lo, watch_hi # stores into [watch_lo, watch_hi) raise an event (HTIF)
     int event                   # set by slow paths; the run loop stops at the next instruction
     void *bus                   # Python object: read(addr, size) / write(addr, size, value)

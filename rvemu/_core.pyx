@@ -22,6 +22,7 @@ from libc.stdint cimport uintptr_t
 from libc.string cimport memset, memcpy
 from libc.stdlib cimport calloc, free
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
+import operator
 
 include "_decode.pxi"
 include "_code.pxi"
@@ -258,7 +259,7 @@ cdef class Core:
         cdef Hart *h = self._h(i)
         cdef int saved = h.priv, r
         h.priv = PRIV_M
-        r = csr_write(h, csr, v)
+        r = csr_write_host(h, csr, v)
         h.priv = saved
         update_tlb_pointers(h)
         if r == CSR_ILLEGAL:
@@ -272,8 +273,27 @@ cdef class Core:
 
     def set_vclock(self, int i, uint64_t v):
         """Advance a hart's clock (the board keeps harts' clocks together, and fast-forwards
-        sleeping harts to the next timer deadline)."""
+        sleeping harts to the next timer deadline).  Guest time follows (get_time)."""
         self._h(i).vclock = v
+
+    def advance_vclock(self, int i, uint64_t v):
+        """Move hart i's clock forward to v (never back), stopping early at a timer deadline that
+        mtime wrapping at 2^64 would otherwise let it pass unseen."""
+        advance_clock(self._h(i), v)
+
+    @property
+    def vclock_max(self):
+        """The horizon of the harts' clocks (instructions): a timer deadline further than this
+        never comes (time_until_timer says None), so fast-forwarding stays below it."""
+        return VCLOCK_MAX
+
+    def get_time(self, int i):
+        """mtime (the time CSR) as hart i sees it now: a 64-bit counter that wraps."""
+        return hart_time(self._h(i))
+
+    def set_time(self, int i, uint64_t t):
+        """A store of t to mtime made by hart i: every hart's time counts on from there."""
+        set_hart_time(self._h(i), t)
 
     def time_until_timer(self, int i):
         """Instructions of hart i's clock until one of its timer lines rises (None: never)."""
@@ -326,13 +346,18 @@ cdef class Core:
         """Physical address of va as hart i would access it now (access: "fetch", "load",
         "store"), or None if that access would fault.  No A/D bits are set."""
         cdef uint64_t pa = 0
-        cdef int acc = {"fetch": ACC_FETCH, "load": ACC_LOAD, "store": ACC_STORE}[access]
+        cdef int acc
+        if access not in ("fetch", "load", "store"):
+            raise ValueError(f"access must be 'fetch', 'load' or 'store', not {access!r}")
+        acc = {"fetch": ACC_FETCH, "load": ACC_LOAD, "store": ACC_STORE}[access]
         if debug_translate(self._h(i), va, acc, &pa) != ST_OK:
             return None
         return pa
 
     def read_virt(self, int i, uint64_t va, uint64_t n, str access="load"):
         """Bytes at virtual va as hart i sees them (RAM only).  ValueError where unmapped."""
+        if n > self.m.ram_size:
+            raise ValueError(f"cannot read {n:#x} bytes: more than all of RAM")
         out = bytearray()
         while n:
             chunk = min(n, 4096 - (va & 0xfff))
@@ -360,7 +385,7 @@ cdef class Core:
     def set_breakpoints(self, addrs):
         """Replace the host breakpoint set (virtual pcs, every hart).  run() then returns
         ("break", n) with the hart's pc at the breakpoint, not yet executed."""
-        addrs = sorted(set(int(a) & 0xffffffffffffffff for a in addrs))
+        addrs = sorted(set(operator.index(a) & 0xffffffffffffffff for a in addrs))
         if len(addrs) > 64:
             raise ValueError("at most 64 breakpoints")
         for k, a in enumerate(addrs):

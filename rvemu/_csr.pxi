@@ -21,6 +21,7 @@ cdef extern from *:
         | RV_MIP_MEIP)
     #define RV_SIRQ_MASK (RV_MIP_SSIP | RV_MIP_STIP | RV_MIP_SEIP)
     #define RV_MEDELEG_MASK 0xb3ffULL
+    #define RV_VCLOCK_MAX (1ULL << 62)
     """
     const uint64_t MISA_VALUE "RV_MISA"
     const uint64_t SSTATUS_RMASK "RV_SSTATUS_RMASK"
@@ -30,6 +31,10 @@ cdef extern from *:
     const uint64_t IRQ_MASK "RV_IRQ_MASK"
     const uint64_t SIRQ_MASK "RV_SIRQ_MASK"
     const uint64_t MEDELEG_MASK "RV_MEDELEG_MASK"
+    # The horizon of a hart's clock (instructions): fast-forwarding never moves it past this, so
+    # a timer deadline further away than that (centuries of guest time) counts as never, and
+    # clock arithmetic cannot overflow.  mtime itself is a plain 64-bit counter that wraps.
+    const uint64_t VCLOCK_MAX "RV_VCLOCK_MAX"
 
 cdef enum:
     CSR_OK = 0
@@ -40,7 +45,8 @@ cdef enum:
 
 
 cdef inline uint64_t hart_time(Hart *h) noexcept nogil:
-    return h.vclock / h.m.ipt
+    # mtime as this hart sees it: a 64-bit counter that wraps (unsigned arithmetic)
+    return h.vclock / h.m.ipt + h.m.time_offset
 
 cdef inline uint64_t hart_mip(Hart *h) noexcept nogil:
     return h.mip | h.mip_hw
@@ -57,16 +63,39 @@ cdef void update_timer_lines(Hart *h) noexcept nogil:
     else:
         h.mip_hw &= ~MIP_STIP
 
+cdef void set_hart_time(Hart *h, uint64_t t) noexcept nogil:
+    """A store to mtime by hart h: from now on every hart's time counts on from t (the clocks in
+    instructions are not touched; only the offset of time from them moves)."""
+    cdef int i
+    h.m.time_offset = t - h.vclock / h.m.ipt
+    for i in range(h.m.nharts):
+        update_timer_lines(&h.m.harts[i])
+
 cdef uint64_t next_timer_deadline(Hart *h) noexcept nogil:
-    """Instructions of this hart's clock until a timer line would rise, or ~0 for never."""
-    cdef uint64_t t = hart_time(h), d = <uint64_t>-1
+    """Instructions of this hart's clock until a timer line would rise, or ~0 for never (no
+    comparator ahead of time, or the deadline lies past the clock's horizon VCLOCK_MAX)."""
+    cdef uint64_t t = hart_time(h), ticks = <uint64_t>-1, ipt = h.m.ipt
     if h.mtimecmp > t:
-        d = h.mtimecmp
-    if (h.menvcfg & MENVCFG_STCE) and h.stimecmp > t and h.stimecmp < d:
-        d = h.stimecmp
-    if d > (<uint64_t>-1) / h.m.ipt:
+        ticks = h.mtimecmp - t
+    if (h.menvcfg & MENVCFG_STCE) and h.stimecmp > t and h.stimecmp - t < ticks:
+        ticks = h.stimecmp - t
+    if h.vclock >= VCLOCK_MAX or ticks > (VCLOCK_MAX - h.vclock) / ipt:
         return <uint64_t>-1
-    return d * h.m.ipt - h.vclock              # > 0: d > vclock / ipt
+    return (h.vclock / ipt + ticks) * ipt - h.vclock     # > 0, and vclock + it <= VCLOCK_MAX
+
+
+cdef void advance_clock(Hart *h, uint64_t target) noexcept nogil:
+    """Move a hart's clock forward to target (a waiting hart keeping time with the others), but
+    not past a timer deadline on the way when time wraps at 2^64 before target: the line would
+    have risen and fallen again unseen, so the clock stops where it rises."""
+    cdef uint64_t d, ipt = h.m.ipt
+    if target <= h.vclock:
+        return
+    d = next_timer_deadline(h)
+    if d < target - h.vclock and target / ipt + h.m.time_offset < hart_time(h):
+        target = h.vclock + d
+    h.vclock = target
+    update_timer_lines(h)
 
 
 cdef int counter_allowed(Hart *h, int bit) noexcept nogil:
@@ -94,6 +123,7 @@ cdef int csr_read(Hart *h, int csr, uint64_t *out) noexcept nogil:
     elif csr == CSR_SIE:
         out[0] = h.mie & h.mideleg
     elif csr == CSR_SIP:
+        update_timer_lines(h)                   # time may have wrapped below a comparator
         out[0] = hart_mip(h) & h.mideleg
     elif csr == CSR_STVEC:
         out[0] = h.stvec
@@ -128,6 +158,7 @@ cdef int csr_read(Hart *h, int csr, uint64_t *out) noexcept nogil:
     elif csr == CSR_MIE:
         out[0] = h.mie
     elif csr == CSR_MIP:
+        update_timer_lines(h)
         out[0] = hart_mip(h)
     elif csr == CSR_MTVEC:
         out[0] = h.mtvec
@@ -202,7 +233,13 @@ cdef void set_mstatus(Hart *h, uint64_t v) noexcept nogil:
 
 
 cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
-    """Write v (the value after csrrs/csrrc arithmetic).  Returns CSR_ILLEGAL or CSR_CHANGED_*."""
+    """Write v (the value after csrrs/csrrc arithmetic) from an instruction, which h.instret
+    does not count yet.  Returns CSR_ILLEGAL or CSR_CHANGED_*.
+
+    mcycle/minstret: the written value is what the next instruction reads; the writing
+    instruction's own increment does not happen on top of it (privileged spec 3.1.11: "Any CSR
+    write takes effect after the writing instruction has otherwise completed"; Spike does the
+    same).  The run loop counts the instruction after this returns, so the delta is one less."""
     cdef uint64_t mask
     if ((csr >> 8) & 3) > h.priv or ((csr >> 10) & 3) == 3:
         return CSR_ILLEGAL
@@ -284,9 +321,9 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
     elif csr == CSR_MTVAL:
         h.mtval = v
     elif csr == CSR_MCYCLE:
-        h.cycle_delta = v - h.instret
+        h.cycle_delta = v - h.instret - 1       # the writing instruction's own count: below
     elif csr == CSR_MINSTRET:
-        h.instret_delta = v - h.instret
+        h.instret_delta = v - h.instret - 1
     else:
         return csr_write_range(h, csr, v)
     return CSR_CHANGED_NONE
@@ -315,3 +352,14 @@ cdef int csr_write_range(Hart *h, int csr, uint64_t v) noexcept nogil:
     else:
         return CSR_ILLEGAL
     return CSR_CHANGED_NONE
+
+
+cdef int csr_write_host(Hart *h, int csr, uint64_t v) noexcept nogil:
+    """csr_write from the host (a debugger): no instruction retires after it, so mcycle and
+    minstret read back v exactly."""
+    cdef int r = csr_write(h, csr, v)
+    if csr == CSR_MCYCLE:
+        h.cycle_delta += 1
+    elif csr == CSR_MINSTRET:
+        h.instret_delta += 1
+    return r

@@ -13,7 +13,7 @@ import re
 import time as _time
 from typing import Callable, List, Optional, Union
 
-from . import bootimg, memmap
+from . import bootimg, checks, memmap
 from .bus import Bus
 from .devices.base import DmaPort, IrqLine
 from .devices.clint import Clint
@@ -41,25 +41,34 @@ class _Timer:
         return self.board.machine.time()
 
     def set_mtime(self, value: int) -> None:
-        core = self.board.machine.core
-        for i in range(core.nharts):
-            core.set_vclock(i, value * core.ipt)
+        # the hart that stores sets the counter; it wraps at 2^64 like the CLINT's
+        machine = self.board.machine
+        machine.core.set_time(machine.current_hart, value & 0xFFFFFFFFFFFFFFFF)
 
     def get_mtimecmp(self, hart: int) -> int:
         return self.board.machine.core.get_mtimecmp(hart)
 
     def set_mtimecmp(self, hart: int, value: int) -> None:
-        self.board.machine.core.set_mtimecmp(hart, value)
+        self.board.machine.core.set_mtimecmp(hart, value & 0xFFFFFFFFFFFFFFFF)
 
 
 class Board:
     """A machine with RAM, harts, CLINT, PLIC, UART0, eight virtio-mmio slots (an optional
     virtio-blk disk in slot 0, the others empty) and the test/poweroff device, at QEMU virt's
-    addresses."""
+    addresses.
+
+    ram_mib, harts and ipt are checked as Machine checks them; drive is a path or None,
+    console a callable or None, drive_readonly and realtime True or False (TypeError /
+    ValueError otherwise)."""
 
     def __init__(self, ram_mib: int = 128, harts: int = 1, drive: Optional[str] = None,
                  drive_readonly: bool = False, console: Optional[Callable[[bytes], None]] = None,
                  ipt: int = 10, realtime: bool = False):
+        if drive is not None:
+            drive = checks.path("Board", "drive", drive)
+        checks.flag("Board", "drive_readonly", drive_readonly)
+        checks.callable_or_none("Board", "console", console)
+        checks.flag("Board", "realtime", realtime)
         self.bus = Bus()
         self.machine = Machine(ram_mib=ram_mib, harts=harts, ipt=ipt, bus=self.bus)
         core = self.machine.core
@@ -96,6 +105,8 @@ class Board:
 
     # ---- devices ----------------------------------------------------------------------------
     def attach_drive(self, path: str, readonly: bool = False) -> None:
+        path = checks.path("Board.attach_drive", "path", path)
+        checks.flag("Board.attach_drive", "readonly", readonly)
         from .devices.backends import DiskImage
         from .devices.virtio_blk import VirtioBlk
         from .devices.virtio_mmio import VirtioMmio
@@ -124,11 +135,14 @@ class Board:
     # ---- booting ----------------------------------------------------------------------------
     def load_kernel(self, path: str, data: Optional[bytes] = None) -> int:
         """Load a kernel ELF; every hart starts at its entry in M-mode with a0 = hartid."""
+        path = checks.path("Board.load_kernel", "path", path)
         self._entry = self.machine.load_elf(path, data)
         return self._entry
 
     def boot_image(self, path: str, readonly: bool = False) -> int:
         """Boot a bootable single-file image (rvemu.bootimg): its kernel, and itself as disk."""
+        path = checks.path("Board.boot_image", "path", path)
+        checks.flag("Board.boot_image", "readonly", readonly)
         img = bootimg.read(path)
         entry = self.load_kernel(f"{path}:kernel", img.kernel)
         self.attach_drive(path, readonly)
@@ -143,12 +157,19 @@ class Board:
 
     def send(self, text: Union[str, bytes]) -> None:
         """Type text on the serial console."""
-        self.uart.feed(text.encode() if isinstance(text, str) else bytes(text))
+        self.uart.feed(text.encode() if isinstance(text, str)
+                       else checks.data("Board.send", "text", text))
 
     def expect(self, pattern: Union[str, bytes, "re.Pattern"], timeout_instructions: int = 2_000_000_000,
                start: Optional[int] = None) -> "re.Match":
         """Run until console output (from offset start, default: everything not yet matched)
         matches pattern.  Raises ExpectTimeout, or EOFError if the guest powers off first."""
+        if not isinstance(pattern, (str, bytes, re.Pattern)):
+            raise TypeError(f"Board.expect: pattern must be str, bytes or a compiled pattern, "
+                            f"not {type(pattern).__name__}")
+        timeout_instructions = checks.integer("Board.expect", "timeout_instructions",
+                                              timeout_instructions, 0)
+        start = checks.optional_integer("Board.expect", "start", start, 0)
         if isinstance(pattern, str):
             pattern = pattern.encode()
         rx = re.compile(pattern) if isinstance(pattern, bytes) else pattern

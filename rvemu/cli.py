@@ -200,11 +200,8 @@ def _gdb_poll(board: Board, console: Console, args, start: float) -> None:
     if data:
         board.send(data)
     if args.realtime:
-        core = board.machine.core
-        target = int((time.monotonic() - start) * TIMEBASE_HZ) * core.ipt
-        for i in range(core.nharts):
-            if core.get_vclock(i) < target:
-                core.set_vclock(i, target)
+        board.machine.advance_clock_to(int((time.monotonic() - start) * TIMEBASE_HZ)
+                                       * board.machine.core.ipt)
 
 
 def _run(board: Board, console: Console, args, start: float, run=None) -> int:

@@ -18,13 +18,18 @@ from __future__ import annotations
 import enum
 from typing import Callable, List, Optional
 
-from . import csrdefs
+from . import checks, csrdefs
 from ._core import Core
 from .htif import Htif, HtifError
 from .loader import ElfError, read_elf, place
 
 RAM_BASE = 0x80000000
 DEFAULT_SLICE = 100_000          # instructions a hart runs before the next one gets a turn
+MAX_RAM_MIB = 1 << 16            # 64 GiB
+MAX_HARTS = 64                   # the core's limit
+MAX_IPT = 1 << 32
+MAX_SLICE = 1 << 40
+PHYS_LIMIT = 1 << 56             # Sv39 physical addresses: RAM must end below
 
 
 class StopReason(enum.Enum):
@@ -49,7 +54,7 @@ class Hart:
 
     @pc.setter
     def pc(self, value: int) -> None:
-        self._core.set_pc(self.index, value & 0xFFFFFFFFFFFFFFFF)
+        self._core.set_pc(self.index, checks.word("Hart.pc", "value", value))
 
     @property
     def x(self) -> List[int]:
@@ -57,7 +62,8 @@ class Hart:
         return self._core.get_regs(self.index)
 
     def set_x(self, reg: int, value: int) -> None:
-        self._core.set_x(self.index, reg, value & 0xFFFFFFFFFFFFFFFF)
+        reg = checks.integer("Hart.set_x", "reg", reg, 0, 31)
+        self._core.set_x(self.index, reg, checks.word("Hart.set_x", "value", value))
 
     @property
     def priv(self) -> int:
@@ -66,13 +72,15 @@ class Hart:
 
     @priv.setter
     def priv(self, value: int) -> None:
-        self._core.set_priv(self.index, value)
+        checks.integer("Hart.priv", "value", value)
+        self._core.set_priv(self.index, checks.choice("Hart.priv", "value", value, (0, 1, 3)))
 
     def csr(self, name_or_number) -> int:
         return self._core.csr_read(self.index, _csr_number(name_or_number))
 
     def set_csr(self, name_or_number, value: int) -> None:
-        self._core.csr_write(self.index, _csr_number(name_or_number), value & (2**64 - 1))
+        self._core.csr_write(self.index, _csr_number(name_or_number),
+                             checks.word("Hart.set_csr", "value", value))
 
     @property
     def instret(self) -> int:
@@ -88,24 +96,37 @@ class Hart:
 
 
 def _csr_number(name_or_number) -> int:
+    """A CSR's number from its name (KeyError if unknown) or number (0..0xfff)."""
     if isinstance(name_or_number, str):
         try:
             return csrdefs.CSRS[name_or_number]
         except KeyError:
             raise KeyError(f"unknown CSR {name_or_number!r}") from None
-    return int(name_or_number)
+    return checks.integer("Hart.csr", "CSR number", name_or_number, 0, 0xFFF)
 
 
 class Machine:
     """RAM at ``ram_base`` plus ``harts`` RV64IMAC harts.
 
     ipt is the number of instructions per tick of the 10 MHz-style time base: time advances
-    deterministically with instructions retired, so a run is repeatable."""
+    deterministically with instructions retired, so a run is repeatable.
+
+    Arguments (TypeError / ValueError otherwise): ram_mib 1..65536; harts 1..64; ram_base a
+    multiple of 4096 with all of RAM below 2^56; ipt 1..2^32; bus None or an object with read
+    and write; slice_instructions 1..2^40."""
 
     def __init__(self, ram_mib: int = 128, harts: int = 1, ram_base: int = RAM_BASE,
                  ipt: int = 10, bus=None, slice_instructions: int = DEFAULT_SLICE):
-        if ram_mib < 1:
-            raise ValueError("ram_mib must be at least 1")
+        w = "Machine"
+        ram_mib = checks.integer(w, "ram_mib", ram_mib, 1, MAX_RAM_MIB)
+        harts = checks.integer(w, "harts", harts, 1, MAX_HARTS)
+        ram_base = checks.integer(w, "ram_base", ram_base, 0, PHYS_LIMIT - (ram_mib << 20))
+        if ram_base % 4096:
+            raise ValueError(f"{w}: ram_base must be a multiple of 4096, not {ram_base:#x}")
+        ipt = checks.integer(w, "ipt", ipt, 1, MAX_IPT)
+        if bus is not None and not (callable(getattr(bus, "read", None))
+                                    and callable(getattr(bus, "write", None))):
+            raise TypeError(f"{w}: bus must have read() and write() methods, or be None")
         self.core = Core(ram_base, ram_mib << 20, harts, ipt)
         self.core.bus = bus
         self.harts = [Hart(self.core, i) for i in range(harts)]
@@ -119,6 +140,15 @@ class Machine:
         self._stop: Optional[StopReason] = None
         self._hooks: List[Callable[[], Optional[StopReason]]] = [self._htif_hook]
 
+    @property
+    def slice(self) -> int:
+        """Instructions of machine time per round of hart turns (1..2^40)."""
+        return self._slice
+
+    @slice.setter
+    def slice(self, value: int) -> None:
+        self._slice = checks.integer("Machine", "slice_instructions", value, 1, MAX_SLICE)
+
     # ---- memory -----------------------------------------------------------------------------
     @property
     def ram_base(self) -> int:
@@ -129,17 +159,25 @@ class Machine:
         return self.core.ram_size
 
     def read_phys(self, addr: int, n: int) -> bytes:
+        """n bytes of RAM at physical addr (ValueError if any of them is not RAM)."""
+        addr = checks.integer("Machine.read_phys", "addr", addr, 0, checks.MASK64)
+        n = checks.integer("Machine.read_phys", "n", n, 0, self.ram_size)
         return self.core.read_phys(addr, n)
 
     def write_phys(self, addr: int, data: bytes) -> None:
-        self.core.write_phys(addr, bytes(data))
+        """Write bytes to RAM at physical addr (ValueError if any of them is not RAM)."""
+        addr = checks.integer("Machine.write_phys", "addr", addr, 0, checks.MASK64)
+        self.core.write_phys(addr, checks.data("Machine.write_phys", "data", data))
 
     # ---- loading ----------------------------------------------------------------------------
     def load_elf(self, path: str, data: Optional[bytes] = None) -> int:
         """Load an ELF64 RISC-V executable (the file at path, or its bytes in data); every hart
         starts at its entry in M-mode with a0 = hartid.  HTIF is enabled when the file has a
         ``tohost`` symbol."""
-        image = read_elf(str(path), data)
+        path = checks.path("Machine.load_elf", "path", path)
+        if data is not None:
+            data = checks.data("Machine.load_elf", "data", data)
+        image = read_elf(path, data)
         place(image, self.ram_base, self.ram_size)
         for paddr, seg, memsz in image.segments:
             self.write_phys(paddr, seg + bytes(memsz - len(seg)))
@@ -152,6 +190,9 @@ class Machine:
         return image.entry
 
     def enable_htif(self, tohost: int, fromhost: Optional[int] = None) -> None:
+        tohost = checks.integer("Machine.enable_htif", "tohost", tohost, 0, checks.MASK64)
+        fromhost = checks.optional_integer("Machine.enable_htif", "fromhost", fromhost, 0,
+                                           checks.MASK64)
         self.htif = Htif(self.core, tohost, fromhost)
 
     @property
@@ -166,6 +207,9 @@ class Machine:
     def add_event_hook(self, hook: Callable[[], Optional["StopReason"]]) -> None:
         """hook() runs whenever a hart stops for a host event (device access, HTIF store); a
         StopReason it returns ends run()."""
+        if not callable(hook):
+            raise TypeError(f"Machine.add_event_hook: hook must be callable, "
+                            f"not {type(hook).__name__}")
         self._hooks.append(hook)
 
     def request_stop(self, reason: "StopReason", exit_code: Optional[int] = None) -> None:
@@ -183,7 +227,8 @@ class Machine:
     def time(self, hart: Optional[int] = None) -> int:
         """mtime as the given hart (default: the running one) sees it."""
         i = self.current_hart if hart is None else hart
-        return self.core.get_vclock(i) // self.core.ipt
+        i = checks.integer("Machine.time", "hart", i, 0, len(self.harts) - 1)
+        return self.core.get_time(i)
 
     def run(self, max_instructions: Optional[int] = None,
             runner: Optional[Callable[[int, int], tuple]] = None) -> StopReason:
@@ -197,8 +242,11 @@ class Machine:
 
         runner(hart, budget) -> (reason, executed) replaces Core.run (a tracer steps through
         it).  Any reason other than budget/wfi/yield/event (a host breakpoint: "break") stops
-        the run with StopReason.BREAK; stopped_hart says which hart stopped it."""
-        budget = max_instructions
+        the run with StopReason.BREAK; stopped_hart says which hart stopped it.
+
+        max_instructions: None (no limit) or an integer >= 0."""
+        budget = checks.optional_integer("Machine.run", "max_instructions", max_instructions, 0)
+        checks.callable_or_none("Machine.run", "runner", runner)
         n = len(self.harts)
         run = runner or self.core.run
         self._stop = None
@@ -242,8 +290,7 @@ class Machine:
                     return StopReason.HALT
                 continue
             for i in range(n):                       # waiting and spinning harts keep time
-                if self.core.get_vclock(i) < target:
-                    self.core.set_vclock(i, target)
+                self.core.advance_vclock(i, target)
             self._clock = target
 
     def _on_event(self) -> Optional[StopReason]:
@@ -280,15 +327,18 @@ class Machine:
 
     def advance_clock_to(self, vclock: int) -> None:
         """Move every hart's clock (in instructions) forward to at least vclock: guest time
-        following the host's (--realtime)."""
+        following the host's (--realtime).  Never past the clocks' horizon (Core.vclock_max)."""
+        vclock = checks.integer("Machine.advance_clock_to", "vclock", vclock, 0)
+        vclock = min(vclock, self.core.vclock_max)
         for i in range(len(self.harts)):
-            if self.core.get_vclock(i) < vclock:
-                self.core.set_vclock(i, vclock)
+            self.core.advance_vclock(i, vclock)
         self._clock = max(self._clock, vclock)
 
     def advance_idle(self, instructions: Optional[int]) -> bool:
         """While every hart waits: move time on by `instructions` of clock (None: as far as the
         earliest timer deadline), never past that deadline.  False if no timer is armed."""
+        instructions = checks.optional_integer("Machine.advance_idle", "instructions",
+                                               instructions, 0)
         n = len(self.harts)
         waits = [self.core.time_until_timer(i) for i in range(n)]
         waits = [w for w in waits if w is not None]
