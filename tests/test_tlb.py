@@ -126,3 +126,43 @@ def test_page_table_write_by_one_hart_reaches_the_others(writer):
     assert core.run(writer, 3) == ("budget", 3)               # remaps it and fences
     assert core.run(reader, 2) == ("budget", 2)               # fences and loads
     assert (m.harts[reader].x[5], m.harts[reader].x[6]) == (0xAAAA, 0xBBBB)
+
+
+@pytest.mark.parametrize("pages", [100, 600])       # fewer and more fills than a set lists
+def test_flush_after_many_fills_forgets_every_translation(pages):
+    """A set flushes only the entries it filled since the last flush, or all of them when it
+    filled more than it can list (TLB_LOG): either way no old translation survives."""
+    base = 0x50000000
+    frame_a, frame_b, frame_c = 0x80040000, 0x80041000, 0x80042000
+    loop = [("sfence.vma", dict(rs1=0, rs2=0)),
+            ("addi", dict(rd=7, rs1=0, imm=pages)),
+            ("addi", dict(rd=8, rs1=10, imm=0)),
+            ("ld", dict(rd=5, rs1=8, imm=0)),                     # every page once
+            ("add", dict(rd=9, rs1=9, rs2=5)),
+            ("add", dict(rd=8, rs1=8, rs2=11)),
+            ("addi", dict(rd=7, rs1=7, imm=-1)),
+            ("bne", dict(rs1=7, rs2=0, imm=-16))]
+    m = machine(assemble(loop))
+    for frame, value in ((frame_a, 1), (frame_b, 2), (frame_c, 5)):
+        write64(m, frame, value)
+    rw = PTE_R | PTE_W | PTE_A | PTE_D
+    mapping = {CODE: (CODE, PTE_R | PTE_X | PTE_A)}
+    mapping.update({base + 0x1000 * i: (frame_a if i % 2 == 0 else frame_b, rw)
+                    for i in range(pages)})
+    satp = sv39_map(m, ROOT_1, mapping)
+    h = m.harts[0]
+    h.set_csr("satp", satp)
+    h.priv = 1
+    h.set_x(10, base)
+    h.set_x(11, 0x1000)
+    steps = 3 + 5 * pages
+    m.run(max_instructions=steps)
+    assert h.x[9] == (pages // 2) * 1 + (pages - pages // 2) * 2
+    # the host points every page at frame C; the guest's sfence.vma must forget the old ones
+    for i in range(pages):
+        va = base + 0x1000 * i
+        write64(m, leaf_pte_addr(m, satp, va), ((frame_c >> 12) << 10) | rw | 1)
+    h.pc = CODE
+    h.set_x(9, 0)
+    m.run(max_instructions=steps)
+    assert h.x[9] == 5 * pages
