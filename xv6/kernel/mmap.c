@@ -734,12 +734,16 @@ invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
 // (MS_ASYNC: the next sync point writes them), write them back (MS_SYNC), and with
 // MS_INVALIDATE drop this process's mappings of clean cached pages so later accesses see the
 // cache, which is the file.  0, or -ENOMEM if part of the range is unmapped (the mapped parts
-// are still done, as in Linux), or a writeback error.
+// are still done, as in Linux), -EBUSY for MS_INVALIDATE over locked memory, or a writeback
+// error.
 int
 vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
 {
   struct vmas *t = &p->mm->vmas;
   int err = 0;
+  for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++)
+    if((flags & MS_INVALIDATE) && (vma_at(t, i)->flags & MAP_LOCKED))
+      return -EBUSY;              // msync(2): locked pages cannot be invalidated
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
     uint64 lo, hi;

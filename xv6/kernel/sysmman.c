@@ -360,6 +360,9 @@ sys_mincore(void)
   int err = range_arg(addr, len, -ENOMEM, &start, &end);
   if(err || start == end)
     return err;
+  uint64 n = (end - start) / PGSIZE;
+  if(vec + n < vec || vec + n > MAXVA)
+    return -EFAULT;         // as Linux, a vec outside user space is refused before the range
   return locked(vma_mincore(p, start, end, vec));
 }
 

@@ -7,7 +7,7 @@
 // The addresses the rows use are made before the table runs: R, the first automatic mapping of
 // the process (4 pages, read-write), U, a hole (mapped then unmapped), F and W, shared mappings
 // of a file opened read-only and read-write, L, a locked page, B, a large MAP_NORESERVE
-// mapping.
+// mapping, N, a PROT_NONE page.
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
 #include "kernel/param.h"
@@ -28,7 +28,7 @@ struct row {
   int want;                         // 0: success, else the errno
 };
 
-static char *R, *U, *F, *W, *L, *B;
+static char *R, *U, *F, *W, *L, *B, *N;
 static int fds[3];                  // read-only, read-write, write-only (resolve())
 static unsigned char vec[64];
 
@@ -64,7 +64,7 @@ run(struct row *r)
 #define RW (PROT_READ | PROT_WRITE)
 
 // The table is static (a process has one page of stack), so the addresses made at run time are
-// named in it by a tag in bits 60-62 (1..7: r, u, f, w, l, b, v) plus an offset; resolve()
+// named in it by a tag in bits 60-63 (1..8: r, u, f, w, l, b, v, n) plus an offset; resolve()
 // turns them into addresses.  Other values (tag 0, or all ones above: -1, ~0UL) stand as they are.
 #define TAG(n) ((uint64)(n) << 60)
 #define r TAG(1)
@@ -74,6 +74,7 @@ run(struct row *r)
 #define l TAG(5)
 #define b TAG(6)
 #define v TAG(7)
+#define n TAG(8)
 
 // The files' descriptors, likewise: three negative numbers no real fd has.
 #define rofd ((uint64)-100)
@@ -86,8 +87,8 @@ resolve(uint64 a)
   if(a == rofd || a == rwfd || a == wofd)
     return fds[-(int64)a - 100];
   uint64 tag = a >> 60;
-  char *base[] = { 0, R, U, F, W, L, B, (char *)vec };
-  if(tag == 0 || tag > 7)
+  char *base[] = { 0, R, U, F, W, L, B, (char *)vec, N };
+  if(tag == 0 || tag > 8)
     return a;
   return (uint64)base[tag] + (a & (TAG(1) - 1));
 }
@@ -163,6 +164,8 @@ run_table(void)
     ROW(MSYNC, 0, r, PG, 0),
     ROW(MSYNC, 0, w, PG, MS_SYNC | MS_INVALIDATE),
     ROW(MSYNC, 0, r, 4 * PG, MS_ASYNC),
+    ROW(MSYNC, EBUSY, l, PG, MS_INVALIDATE),                          // locked
+    ROW(MSYNC, 0, l, PG, MS_SYNC),
     // ---- madvise ----------------------------------------------------------------------------
     ROW(MADVISE, EINVAL, r + 1, PG, MADV_NORMAL),
     ROW(MADVISE, EINVAL, r, PG, 99),                                  // unknown advice
@@ -180,6 +183,7 @@ run_table(void)
     ROW(MINCORE, ENOMEM, USER_TOP, PG, v),
     ROW(MINCORE, EFAULT, r, PG, USER_TOP),                            // vec outside user space
     ROW(MINCORE, EFAULT, r, PG, f),                                   // vec read-only
+    ROW(MINCORE, EFAULT, u, PG, USER_TOP),                            // vec checked first
     ROW(MINCORE, 0, r, 0, v),
     ROW(MINCORE, 0, r, 4 * PG, v),
     // ---- mlock, munlock ---------------------------------------------------------------------
@@ -193,6 +197,10 @@ run_table(void)
     ROW(MLOCK, 0, r + 1, PG),                                         // addr rounds down
     ROW(MUNLOCK, 0, r + 1, PG),
     ROW(MLOCK, 0, r, 0),
+    ROW(MLOCK, 0, n, PG),                                             // PROT_NONE: locked, empty
+    ROW(MUNLOCK, 0, n, PG),
+    ROW(MADVISE, 0, n, PG, MADV_WILLNEED),
+    ROW(MPROTECT, 0, n, PG, PROT_NONE),
   };
   int bad = 0;
   for(int i = 0; i < (int)(sizeof(rows) / sizeof(rows[0])); i++){
@@ -215,6 +223,7 @@ run_table(void)
 #undef l
 #undef b
 #undef v
+#undef n
 #undef rofd
 #undef rwfd
 #undef wofd
@@ -253,6 +262,7 @@ main(void)
   W = map(PG, RW, MAP_SHARED, rwfd);
   L = map(PG, RW, ANON | MAP_LOCKED, -1);
   B = map((MLOCKPAGES + 1) * PG, RW, ANON | MAP_NORESERVE, -1);
+  N = map(PG, PROT_NONE, ANON, -1);
   U = map(PG, RW, ANON, -1);        // last: a hole no other setup mapping fills
   munmap(U, PG);
   int bad = run_table();
