@@ -67,6 +67,8 @@ NDIRECT = 12
 NINDIRECT = BSIZE // 4          # BSIZE / sizeof(uint)
 MAXFILE = NDIRECT + NINDIRECT
 DIRSIZ = 14
+MAXMAJOR = 32767                # device numbers a T_DEVICE inode may hold (mknod's range)
+MAXMINOR = 32767
 
 # C type name -> struct format character (char arrays become byte strings).
 CTYPES = {"uint": "I", "int": "i", "short": "h", "ushort": "H", "char": "s"}
@@ -620,12 +622,20 @@ class _Fsck:
                 self.report(f"inode {inum}: bad type {ip.type}")
                 continue
             self.inodes[inum] = ip
-            if ip.type == T_DEVICE and not 0 <= ip.major < NDEV:
-                self.report(f"inode {inum}: device major {ip.major} outside 0..{NDEV - 1}")
+            if ip.type == T_DEVICE:
+                self.check_device(inum, ip)
             self.blocks[inum] = self.inode_blocks(inum, ip)
         root = self.inodes.get(ROOTINO)
         if root is not None and root.type != T_DIR:
             self.report(f"root inode 1 is a {TYPE_NAMES[root.type]}, not a directory")
+
+    def check_device(self, inum: int, ip: Dinode) -> None:
+        """A device inode's numbers must be ones mknod can make (fs.h MAXMAJOR, MAXMINOR); a
+        major without a kernel driver (NDEV) is still a valid node."""
+        if not 0 <= ip.major <= MAXMAJOR:
+            self.report(f"inode {inum}: device major {ip.major} outside 0..{MAXMAJOR}")
+        if not 0 <= ip.minor <= MAXMINOR:
+            self.report(f"inode {inum}: device minor {ip.minor} outside 0..{MAXMINOR}")
 
     def inode_blocks(self, inum: int, ip: Dinode) -> List[Optional[int]]:
         """Claim the blocks of one inode; returns its data blocks (None where unusable)."""

@@ -466,8 +466,15 @@ def test_fsck_hard_link_and_device_are_consistent():
     r.set_dirent(ROOTINO, nroot + 1, dev, "console")
     assert problems(r) == []
     assert r.img().read("again") == b"xv6 readme\n"
-    r.set_inode(dev, major=xv6fs.NDEV)
-    assert has(problems(r), "device major")
+    # any number mknod accepts (fs.h MAXMAJOR/MAXMINOR) is a valid node, driver or not
+    r.set_inode(dev, major=xv6fs.NDEV, minor=7)
+    assert problems(r) == []
+    r.set_inode(dev, major=xv6fs.MAXMAJOR, minor=xv6fs.MAXMINOR)
+    assert problems(r) == []
+    r.set_inode(dev, major=-1)                          # 0xffff in the short field
+    assert has(problems(r), "device major -1 outside 0..32767")
+    r.set_inode(dev, major=1, minor=-2)
+    assert has(problems(r), "device minor -2 outside 0..32767")
 
 
 def test_fsck_dangling_and_bad_entries():

@@ -76,3 +76,20 @@ def test_kernel_sizes_itself_to_the_ram(fresh_image):
     assert b"booting (48 MiB of RAM)" in bytes(b.output)
     out = sh(b, "xv6test -q oom", timeout=20_000_000_000)
     assert "ALL TESTS PASSED" in out, out[-2000:]
+
+
+def test_device_numbers_kernel_and_fsck_agree(fresh_image):
+    """mknod's range and fsck's are one definition (fs.h MAXMAJOR/MAXMINOR, rvemu.xv6fs): the
+    largest numbers the kernel accepts make an image fsck finds clean; one more is EINVAL."""
+    b = boot(fresh_image, 1)
+    assert sh(b, "mknod dev.max 32767 32767") == ""
+    assert sh(b, "mknod dev.nodrv 10 0") == ""
+    assert sh(b, "mknod dev.big 32768 0") == "mknod dev.big: invalid argument"
+    assert "no such device" in sh(b, "cat dev.max")     # a valid node without a driver
+    b.send("poweroff\n")
+    assert b.run(max_instructions=100_000_000) is StopReason.EXIT
+    b.poweroff()
+    assert xv6fs.fsck(fresh_image) == []
+    img = xv6fs.Image(fresh_image)
+    ip = img.inode(img.lookup("dev.max"))
+    assert (ip.type, ip.major, ip.minor) == (xv6fs.T_DEVICE, 32767, 32767)

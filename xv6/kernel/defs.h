@@ -295,9 +295,14 @@ void            vma_clear(struct vmas *t);
 int             vma_dup(struct vmas *from, struct vmas *to);
 uint64          vma_hole(struct vmas *t, uint64 len, uint64 align, uint64 lo, uint64 hi);
 
-// mmap.c -- what mmap and friends, fork, exec and exit do to regions and their pages
-void            mmapinit(void);
+// commit.c -- the commit limit: pages promised to processes (strict overcommit)
+void            commitinit(void);
+uint64          commit_limit(void);
+int             commit_charge(uint64 npages);
+void            commit_uncharge(uint64 npages);
 uint64          committed_pages(void);
+
+// mmap.c -- what mmap and friends, fork, exec and exit do to regions and their pages
 int64           vma_growsdown_start(struct proc *p, uint64 addr);
 int             vma_grow(struct proc *p, uint64 va);
 int             vma_mlock(struct proc *p, uint64 start, uint64 end, int on);
@@ -316,6 +321,8 @@ int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
 int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
 void            vma_harvest(struct proc *p, struct inode *ip);
 void            vma_harvest_all(struct inode *ip);
+int             vma_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out,
+                                 int max);
 int             vma_copy(struct proc *from, struct proc *to);
 uint64          vma_pagemap(struct proc *p, uint64 va);
 void            vma_truncate(struct inode *ip, uint size);

@@ -33,6 +33,12 @@ struct superblock {
 #define NINDIRECT (BSIZE / sizeof(uint))    // pointers in the one indirect block
 #define MAXFILE   (NDIRECT + NINDIRECT)     // largest file, in blocks
 
+// Device numbers a T_DEVICE inode may hold: what its short major and minor fields store.
+// mknod refuses others (EINVAL) and fsck reports them; a major without a driver in devsw[]
+// (NDEV, param.h) is a valid node that open() refuses (ENXIO).
+#define MAXMAJOR  32767
+#define MAXMINOR  32767
+
 struct dinode {
   short type;               // 0 = free, else T_DIR / T_FILE / T_DEVICE
   short major;              // device numbers, T_DEVICE only

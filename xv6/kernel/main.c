@@ -25,7 +25,7 @@ init_first_hart(void)
   procinit();         // process table
   mminit();           // address spaces
   fdtinit();          // file descriptor tables
-  mmapinit();         // commit accounting
+  commitinit();       // commit accounting
   trapinit();
   trapinithart();     // kernel trap vector
   plicinit();         // interrupt controller: device priorities

@@ -60,11 +60,18 @@ extern unsigned long phystop;   // end of RAM, measured by start.c on hart 0 bef
 #define TRAPFRAME  TRAPFRAME_AT(0)                                  // the highest one
 #define TRAPFRAME_LOW  TRAPFRAME_AT(NPROC - 1)                      // the lowest one
 
-// The mmap area.  mmap(0, ...) places regions top-down in [MMAPMIN, MMAPTOP); the gap between
+// The mmap area.  mmap(0, ...) places regions top-down in [MMAPMIN, MMAPBASE); the gap between
 // the heap and MMAPMIN keeps sbrk working.  A hint or MAP_FIXED may use any address from the
 // top of the heap up to MMAPTOP; sbrk refuses to grow into a mapped region.  One unmapped page
-// separates MMAPTOP from the trap frames.
+// separates MMAPTOP from the trap frames.  Like Linux's mmap_base, MMAPBASE sits a gap under
+// the top of the area that automatic placement leaves to fixed mappings, so a
+// MAP_FIXED_NOREPLACE that overlaps the first automatic mapping and runs on above it answers
+// EEXIST, not ENOMEM, as on Linux.  Linux's gap (128 MiB or more) is room for its stack; ours
+// has no stack up there, and a gap of MMAPGAP keeps the first mappings in the page-table page
+// the trap frames already use (a larger one would cost every process a page-table page).
 #define MMAPTOP    (TRAPFRAME_LOW - PGSIZE)
 #define MMAPMIN    (MAXVA / 4)
+#define MMAPGAP    (64 * PGSIZE)
+#define MMAPBASE   (MMAPTOP - MMAPGAP)
 
 #endif

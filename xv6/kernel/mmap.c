@@ -17,8 +17,9 @@
 //   - one reference to its object (fd may be closed after mmap);
 //   - with MAP_DENYWRITE, one count of the inode's denywrite (fs.c: no writers meanwhile);
 //   - with VMA_ACCOUNT (private writable or shared anonymous, without MAP_NORESERVE), a charge
-//     of its pages against the commit limit, all of RAM: mmap fails with ENOMEM rather than
-//     promise memory that is not there;
+//     of its pages against the commit limit (commit.c: a share of RAM that leaves room for
+//     the kernel, page tables and the page cache): mmap fails with ENOMEM rather than promise
+//     memory that is not there;
 //   - with MAP_LOCKED (mmap or mlock), its pages count against the process's MLOCKPAGES and
 //     are all present.
 //
@@ -27,7 +28,7 @@
 // side.  PTEs that lose a page or a permission are changed first, the TLBs of every hart
 // running the space are shot down (tlb.c), and only then are pages written back and freed, so
 // no other thread can reach a page once it is released.  Writeback sleeps (disk), so none of
-// this may run under a spinlock.  commit.lock guards the commit charge.
+// this may run under a spinlock.
 
 #include "types.h"
 #include "param.h"
@@ -47,49 +48,6 @@
 // The MAP_* bits kept in struct vma; two adjacent regions merge only if these are equal.
 #define VMA_KEEP_FLAGS (MAP_TYPE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE | MAP_LOCKED | \
                         MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_HUGETLB)
-
-// Pages promised to accountable regions of all processes.
-static struct {
-  struct spinlock lock;
-  uint64 committed;
-} commit;
-
-void
-mmapinit(void)
-{
-  initlock(&commit.lock, "commit");
-}
-
-// Reserve npages against the commit limit (all of RAM).  0, or -ENOMEM.
-static int
-commit_charge(uint64 npages)
-{
-  acquire(&commit.lock);
-  int ok = commit.committed + npages <= ktotalpages();
-  if(ok)
-    commit.committed += npages;
-  release(&commit.lock);
-  return ok ? 0 : -ENOMEM;
-}
-
-static void
-commit_uncharge(uint64 npages)
-{
-  acquire(&commit.lock);
-  if(npages > commit.committed)
-    panic("commit_uncharge: more than was charged");
-  commit.committed -= npages;
-  release(&commit.lock);
-}
-
-uint64
-committed_pages(void)
-{
-  acquire(&commit.lock);
-  uint64 n = commit.committed;
-  release(&commit.lock);
-  return n;
-}
 
 static uint64
 npages(struct vma *r)
@@ -465,7 +423,7 @@ place(struct proc *p, uint64 addr, uint64 len, int flags)
   uint64 hint = (addr + align - 1) & ~(align - 1);
   if(addr != 0 && in_user_area(p, hint, len) && !vma_overlaps(t, hint, hint + len))
     return hint;
-  uint64 a = vma_hole(t, len, align, MMAPMIN, MMAPTOP);
+  uint64 a = vma_hole(t, len, align, MMAPMIN, MMAPBASE);
   return a ? a : -ENOMEM;
 }
 
@@ -776,12 +734,16 @@ invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
 // (MS_ASYNC: the next sync point writes them), write them back (MS_SYNC), and with
 // MS_INVALIDATE drop this process's mappings of clean cached pages so later accesses see the
 // cache, which is the file.  0, or -ENOMEM if part of the range is unmapped (the mapped parts
-// are still done, as in Linux), or a writeback error.
+// are still done, as in Linux), -EBUSY for MS_INVALIDATE over locked memory, or a writeback
+// error.
 int
 vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
 {
   struct vmas *t = &p->mm->vmas;
   int err = 0;
+  for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++)
+    if((flags & MS_INVALIDATE) && (vma_at(t, i)->flags & MAP_LOCKED))
+      return -EBUSY;              // msync(2): locked pages cannot be invalidated
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
     uint64 lo, hi;
@@ -807,6 +769,29 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
   if(err == 0 && !mapped_throughout(t, start, end))
     err = -ENOMEM;
   return err;
+}
+
+// The distinct files p maps shared in [start, end): a new reference to each of the first max
+// in out[], and how many there are (more than max: the rest are only counted, at least max + 1).
+int
+vma_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out, int max)
+{
+  struct vmas *t = &p->mm->vmas;
+  int n = 0;
+  for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
+    struct vma *r = vma_at(t, i);
+    if(!shared_file(r))
+      continue;
+    int seen = 0;
+    for(int j = 0; j < n && !seen; j++)
+      seen = out[j]->ip == r->file->ip;
+    if(seen)
+      continue;
+    if(n == max)
+      return max + 1;
+    out[n++] = filedup(r->file);
+  }
+  return n;
 }
 
 // Harvest the dirty records of p's shared mappings of ip (of every file if ip is 0) into the

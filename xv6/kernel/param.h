@@ -17,6 +17,7 @@
 #define MAXPATH     128    // maximum file path name
 #define USERSTACK     1    // user stack pages
 #define MAXMAPCOUNT 16384  // mmap regions per process (like Linux's max_map_count); ENOMEM past it
+#define COMMIT_RATIO  75   // % of RAM's pages that may be promised (commit.c; Linux's overcommit_ratio)
 #define MLOCKPAGES  2048   // pages a process may lock (mlock, MAP_LOCKED): 8 MiB, Linux's RLIMIT_MEMLOCK
 #define RECLAIM_LOW  128   // free + reclaimable pages below which faults reclaim mapped file pages
 #define GUARDGAP     256   // pages a MAP_GROWSDOWN region keeps free below it (Linux's stack_guard_gap)

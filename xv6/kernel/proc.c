@@ -266,6 +266,8 @@ resize_heap(struct mm *mm, int n)
     uint64 want = (PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE;
     if(want + RECLAIM_LOW > kfreepages() + pc_reclaimable())
       return -ENOMEM;
+    if(committed_pages() + want > commit_limit())
+      return -ENOMEM;   // never promised (commit.c); uvmalloc charges it for real
     uint64 newsz = uvmalloc(mm->pagetable, sz, sz + n, PTE_W);
     if(newsz == 0)
       return -EAGAIN;

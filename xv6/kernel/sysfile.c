@@ -453,8 +453,8 @@ sys_mknod(void)
     return r;
   argint(1, &major);
   argint(2, &minor);
-  if(major < 0 || major > NLINK_MAX || minor < 0 || minor > NLINK_MAX)
-    return -EINVAL;                // must fit the inode's short fields
+  if(major < 0 || major > MAXMAJOR || minor < 0 || minor > MAXMINOR)
+    return -EINVAL;                // what the on-disk inode can hold (fs.h)
   begin_op();
   if((r = create(path, T_DEVICE, major, minor, &ip)) < 0){
     end_op();

@@ -132,17 +132,38 @@ sys_mmap(void)
   return locked(vma_mmap(p, addr, len, prot, flags, obj, off));
 }
 
-// int munmap(void *addr, uint64 len): unmapping a hole is not an error.
+// The page-aligned range [*start, *end) of an (addr, len) argument pair.  0; -EINVAL for an
+// unaligned addr; `wrap` (the call's errno for it) when addr + len overflows or len rounds up
+// past the end of the address space (~0UL); -ENOMEM when the range leaves user space (no
+// mapping can be there).
+static int
+range_arg(uint64 addr, uint64 len, int wrap, uint64 *start, uint64 *end)
+{
+  if(addr % PGSIZE)
+    return -EINVAL;
+  uint64 rlen = PGROUNDUP(len);
+  if(rlen < len || addr + rlen < addr)
+    return wrap;
+  if(addr + rlen > MAXVA)
+    return -ENOMEM;
+  *start = addr;
+  *end = addr + rlen;
+  return 0;
+}
+
+// int munmap(void *addr, uint64 len): unmapping a hole is not an error.  As Linux: EINVAL for
+// an unaligned addr, a length of 0 (also one that rounds up to 0, such as ~0UL), or a range
+// that leaves user space.
 uint64
 sys_munmap(void)
 {
   uint64 addr, len;
   argaddr(0, &addr);
   argaddr(1, &len);
-  if(addr % PGSIZE || len == 0)
+  if(addr % PGSIZE || addr > MAXVA || len > MAXVA - addr)
     return -EINVAL;
-  uint64 end = PGROUNDUP(addr + len);
-  if(end < addr || addr + len < addr || end > MAXVA)
+  uint64 end = addr + PGROUNDUP(len);
+  if(end == addr)
     return -EINVAL;
   int err = vma_huge_bounds(myproc(), addr, &end, 1);
   if(err)
@@ -161,11 +182,10 @@ sys_mprotect(void)
   argint(2, &prot);
   if(addr % PGSIZE || (prot & ~(PROT_ALL | PROT_GROWSDOWN)))
     return -EINVAL;        // PROT_GROWSUP too: nothing grows up on RISC-V
-  if(len == 0)
-    return 0;
-  uint64 end = PGROUNDUP(addr + len);
-  if(end < addr || addr + len < addr || end > MAXVA)
-    return -ENOMEM;
+  uint64 start, end;
+  int err = range_arg(addr, len, -ENOMEM, &start, &end);
+  if(err || start == end)
+    return err;
   if(prot & PROT_GROWSDOWN){
     // The change extends down to the start of the grows-down region holding addr.
     int64 s = vma_growsdown_start(myproc(), addr);
@@ -174,10 +194,29 @@ sys_mprotect(void)
     addr = s;
     prot &= ~PROT_GROWSDOWN;
   }
-  int err = vma_huge_bounds(myproc(), addr, &end, 0);
+  err = vma_huge_bounds(myproc(), addr, &end, 0);
   if(err)
     return err;
   return locked(vma_mprotect(p, addr, end, prot));
+}
+
+// MS_SYNC makes durable every store made so far to the file pages of [start, end), whoever
+// made it (Linux's msync writes the file's dirty pages): the dirty records other processes
+// hold in their own PTEs of those files are moved into the pages first.  Outside the caller's
+// address-space lock: vma_harvest_all takes every space's lock in turn, and holding one while
+// waiting for another could deadlock with a second msync.  More files than fit here: all files.
+static void
+harvest_mappers(uint64 start, uint64 end)
+{
+  enum { MAXF = 8 };
+  struct file *f[MAXF];
+  int n = locked(vma_shared_files(p, start, end, f, MAXF));
+  if(n > MAXF)
+    vma_harvest_all(0);
+  for(int i = 0; i < n && i < MAXF; i++){
+    vma_harvest_all(f[i]->ip);
+    fileclose(f[i]);
+  }
 }
 
 // int msync(void *addr, uint64 len, int flags)
@@ -193,14 +232,15 @@ sys_msync(void)
     return -EINVAL;
   if((flags & MS_SYNC) && (flags & MS_ASYNC))
     return -EINVAL;
-  uint64 end = PGROUNDUP(addr + len);
-  if(end < addr || addr + len < addr || end > MAXVA)
-    return -ENOMEM;
-  if(end == addr)
-    return 0;
-  int err = vma_huge_bounds(myproc(), addr, &end, 0);
+  uint64 start, end;
+  int err = range_arg(addr, len, -ENOMEM, &start, &end);   // ~0UL: not all mapped
+  if(err || start == end)
+    return err;
+  err = vma_huge_bounds(myproc(), addr, &end, 0);
   if(err)
     return err;
+  if(flags & MS_SYNC)
+    harvest_mappers(addr, end);
   return locked(vma_msync(p, addr, end, flags));
 }
 
@@ -274,6 +314,8 @@ sys_vmstat(void)
   virtio_disk_stats(&st.disk_reads, &st.disk_writes);
   st.dirty_mode = DIRTY_TRACKING;
   st.tlb_shootdowns = tlb_shootdowns();
+  st.commit_limit = commit_limit();
+  st.committed_pages = committed_pages();
   return copyout(myproc()->mm->pagetable, addr, (char *)&st, sizeof(st));
 }
 
@@ -288,21 +330,6 @@ sys_pagemap(void)
   return copyout(myproc()->mm->pagetable, out, (char *)&e, sizeof(e));
 }
 
-// The page-aligned range [*start, *end) of a (addr, len) argument pair.  0, -EINVAL for an
-// unaligned addr, -ENOMEM when it wraps or leaves user space.
-static int
-range_arg(uint64 addr, uint64 len, uint64 *start, uint64 *end)
-{
-  if(addr % PGSIZE)
-    return -EINVAL;
-  uint64 e = PGROUNDUP(addr + len);
-  if(e < addr || addr + len < addr || e > MAXVA)
-    return -ENOMEM;
-  *start = addr;
-  *end = e;
-  return 0;
-}
-
 // int madvise(void *addr, uint64 len, int advice)
 uint64
 sys_madvise(void)
@@ -314,7 +341,7 @@ sys_madvise(void)
   argint(2, &advice);
   if(advice < MADV_NORMAL || advice > MADV_DONTNEED)
     return -EINVAL;
-  int err = range_arg(addr, len, &start, &end);
+  int err = range_arg(addr, len, -EINVAL, &start, &end);   // Linux: a "negative" length
   if(err == 0 && start != end)
     err = vma_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)
@@ -330,20 +357,27 @@ sys_mincore(void)
   argaddr(0, &addr);
   argaddr(1, &len);
   argaddr(2, &vec);
-  int err = range_arg(addr, len, &start, &end);
+  int err = range_arg(addr, len, -ENOMEM, &start, &end);
   if(err || start == end)
     return err;
+  uint64 n = (end - start) / PGSIZE;
+  if(vec + n < vec || vec + n > MAXVA)
+    return -EFAULT;         // as Linux, a vec outside user space is refused before the range
   return locked(vma_mincore(p, start, end, vec));
 }
 
-// mlock (on) or munlock: addr is rounded down to a page, as in Linux.
+// mlock (on) or munlock: addr is rounded down to a page, as in Linux.  EINVAL when addr + len
+// overflows (mlock(2)); a length that rounds up past the end of the address space (~0UL)
+// covers unmapped memory: ENOMEM.
 static uint64
 mlock_call(int on)
 {
   uint64 addr, len, start, end;
   argaddr(0, &addr);
   argaddr(1, &len);
-  int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, &start, &end);
+  if(addr + len < addr)
+    return -EINVAL;
+  int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, -ENOMEM, &start, &end);
   if(err == 0 && start != end)
     err = vma_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)

@@ -275,9 +275,16 @@ uvmcreate(void)
   return zalloc();
 }
 
+// Pages of a process's stack and heap [start, sz): what they charge to the commit limit.
+static uint64
+heap_pages(uint64 start, uint64 sz)
+{
+  return sz > start ? (PGROUNDUP(sz) - start) / PGSIZE : 0;
+}
+
 // Grow a process's memory from oldsz to newsz bytes with zeroed pages, readable, user
-// accessible, plus the xperm bits (PTE_W, PTE_X).  Returns the new size, or 0 on failure (with
-// nothing changed).
+// accessible, plus the xperm bits (PTE_W, PTE_X), charging them to the commit limit
+// (commit.c).  Returns the new size, or 0 on failure (with nothing changed).
 uint64
 uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
 {
@@ -285,24 +292,27 @@ uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
     return oldsz;
   if(newsz > MMAPTOP)
     return 0;
+  uint64 n = heap_pages(PGROUNDUP(oldsz), newsz);
+  if(commit_charge(n) != 0)
+    return 0;
 
   for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
     void *mem = zalloc();
+    if(mem && mappages(pagetable, a, PGSIZE, (uint64)mem, PTE_R | PTE_U | xperm) != 0){
+      kfree(mem);
+      mem = 0;
+    }
     if(mem == 0){
       uvmdealloc(pagetable, a, oldsz);
-      return 0;
-    }
-    if(mappages(pagetable, a, PGSIZE, (uint64)mem, PTE_R | PTE_U | xperm) != 0){
-      kfree(mem);
-      uvmdealloc(pagetable, a, oldsz);
+      commit_uncharge(n);
       return 0;
     }
   }
   return newsz;
 }
 
-// Shrink a process's memory from oldsz to newsz bytes, freeing whole pages no longer covered.
-// Returns the new size.
+// Shrink a process's memory from oldsz to newsz bytes, freeing whole pages no longer covered
+// (uvmalloc's undo: their commit charge is the caller's).  Returns the new size.
 uint64
 uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
 {
@@ -317,7 +327,8 @@ uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
 
 // Shrink the heap of address space mm from oldsz to newsz bytes (sbrk with a negative
 // argument), freeing whole pages no longer covered -- only after the harts running the
-// space's other threads have forgotten them.  Caller holds mm->lock for writing.  The new size.
+// space's other threads have forgotten them -- and their commit charge.  Caller holds
+// mm->lock for writing.  The new size.
 uint64
 uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz)
 {
@@ -329,6 +340,7 @@ uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz)
     release_add(&rel, PTE2PA(__atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL)), 0);
   }
   release_flush(&rel);
+  commit_uncharge(heap_pages(PGROUNDUP(newsz), oldsz));
   return newsz;
 }
 
@@ -348,23 +360,28 @@ freewalk(pagetable_t pagetable)
   kfree(pagetable);
 }
 
-// Free a user page table and the memory [start, sz) it maps (the program image below start is
-// mmap regions, unmapped before).
+// Free a user page table and the memory [start, sz) it maps, with its commit charge (the
+// program image below start is mmap regions, unmapped before).
 void
 uvmfree(pagetable_t pagetable, uint64 start, uint64 sz)
 {
-  if(sz > start)
-    uvmunmap(pagetable, start, (PGROUNDUP(sz) - start) / PGSIZE, 1);
+  if(sz > start){
+    uvmunmap(pagetable, start, heap_pages(start, sz), 1);
+    commit_uncharge(heap_pages(start, sz));
+  }
   freewalk(pagetable);
 }
 
 // Share the parent's memory [start, sz) with the child, copy-on-write: writable pages lose W
 // in both page tables and get PTE_COW, so the first store of either copies the page
-// (fault.c).  Nothing is copied now.  Returns 0, or -ENOMEM with the child's partial mapping
-// undone.  The caller fences the parent's TLB.
+// (fault.c).  Nothing is copied now, but the child's copy is charged to the commit limit: each
+// store may need a page.  Returns 0, or -ENOMEM with the child's partial mapping undone.  The
+// caller fences the parent's TLB.
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz)
 {
+  if(commit_charge(heap_pages(start, sz)) != 0)
+    return -ENOMEM;
   for(uint64 va = start; va < sz; va += PGSIZE){
     pte_t *pte = walk(old, va, 0);
     if(pte == 0 || (*pte & PTE_V) == 0)
@@ -373,6 +390,7 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz)
     if(dst == 0){
       if(va > start)
         uvmunmap(new, start, (va - start) / PGSIZE, 1);
+      commit_uncharge(heap_pages(start, sz));
       return -ENOMEM;
     }
     if(*pte & PTE_W)

@@ -42,6 +42,8 @@ struct vmstat {
   uint64 disk_writes;       // blocks written to the disk, log included
   uint64 dirty_mode;        // DIRTY_DBIT or DIRTY_WP
   uint64 tlb_shootdowns;    // inter-hart interrupts sent to flush another hart's TLB
+  uint64 commit_limit;      // pages that may be promised to processes (Linux's CommitLimit)
+  uint64 committed_pages;   // pages promised now: reserved mappings, stacks, heaps (Committed_AS)
 };
 
 // pagemap(addr, &entry): Linux's /proc/self/pagemap entry for the page holding addr.  Bits as
