@@ -158,7 +158,7 @@ cdef int decode_run(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
         else:
             s.blen = <uint16_t>(1 + blen)
             s.flags = IF_CONT | (pure if is_pure(s.op) else 0)
-        s.flags |= near_target(s)
+        s.flags |= near_target(s) | plain_csr_read(s)
         blen = s.blen
         pure = s.flags & IF_PURE
     fuse_pairs(code, path, n)
@@ -201,6 +201,20 @@ cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
             f = addi_then(code[path[i + 1]].op)
             if f:
                 s.op = f
+
+cdef inline int plain_csr_read(Insn *s) noexcept nogil:
+    """IF_CSRR for csrr of a trap-handling CSR (what a kernel reads on every trap and spinlock).
+    Not the counters, time or xip: those depend on the hart's published counts or clock."""
+    cdef int csr = s.imm & 0xfff
+    if s.op != OP_CSRRS or s.rs1 != 0:
+        return 0
+    if (csr == CSR_SSTATUS or csr == CSR_SIE or csr == CSR_STVEC or csr == CSR_SSCRATCH
+            or csr == CSR_SEPC or csr == CSR_SCAUSE or csr == CSR_STVAL or csr == CSR_SATP
+            or csr == CSR_MSTATUS or csr == CSR_MEDELEG or csr == CSR_MIDELEG or csr == CSR_MIE
+            or csr == CSR_MTVEC or csr == CSR_MSCRATCH or csr == CSR_MEPC or csr == CSR_MCAUSE
+            or csr == CSR_MTVAL or csr == CSR_MHARTID):
+        return IF_CSRR
+    return 0
 
 cdef inline int near_target(Insn *s) noexcept nogil:
     """IF_NEAR | IF_INLINE for a branch or jal whose target lies in the same page (tgt is then

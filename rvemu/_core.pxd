@@ -47,6 +47,8 @@ cdef enum:
     IF_NEAR = 4                 # a direct branch or jal whose target is in the same page: tgt
     IF_SPIN = 8                 # a near branch or jal that ends a pure run and goes back to its start
     IF_INLINE = 16              # taken, it enters its target in the run loop: IF_NEAR, not IF_SPIN
+    IF_CSRR = 32                # csrr (csrrs rd, csr, x0) of a CSR whose read has no side effect and
+                                # no use of the counters: the run loop reads it inline
 
 
 # One pre-decoded instruction, in its page's slot (_code.pxi).  op == OP_INVALID (0) marks an

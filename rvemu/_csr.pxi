@@ -222,7 +222,10 @@ cdef inline uint64_t warl_tvec(uint64_t old, uint64_t v) noexcept nogil:
     return v
 
 
-cdef void set_mstatus(Hart *h, uint64_t v) noexcept nogil:
+cdef int set_mstatus(Hart *h, uint64_t v) noexcept nogil:
+    """Write mstatus.  CSR_CHANGED_STATE when the run loop must leave its block: an interrupt
+    enable went up (one may be deliverable now), or data translation changed (MPRV, MPP, SUM,
+    MXR).  Clearing SIE or MIE, as every spinlock does, lets the run go on."""
     cdef uint64_t old = h.mstatus
     if ((v >> 11) & 3) == 2:                    # MPP: 2 is not a privilege here, keep the old
         v = (v & ~MSTATUS_MPP) | (old & MSTATUS_MPP)
@@ -230,6 +233,10 @@ cdef void set_mstatus(Hart *h, uint64_t v) noexcept nogil:
     if (old ^ h.mstatus) & (MSTATUS_SUM | MSTATUS_MXR):
         tlb_flush_translated(h)
     update_tlb_pointers(h)
+    if ((h.mstatus & ~old) & (MSTATUS_SIE | MSTATUS_MIE)
+            or (old ^ h.mstatus) & (MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR)):
+        return CSR_CHANGED_STATE
+    return CSR_CHANGED_NONE
 
 
 cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
@@ -244,11 +251,11 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
     if ((csr >> 8) & 3) > h.priv or ((csr >> 10) & 3) == 3:
         return CSR_ILLEGAL
     if csr == CSR_SSTATUS:
-        set_mstatus(h, (h.mstatus & ~SSTATUS_WMASK) | (v & SSTATUS_WMASK))
-        return CSR_CHANGED_STATE
+        return set_mstatus(h, (h.mstatus & ~SSTATUS_WMASK) | (v & SSTATUS_WMASK))
     elif csr == CSR_SIE:
+        mask = h.mie
         h.mie = (h.mie & ~h.mideleg) | (v & h.mideleg & IRQ_MASK)
-        return CSR_CHANGED_STATE
+        return CSR_CHANGED_STATE if h.mie & ~mask else CSR_CHANGED_NONE   # an enable went up
     elif csr == CSR_SIP:
         mask = MIP_SSIP & h.mideleg
         h.mip = (h.mip & ~mask) | (v & mask)
@@ -282,8 +289,7 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
         tlb_switch(h)
         return CSR_CHANGED_STATE
     elif csr == CSR_MSTATUS:
-        set_mstatus(h, v)
-        return CSR_CHANGED_STATE
+        return set_mstatus(h, v)
     elif csr == CSR_MISA:
         pass                                    # WARL: this hart's extensions are fixed
     elif csr == CSR_MEDELEG:
@@ -292,8 +298,9 @@ cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
         h.mideleg = v & SIRQ_MASK
         return CSR_CHANGED_STATE
     elif csr == CSR_MIE:
+        mask = h.mie
         h.mie = v & IRQ_MASK
-        return CSR_CHANGED_STATE
+        return CSR_CHANGED_STATE if h.mie & ~mask else CSR_CHANGED_NONE
     elif csr == CSR_MIP:
         mask = MIP_SSIP | MIP_SEIP
         if not (h.menvcfg & MENVCFG_STCE):

@@ -750,6 +750,17 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do
+                # ---- csrr of a trap-handling CSR (IF_CSRR): no side effect, so inline; any other
+                # CSR instruction, or a read this privilege may not do, in exec_system
+                elif op == OP_CSRRS:
+                    if (ip.flags & IF_CSRR) and csr_read(h, ip.imm & 0xfff, &v) == CSR_OK:
+                        x[ip.rd] = v
+                        ip = <Insn*>(<char*>ip + ip.step)
+                        continue
+                    h.cur = ip[0]
+                    st = 0
+                    ex = 1
+                    break
                 elif op == OP_FENCE or op == OP_FENCE_I:
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rvemu import opcodes
+from rvemu import csrdefs, opcodes
 from snippets import (CODE, DATA, MASK64, PTE_A, PTE_D, PTE_R, PTE_W, PTE_X, TRAP_PC, assemble,
                       enc, finished, machine, read64, run, sext, signed, sv39_map, trap_info,
                       word_bytes)
@@ -1199,3 +1199,32 @@ def test_self_modifying_code(patch):
     assert m.harts[0].x[6] == 101
     if patch == "lr.w+sc.w":
         assert m.harts[0].x[14] == 0              # both times round the sc succeeded
+
+
+# the CSRs the run loop reads inline (csrr, IF_CSRR), by privilege that may read them
+INLINE_READS = {1: ["sstatus", "sie", "stvec", "sscratch", "sepc", "scause", "stval", "satp"],
+                3: ["mstatus", "medeleg", "mideleg", "mie", "mtvec", "mscratch", "mepc", "mcause",
+                    "mtval", "mhartid", "sepc", "satp"]}
+
+
+@pytest.mark.parametrize("priv", sorted(INLINE_READS))
+def test_csrr_of_trap_csrs_in_one_run(priv):
+    """A run of csrr instructions (read inline by the loop) sees each CSR's value, the one the
+    host reads, and the instruction after them still runs."""
+    names = INLINE_READS[priv]
+    nums = {n: csrdefs.CSRS[n] for n in names}
+    words = [csr_insn("csrrs", nums[n], rd=5 + i, rs1=0) for i, n in enumerate(names)]
+    words.append(enc("addi", rd=31, rs1=0, imm=7))
+
+    def setup(m):
+        h = m.harts[0]
+        for k, n in enumerate(names):
+            if n not in ("mhartid", "mstatus", "sstatus", "satp"):
+                h.set_csr(n, 0x100 * (k + 1))       # aligned: the xtvec and xepc WARL keep it
+        h.set_csr("mstatus", h.csr("mstatus") | (1 << 18))          # SUM, seen in sstatus too
+
+    m = run(words, priv=priv, budget=len(words), setup=setup)
+    h = m.harts[0]
+    assert h.x[31] == 7
+    for i, n in enumerate(names):
+        assert h.x[5 + i] == h.csr(n), n

@@ -778,3 +778,34 @@ def test_wfi_halts_when_the_timer_is_not_enabled():
     r.m.core.set_mtimecmp(0, 500)
     r.start(WFI, mstatus=MIE)
     assert r.run(10_000) is StopReason.HALT and r.h.waiting
+
+
+
+# name: (instruction that lowers an enable, one that raises it, the pending interrupt,
+#        privilege, mstatus and mie at the start)
+ENABLE_WRITES = {
+    "sstatus.SIE": (E("csrrci", rd=0, rs1=SIE, imm=CSR["sstatus"]),
+                    E("csrrsi", rd=0, rs1=SIE, imm=CSR["sstatus"]), SSI, PRIV_S, 0, 1 << SSI),
+    "mstatus.MIE": (E("csrrci", rd=0, rs1=MIE, imm=0x300), E("csrrsi", rd=0, rs1=MIE, imm=0x300),
+                    MSI, PRIV_M, 0, 1 << MSI),
+    "sie": (E("csrrw", rd=0, rs1=0, imm=CSR["sie"]), E("csrrw", rd=0, rs1=5, imm=CSR["sie"]),
+            SSI, PRIV_S, SIE, 0),
+    "mie": (E("csrrw", rd=0, rs1=0, imm=0x304), E("csrrw", rd=0, rs1=5, imm=0x304),
+            MSI, PRIV_M, MIE, 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENABLE_WRITES))
+def test_interrupt_taken_right_after_the_write_that_enables_it(name):
+    """A write that lowers an enable (csrc sstatus, SIE: every spinlock does it) lets the block go
+    on; the one that raises it is the last instruction before the pending interrupt."""
+    lower, raise_, irq, priv, mstatus, mie = ENABLE_WRITES[name]
+    r = Rig()
+    _all_enabled(r, mideleg=1 << SSI)
+    r.h.set_csr("mie", mie)
+    r.h.set_x(5, 1 << irq)
+    r.set_pending(irq)
+    r.start(lower, NOP, NOP, raise_, NOP, NOP, priv=priv, mstatus=mstatus)
+    r.run(5)
+    trap, epc = (r.in_s_trap, "sepc") if irq == SSI else (r.in_m_trap, "mepc")
+    assert trap(INT | irq) and r.h.csr(epc) == CODE + 16, (name, hex(r.h.pc))
