@@ -199,6 +199,11 @@ cdef int csr_read_range(Hart *h, int csr, uint64_t *out) noexcept nogil:
         out[0] = h.pmpcfg[(csr - CSR_PMPCFG0) >> 1]
     elif csr >= CSR_PMPADDR0 and csr <= CSR_PMPADDR63:
         out[0] = h.pmpaddr[csr - CSR_PMPADDR0]
+    elif csr >= CSR_TSELECT and csr <= CSR_TINFO:
+        # Sdtrig with no triggers (debug spec 5.7): tselect stays 0 whatever is written, so a
+        # debugger or kernel that reads back what it wrote sees there is no trigger there;
+        # tdata1.type reads 0 ("no trigger at this tselect"); tinfo reads 1 (type 0 only)
+        out[0] = 1 if csr == CSR_TINFO else 0
     elif csr >= CSR_CYCLE and csr <= CSR_HPMCOUNTER31:
         if not counter_allowed(h, csr - CSR_CYCLE):
             return CSR_ILLEGAL
@@ -342,6 +347,8 @@ cdef int csr_write_range(Hart *h, int csr, uint64_t v) noexcept nogil:
     cdef uint64_t old
     if CSR_MHPMCOUNTER3 <= csr <= CSR_MHPMCOUNTER31 or CSR_MHPMEVENT3 <= csr <= CSR_MHPMEVENT31:
         pass                                    # no events: the counters stay zero (WARL)
+    elif csr >= CSR_TSELECT and csr <= CSR_TINFO:
+        pass                                    # no triggers: nothing to select or program
     elif csr >= CSR_PMPCFG0 and csr <= CSR_PMPCFG14:
         if csr & 1:
             return CSR_ILLEGAL

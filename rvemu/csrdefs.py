@@ -22,6 +22,8 @@ CSRS = {
     "mscratch": 0x340, "mepc": 0x341, "mcause": 0x342, "mtval": 0x343, "mip": 0x344,
     # machine counters
     "mcycle": 0xB00, "minstret": 0xB02,
+    # debug triggers (Sdtrig, debug spec 5.7): the probing registers of a hart with no triggers
+    "tselect": 0x7A0, "tdata1": 0x7A1, "tdata2": 0x7A2, "tdata3": 0x7A3, "tinfo": 0x7A4,
 }
 for _i in range(3, 32):
     CSRS[f"hpmcounter{_i}"] = 0xC00 + _i

@@ -1228,3 +1228,22 @@ def test_csrr_of_trap_csrs_in_one_run(priv):
     assert h.x[31] == 7
     for i, n in enumerate(names):
         assert h.x[5 + i] == h.csr(n), n
+
+
+def test_debug_trigger_probe_finds_no_triggers():
+    """Sdtrig probing as riscv-tests' breakpoint test and debuggers do it: tselect keeps 0 (a
+    written index does not read back), tdata1.type is 0 ("no trigger"), tinfo is 1; writes to
+    tdata1/tdata2 change nothing.  M-mode registers: illegal from S."""
+    words = [enc("addi", rd=6, rs1=0, imm=5),
+             csr_insn("csrrw", 0x7A0, rd=0, rs1=0), csr_insn("csrrs", 0x7A0, rd=7, rs1=0),
+             csr_insn("csrrw", 0x7A0, rd=0, rs1=6), csr_insn("csrrs", 0x7A0, rd=8, rs1=0),
+             csr_insn("csrrw", 0x7A1, rd=0, rs1=6), csr_insn("csrrs", 0x7A1, rd=9, rs1=0),
+             csr_insn("csrrw", 0x7A2, rd=0, rs1=6), csr_insn("csrrs", 0x7A2, rd=10, rs1=0),
+             csr_insn("csrrs", 0x7A3, rd=11, rs1=0), csr_insn("csrrs", 0x7A4, rd=12, rs1=0)]
+    m = run(words, regs={r: 0xEE for r in range(7, 13)}, budget=len(words))
+    h = m.harts[0]
+    assert [h.x[r] for r in range(7, 13)] == [0, 0, 0, 0, 0, 1]
+    assert h.pc == CODE + 4 * len(words)
+    for csr in range(0x7A0, 0x7A5):
+        w = csr_insn("csrrs", csr, rd=5, rs1=0)
+        assert_illegal(exec_csr(w, priv=1), w)
