@@ -354,7 +354,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
     cdef Mach *m = h.m
     cdef uint64_t *x = h.x
     cdef uint64_t pc = h.pc, pcc
-    cdef uint64_t count = 0, limit = 0, left = 0, room, va, v = 0, k
+    cdef uint64_t count = 0, limit = 0, left = 0, room, va, v = 0
     cdef uint64_t ibase = h.instret, vbase = h.vclock, traps = 0
     cdef uint64_t cur_tag = TLB_EMPTY           # the page of code (TLB_EMPTY: look it up)
     cdef TlbEntry *fe = NULL

@@ -144,28 +144,23 @@ class DiskImage(_SectorStore):
         return bytes(buf)
 
     def readv(self, sector: int, buffers: Sequence) -> None:
-        views, left = self._check_views(sector, buffers)
-        pos = sector * SECTOR_SIZE
-        fd = self._file.fileno()
-        while left:
-            n = _preadv(fd, views[:IOV_MAX], pos)
-            if not n:
-                raise OSError(f"{self.path}: short read at byte {pos} (file shrank under us?)")
-            pos += n
-            left -= n
-            if left:
-                views = _advance(views, n)
+        self._transfer(_preadv, sector, buffers, "short read at byte {} (file shrank under us?)")
 
     def writev(self, sector: int, buffers: Sequence) -> None:
         if self.readonly:
             raise PermissionError(f"{self.path} is read-only")
+        self._transfer(_pwritev, sector, buffers, "write made no progress at byte {}")
+
+    def _transfer(self, vector_io, sector: int, buffers: Sequence, stalled: str) -> None:
+        """preadv/pwritev the buffers at sector, IOV_MAX at a time, resuming after short
+        transfers; OSError(stalled) when one moves nothing."""
         views, left = self._check_views(sector, buffers)
         pos = sector * SECTOR_SIZE
         fd = self._file.fileno()
         while left:
-            n = _pwritev(fd, views[:IOV_MAX], pos)
+            n = vector_io(fd, views[:IOV_MAX], pos)
             if not n:
-                raise OSError(f"{self.path}: write made no progress at byte {pos}")
+                raise OSError(f"{self.path}: " + stalled.format(pos))
             pos += n
             left -= n
             if left:
