@@ -35,3 +35,11 @@ def fresh_image(xv6_image, tmp_path):
     dst = tmp_path / "xv6.img"
     shutil.copyfile(xv6_image, dst)
     return str(dst)
+
+
+@pytest.fixture(scope="session")
+def guest_runs(request, tmp_path_factory):
+    """The session's guest program runs (guest.GuestRuns): one boot per run, made when its
+    first item asks."""
+    from guest import GuestRuns
+    return GuestRuns(request.session, tmp_path_factory)

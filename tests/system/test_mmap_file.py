@@ -4,13 +4,16 @@ it leaves behind -- fsck-clean, and every file the tests wrote holds exactly the
 mapfiletest.c's rules give (recomputed here; the two files must change together).
 
 Runs on the default kernel (dirty tracking by the PTE D bit) on 1 and 3 harts, and on a kernel
-built with --dirty wp (write-fault dirty tracking), which is built here into the pytest cache."""
+built with --dirty wp (write-fault dirty tracking), which is built here into the pytest cache.
+Every subtest is an item of its own (test_mapfiletest[HARTS-NAME], test_mapfiletest_wp[3-NAME])
+that checks its result line and its own files on the disk."""
 
 import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
+from guest import Run, cases, whole
 
 from rvemu import toolchain, xv6fs
 from rvemu.board import Board
@@ -153,17 +156,15 @@ def disk_problems(image, tests):
     return problems
 
 
-def check(image, harts, tests=None, repeat=1):
-    """Run the named tests (all when None) `repeat` times; assert the guest and disk are right."""
-    names = list(EXPECTED) if tests is None else tests
-    args = "" if tests is None else " ".join(tests * repeat)
-    out = run_mapfiletest(image, harts, args)
-    fails = [line for line in out.splitlines() if "FAIL" in line]
-    problems = disk_problems(image, names)
-    ran = [line.split(": ", 1)[1] for line in out.splitlines()
-           if line.startswith("mapfiletest: ") and line.split(": ", 1)[1] in EXPECTED]
-    assert ran == names * repeat, f"tests run: {ran}\n{out[-3000:]}"
-    assert not fails and not problems and "mapfiletest: ALL OK" in out, \
+def check(image, harts, tests, repeat=1):
+    """Run the named tests `repeat` times; assert the guest and disk are right."""
+    out = run_mapfiletest(image, harts, " ".join(tests * repeat))
+    lines = out.splitlines()
+    fails = [line for line in lines if "FAIL" in line]
+    problems = disk_problems(image, tests)
+    ran = [line[3:] for line in lines if line.startswith("ok ")]
+    assert ran == tests * repeat, f"tests passed: {ran}\n{out[-3000:]}"
+    assert not fails and not problems and "mapfiletest: ALL OK" in lines, \
         "\n".join(["guest:"] + fails + ["disk:"] + problems + ["output tail:", out[-1500:]])
 
 
@@ -199,13 +200,31 @@ def test_expected_contents_match_the_rules():
     assert len(EXPECTED["bigfile"]()["mf_big"]) == xv6fs.MAXFILE * xv6fs.BSIZE
 
 
-@pytest.mark.parametrize("harts", [1, 3])
-def test_mapfiletest(fresh_image, harts):
-    check(fresh_image, harts)
+RUNS = [Run("mapfiletest", harts, timeout=10_000_000_000) for harts in (1, 3)]
+WP = Run("mapfiletest", 3, image="wp_image", timeout=10_000_000_000)
 
 
-def test_mapfiletest_wp(fresh_wp_image):
-    check(fresh_wp_image, 3)
+def check_subtest(guest_runs, case, request):
+    guest_runs.check(case, request)
+    image = guest_runs.outcome(case.run, request).image
+    problems = disk_problems(image, [case.name])
+    assert not problems, "\n".join(["disk:"] + problems)
+
+
+@pytest.mark.parametrize("case", [c for run in RUNS for c in cases(run)])
+def test_mapfiletest(guest_runs, case, request):
+    check_subtest(guest_runs, case, request)
+
+
+@pytest.mark.parametrize("case", cases(WP))
+def test_mapfiletest_wp(guest_runs, case, request):
+    check_subtest(guest_runs, case, request)
+
+
+@pytest.mark.parametrize("case", [whole(run) for run in RUNS] + [whole(WP, "wp")])
+def test_mapfiletest_whole_run(guest_runs, case, request):
+    """Every subtest passed, the guest powered off and fsck finds the disk clean."""
+    guest_runs.check_whole(case, request)
 
 
 @pytest.mark.parametrize("image", ["dbit", "wp"])

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 import pytest
+from guest import subtests
 
 from rvemu import bootimg
 
@@ -36,5 +37,7 @@ def test_mmap_suites_pass_on_qemu(fresh_image, tmp_path):
                            b"mmaptest\nmmap2test\nmapfiletest\nthreadtest\npoweroff\n")
     for prog in ("mmaptest", "mmap2test", "mapfiletest", "threadtest"):
         assert f"{prog}: ALL OK" in out, out[-3000:]
+        # every subtest of the program's table ran
+        assert f"{prog}: {len(subtests(prog))} passed, 0 failed" in out, out[-3000:]
     assert "FAIL" not in out, out[-3000:]
     assert status == 0

@@ -1,8 +1,11 @@
 """A disk attached read-only (Board.boot_image(readonly=True), rvemu --readonly): the device
 offers VIRTIO_BLK_F_RO, the kernel mounts the file system read-only, every writing system call
-fails with EROFS, and the image file is not changed by a single byte."""
+fails with EROFS, and the image file is not changed by a single byte.  user/rotest's subtests
+are items of their own too (test_rotest[1-NAME])."""
 
 import hashlib
+
+import pytest
 
 from rvemu import xv6fs
 from rvemu.board import Board
@@ -10,7 +13,7 @@ from rvemu.devices.virtio_mmio import F_VERSION_1
 from rvemu.devices.virtio_blk import VIRTIO_BLK_F_RO
 from rvemu.machine import StopReason
 
-from guest import sh
+from guest import Run, cases, sh
 
 
 def digest(path):
@@ -37,13 +40,18 @@ def test_read_only_disk_boots_to_the_shell_and_refuses_writes(fresh_image):
     assert "read-only file system" in sh(b, "rm README", 200_000_000)
     assert "teaching kernel" in sh(b, "cat README", 200_000_000)
     out = sh(b, "rotest", 500_000_000)
-    assert "rotest: ALL OK" in out, out
+    assert "rotest: 3 passed, 0 failed" in out and "rotest: ALL OK" in out, out
     b.send("poweroff 3\n")
     assert b.run(max_instructions=100_000_000) is StopReason.EXIT and b.exit_code == 3
     blk = b.virtio.device
     assert blk.stats["writes"] == 0 and blk.stats["ioerr"] == 0     # nothing was even tried
     b.poweroff()
     assert digest(fresh_image) == before
+
+
+@pytest.mark.parametrize("case", cases(Run("rotest", readonly=True, timeout=500_000_000)))
+def test_rotest(guest_runs, case, request):
+    guest_runs.check(case, request)
 
 
 def test_log_needing_recovery_is_refused_on_a_read_only_disk(fresh_image):

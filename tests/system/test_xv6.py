@@ -1,6 +1,9 @@
-"""Boot our xv6 and run programs in it, on 1 and 3 harts."""
+"""Boot our xv6 and run programs in it, on 1 and 3 harts.  Every subtest of user/xv6test.c is
+an item of its own: test_xv6test_quick[HARTS-NAME] (`xv6test -q`, the default suite) and
+test_xv6test_full[HARTS-NAME] (`xv6test`, -m slow)."""
 
 import pytest
+from guest import Run, cases, whole
 
 from rvemu import xv6fs
 from rvemu.board import Board
@@ -48,23 +51,26 @@ def test_boot_to_shell_and_basic_commands(fresh_image, harts):
     assert xv6fs.fsck(fresh_image) == []
 
 
-@pytest.mark.parametrize("harts", [1, 3])
-def test_quick_test_suite(fresh_image, harts):
-    b = boot(fresh_image, harts)
-    out = sh(b, "xv6test -q", timeout=20_000_000_000)
-    assert "ALL TESTS PASSED" in out, out[-3000:]
-    b.send("poweroff\n")
-    assert b.run(max_instructions=100_000_000) is StopReason.EXIT
-    b.poweroff()
-    assert xv6fs.fsck(fresh_image) == []
+QUICK = [Run("xv6test", harts, quick=True, timeout=20_000_000_000) for harts in (1, 3)]
+FULL = [Run("xv6test", harts, timeout=100_000_000_000) for harts in (1, 3)]
+
+
+@pytest.mark.parametrize("case", [c for run in QUICK for c in cases(run)])
+def test_xv6test_quick(guest_runs, case, request):
+    guest_runs.check(case, request)
+
+
+@pytest.mark.parametrize("case", [whole(run) for run in QUICK])
+def test_xv6test_quick_whole_run(guest_runs, case, request):
+    """`xv6test -q` ends with the line xv6's graders look for, and leaves a clean disk."""
+    out = guest_runs.check_whole(case, request)
+    assert "ALL TESTS PASSED" in out.lines(), out.output[-3000:]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("harts", [1, 3])
-def test_full_test_suite(fresh_image, harts):
-    b = boot(fresh_image, harts)
-    out = sh(b, "xv6test", timeout=100_000_000_000)
-    assert "ALL TESTS PASSED" in out, out[-3000:]
+@pytest.mark.parametrize("case", [c for run in FULL for c in cases(run)])
+def test_xv6test_full(guest_runs, case, request):
+    guest_runs.check(case, request)
 
 
 def test_kernel_sizes_itself_to_the_ram(fresh_image):

@@ -2,10 +2,14 @@
 // in turn, smaller steps as the larger ones fail -- until every kind answers ENOMEM, then
 // store to every page reserved.  The kernel promised those pages (its commit limit leaves room
 // for itself and the page cache), so none of the stores may get the process killed.
-// Prints "commitfill: reserved N pages (limit L, RAM T), touched all" and "commitfill: ALL OK".
+// Prints "commitfill: reserved N pages (limit L, RAM T), touched all"; the run is the one
+// subtest ("fill") of the harness of user/check.h.
 #include "kernel/types.h"
 #include "kernel/mman.h"
 #include "user/user.h"
+
+#define TEST_NAME "commitfill"
+#include "user/check.h"
 
 #define PG 4096UL
 #define MAXMAPS 4096
@@ -35,8 +39,8 @@ reserve(int k, uint64 npages)
   return 0;
 }
 
-int
-main(void)
+static void
+t_fill(void)
 {
   heap_lo = sbrk(0);
   uint64 reserved = 0;
@@ -51,10 +55,8 @@ main(void)
           reserved += step;
         else if(e == ENOMEM)
           full[k] = 1;
-        else {
-          printf("commitfill: FAIL reserve kind %d: errno %d, want ENOMEM\n", k, e);
-          exit(1);
-        }
+        else
+          FAIL("reserve kind %d: errno %d, want ENOMEM", k, e);
       }
     }
   }
@@ -68,10 +70,16 @@ main(void)
   vmstat(&st);
   printf("commitfill: reserved %d pages (limit %d, RAM %d), touched all\n", (int)reserved,
          (int)st.commit_limit, (int)st.total_pages);
-  if(st.committed_pages > st.commit_limit || reserved < st.commit_limit / 2)
-    printf("commitfill: FAIL committed %d of limit %d\n", (int)st.committed_pages,
-           (int)st.commit_limit);
-  else
-    printf("commitfill: ALL OK\n");
-  exit(0);
+  CHECK(st.committed_pages <= st.commit_limit && reserved >= st.commit_limit / 2,
+        "committed %d of limit %d", (int)st.committed_pages, (int)st.commit_limit);
+}
+
+static struct subtest tests[] = {
+  {"fill", t_fill},
+};
+
+int
+main(int argc, char *argv[])
+{
+  exit(check_main(argc, argv, tests, NELEM(tests)));
 }

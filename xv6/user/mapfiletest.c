@@ -1,11 +1,9 @@
 // mapfiletest: file-backed and shared mmap, the unified page cache, copy-on-write fork, dirty
 // writeback (msync, munmap, exit, fsync, sync), fault counters (getrusage, vmstat) and pagemap.
 //
-//   mapfiletest [test ...]        no argument: every test, in table order
+//   mapfiletest [NAME ...]        the harness of user/check.h (no NAME: every test in table
+//                                 order; -l lists them)
 //   mapfiletest -exit             exit at once (t_exec runs it)
-//
-// Prints "mapfiletest: ALL OK" (exit 0), or one "mapfiletest: FAIL line N: ..." line per failed
-// check and "mapfiletest: FAILED (n)" (exit 1).
 //
 // Each test makes its own files (mf_*), written with write() only, so that none of their pages
 // is in the page cache when the test maps them.  Byte o of a file made with seed s is
@@ -147,9 +145,10 @@ expect_file(int line, const char *name, int seed, uint64 size, const struct mark
 {
   struct stat st;
   if(stat(name, &st) < 0 || st.size != size){
-    printf("mapfiletest: FAIL line %d: %s: size %l, expected %l\n", line, name,
-           stat(name, &st) < 0 ? -1L : (long)st.size, (long)size);
-    failures++;
+    char msg[100];
+    snprintf(msg, sizeof(msg), "%s: size %l, expected %l", name,
+             stat(name, &st) < 0 ? -1L : (long)st.size, (long)size);
+    check_fail(__FILE_NAME__, line, msg);
     return;
   }
   int fd = open(name, O_RDONLY);
@@ -171,9 +170,10 @@ expect_file(int line, const char *name, int seed, uint64 size, const struct mark
       int i = 0;
       while(i < got && buf[i] == want[i])
         i++;
-      printf("mapfiletest: FAIL line %d: %s: offset %l: %x, expected %x\n", line, name,
-             (long)(off + i), i < got ? (uchar)buf[i] : 0x100, (uchar)want[i]);
-      failures++;
+      char msg[100];
+      snprintf(msg, sizeof(msg), "%s: offset %l: %x, expected %x", name, (long)(off + i),
+               i < got ? (uchar)buf[i] : 0x100, (uchar)want[i]);
+      check_fail(__FILE_NAME__, line, msg);
       break;
     }
   }
@@ -1640,12 +1640,7 @@ t_samefile(void)
   CHECK(munmap(p, 4 * PG) == 0, "munmap");
 }
 
-struct test {
-  const char *name;
-  void (*fn)(void);
-};
-
-static struct test tests[] = {
+static struct subtest tests[] = {
   { "errors", t_errors },
   { "lazy", t_lazy },
   { "shared", t_shared },
@@ -1671,15 +1666,6 @@ static struct test tests[] = {
   { "exec", t_exec },
   { "samefile", t_samefile },       // last: a deadlock here hangs the program
 };
-#define NTESTS (sizeof(tests) / sizeof(tests[0]))
-
-static void
-run(struct test *t)
-{
-  printf("mapfiletest: %s\n", t->name);
-  t->fn();
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -1692,26 +1678,5 @@ main(int argc, char *argv[])
   CHECK(st.dirty_mode == DIRTY_WP || st.dirty_mode == DIRTY_DBIT, "dirty_mode %l",
         (long)st.dirty_mode);
   printf("mapfiletest: dirty tracking %s\n", wp ? "wp" : "dbit");
-  if(argc < 2){
-    for(int i = 0; i < NTESTS; i++)
-      run(&tests[i]);
-  } else {
-    for(int a = 1; a < argc; a++){
-      int i = 0;
-      while(i < NTESTS && strcmp(tests[i].name, argv[a]) != 0)
-        i++;
-      if(i < NTESTS){
-        run(&tests[i]);
-      } else {
-        printf("mapfiletest: no test named %s\n", argv[a]);
-        failures++;
-      }
-    }
-  }
-  if(failures){
-    printf("mapfiletest: FAILED (%d)\n", failures);
-    exit(1);
-  }
-  printf("mapfiletest: ALL OK\n");
-  exit(0);
+  exit(check_main(argc, argv, tests, NELEM(tests)));
 }

@@ -1,7 +1,6 @@
 // mmap2test: madvise, mincore, mlock/munlock and MAP_LOCKED, MAP_NORESERVE and the commit
-// limit, MAP_GROWSDOWN (+ PROT_GROWSDOWN), MAP_DENYWRITE.  Arguments name tests (none: all).
-// Prints "mmap2test: ALL OK" (exit 0) or a line per failed check and "mmap2test: FAILED"
-// (exit 1).
+// limit, MAP_GROWSDOWN (+ PROT_GROWSDOWN), MAP_DENYWRITE, on the harness of user/check.h:
+// `mmap2test [NAME ...]`, `mmap2test -l`.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -898,12 +897,7 @@ t_fsync_other(void)
   unlink("fso.f");
 }
 
-struct test {
-  char *name;
-  void (*fn)(void);
-};
-
-static struct test tests[] = {
+static struct subtest tests[] = {
   {"madvise", t_madvise},
   {"mincore", t_mincore},
   {"mlock", t_mlock},
@@ -927,18 +921,5 @@ main(int argc, char *argv[])
   struct vmstat st;
   vmstat(&st);
   total_pages = st.total_pages;
-  for(int i = 0; i < (int)(sizeof(tests) / sizeof(tests[0])); i++){
-    int want = argc == 1;
-    for(int a = 1; a < argc; a++)
-      if(strcmp(argv[a], tests[i].name) == 0)
-        want = 1;
-    if(want)
-      tests[i].fn();
-  }
-  if(failures){
-    printf("mmap2test: FAILED (%d)\n", failures);
-    exit(1);
-  }
-  printf("mmap2test: ALL OK\n");
-  exit(0);
+  exit(check_main(argc, argv, tests, NELEM(tests)));
 }

@@ -1,8 +1,8 @@
 // mmapargs: the argument checks of every memory call against Linux, one table.  Each row is a
 // call, its arguments and the answer mmap(2), munmap(2), mprotect(2), msync(2), madvise(2),
 // mincore(2), mlock(2) and shared/docs/mmap-spec.md give (0 or an errno); a row that answers
-// otherwise prints "mmapargs: FAIL row N (what): ...".  Ends with "mmapargs: ALL OK" or
-// "mmapargs: N FAILED".
+// otherwise fails with "FAIL table: row N (call): errno E, want W (mmapargs.c:LINE)", LINE
+// the row's.  The table is the one subtest of the harness of user/check.h.
 //
 // The addresses the rows use are made before the table runs: R, the first automatic mapping of
 // the process (4 pages, read-write), U, a hole (mapped then unmapped), F and W, shared mappings
@@ -12,6 +12,9 @@
 #include "kernel/fcntl.h"
 #include "kernel/param.h"
 #include "user/user.h"
+
+#define TEST_NAME "mmapargs"
+#include "user/check.h"
 
 #define PG 4096UL
 #define ALL (~0UL)
@@ -93,8 +96,8 @@ resolve(uint64 a)
   return (uint64)base[tag] + (a & (TAG(1) - 1));
 }
 
-static int
-run_table(void)
+static void
+t_table(void)
 {
   static struct row rows[] = {
     // ---- mmap -------------------------------------------------------------------------------
@@ -202,19 +205,23 @@ run_table(void)
     ROW(MADVISE, 0, n, PG, MADV_WILLNEED),
     ROW(MPROTECT, 0, n, PG, PROT_NONE),
   };
-  int bad = 0;
-  for(int i = 0; i < (int)(sizeof(rows) / sizeof(rows[0])); i++){
+  for(int i = 0; i < NELEM(rows); i++){
+    struct row row = rows[i];
     for(int j = 0; j < 6; j++)
-      rows[i].a[j] = resolve(rows[i].a[j]);
-    int got = run(&rows[i]);
-    if(got != rows[i].want){
-      printf("mmapargs: FAIL row %d (line %d, %s): errno %d, want %d\n", i, rows[i].line,
-             names[rows[i].call], got, rows[i].want);
-      bad++;
+      row.a[j] = resolve(row.a[j]);
+    int got = run(&row);
+    if(got != row.want){
+      char msg[80];
+      snprintf(msg, sizeof(msg), "row %d (%s): errno %d, want %d", i, names[row.call], got,
+               row.want);
+      check_fail(__FILE_NAME__, row.line, msg);
     }
   }
-  return bad;
 }
+
+static struct subtest tests[] = {
+  {"table", t_table},
+};
 
 #undef r
 #undef u
@@ -243,7 +250,7 @@ map(uint64 len, int prot, int flags, int fd)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
   R = map(4 * PG, RW, ANON, -1);    // the first automatic mapping: keep it first
   unlink("mmapargs.f");
@@ -265,14 +272,10 @@ main(void)
   N = map(PG, PROT_NONE, ANON, -1);
   U = map(PG, RW, ANON, -1);        // last: a hole no other setup mapping fills
   munmap(U, PG);
-  int bad = run_table();
+  int status = check_main(argc, argv, tests, NELEM(tests));
   close(rofd);
   close(rwfd);
   close(wofd);
   unlink("mmapargs.f");
-  if(bad)
-    printf("mmapargs: %d FAILED\n", bad);
-  else
-    printf("mmapargs: ALL OK\n");
-  exit(bad != 0);
+  exit(status);
 }

@@ -9,11 +9,15 @@
 // stores v(w, r, f, o) = (w * 31 + r * 17 + f * 5 + o) mod 256 at every offset o with
 // o % NW == w of every file, through a MAP_SHARED mapping kept from round to round, and also
 // scribbles over two pages of a MAP_PRIVATE mapping (which must never reach the file).  Workers msync in
-// even rounds and rely on munmap/exit in the others.  Prints "mmapstress: OK" or FAIL lines.
+// even rounds and rely on munmap/exit in the others.  The run is the one subtest ("stress") of
+// the harness of user/check.h.
 
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
 #include "user/user.h"
+
+#define TEST_NAME "mmapstress"
+#include "user/check.h"
 
 #define PG     4096
 #define NW     4            // workers
@@ -21,15 +25,6 @@
 #define NP     64           // pages per file
 #define ROUNDS 6
 #define SPARE  160          // free pages left while the workers run (the files need 192)
-
-static int failures;
-
-static void
-fail(char *what)
-{
-  printf("mmapstress: FAIL %s (errno %d)\n", what, errno);
-  failures++;
-}
 
 static void
 fname(char *buf, int f)
@@ -50,8 +45,7 @@ make_files(void)
     for(int k = 0; k < NP; k++){
       for(int i = 0; i < PG; i++)
         buf[i] = f * 7 + k * PG + i;
-      if(write(fd, buf, PG) != PG)
-        fail("write");
+      CHECK(write(fd, buf, PG) == PG, "write %s: errno %d", name, errno);
     }
     close(fd);
   }
@@ -91,8 +85,8 @@ worker(int w, int go, int done)
   exit(0);                   // exit writes the last stores back
 }
 
-int
-main(void)
+static void
+t_stress(void)
 {
   make_files();
   // the workers first (a fork after the hog would copy its page tables into each)
@@ -112,8 +106,7 @@ main(void)
   uint64 hogpages = st.free_pages > SPARE ? st.free_pages - SPARE : 0;
   char *hog = mmap(0, hogpages * PG, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if(hog == MAP_FAILED)
-    fail("hog");
+  REQUIRE(hog != MAP_FAILED, "hog: errno %d", errno);
   for(uint64 i = 0; i < hogpages; i++)
     hog[i * PG] = 1;
   char name[4];
@@ -121,25 +114,21 @@ main(void)
     if(r % 3 == 2){
       fname(name, (r / 3) % NF);
       int fd = open(name, O_RDWR);
-      if(ftruncate(fd, NP * PG / 2) != 0 || ftruncate(fd, NP * PG) != 0)
-        fail("ftruncate");
+      CHECK(ftruncate(fd, NP * PG / 2) == 0 && ftruncate(fd, NP * PG) == 0,
+            "ftruncate %s: errno %d", name, errno);
       close(fd);
     }
     for(int w = 0; w < NW; w++)
       write(go[w][1], "g", 1);
     for(int w = 0; w < NW; w++){
       char c;
-      if(read(done[0], &c, 1) != 1)
-        fail("worker gone");
+      CHECK(read(done[0], &c, 1) == 1, "worker gone: errno %d", errno);
     }
   }
   for(int w = 0; w < NW; w++){
     int status = -5;
     wait(&status);
-    if(status != 0){
-      printf("mmapstress: FAIL worker exit status %d\n", status);
-      failures++;
-    }
+    CHECK(status == 0, "worker exit status %d", status);
   }
   munmap(hog, hogpages * PG);
   struct vmstat end;
@@ -148,9 +137,14 @@ main(void)
          (int)(end.reclaim_unmapped - st.reclaim_unmapped),
          (int)(end.writeback_pages - st.writeback_pages),
          (int)(end.tlb_shootdowns - st.tlb_shootdowns));
-  if(failures)
-    printf("mmapstress: FAILED\n");
-  else
-    printf("mmapstress: OK\n");
-  exit(failures ? 1 : 0);
+}
+
+static struct subtest tests[] = {
+  {"stress", t_stress},
+};
+
+int
+main(int argc, char *argv[])
+{
+  exit(check_main(argc, argv, tests, NELEM(tests)));
 }

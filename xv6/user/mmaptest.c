@@ -1,5 +1,5 @@
-// mmaptest: anonymous private mmap, munmap, mprotect.  Prints "mmaptest: ALL OK" (exit 0) or
-// one line per failed check and "mmaptest: FAILED" (exit 1).
+// mmaptest: anonymous private mmap, munmap, mprotect, on the harness of user/check.h:
+// `mmaptest [NAME ...]`, `mmaptest -l`.
 
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -250,6 +250,19 @@ t_exec_cleanup(void)
   }
 }
 
+static struct subtest tests[] = {
+  {"basic", t_basic},
+  {"partial", t_partial_munmap},
+  {"mprotect", t_mprotect},
+  {"fixed", t_fixed},
+  {"errors", t_errors},
+  {"sysbuf", t_syscall_buffer},
+  {"fork", t_fork},
+  {"exec", t_exec},
+  {"limit", t_limit},
+  {"execcleanup", t_exec_cleanup},
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -257,20 +270,5 @@ main(int argc, char *argv[])
     char *p = anon(EXEC_ADDR, PG, PROT_READ, MAP_FIXED_NOREPLACE);
     exit(p == EXEC_ADDR && p[0] == 0 ? 0 : 1);
   }
-  t_basic();
-  t_partial_munmap();
-  t_mprotect();
-  t_fixed();
-  t_errors();
-  t_syscall_buffer();
-  t_fork();
-  t_exec();
-  t_limit();
-  t_exec_cleanup();
-  if(failures){
-    printf("mmaptest: FAILED (%d)\n", failures);
-    exit(1);
-  }
-  printf("mmaptest: ALL OK\n");
-  exit(0);
+  exit(check_main(argc, argv, tests, NELEM(tests)));
 }

@@ -2,8 +2,8 @@
 // rvemu --readonly, which offers VIRTIO_BLK_F_RO).  Every call that would change the file
 // system fails with EROFS, as on Linux; reading, devices and private mappings work.
 //
-// Prints "rotest: ALL OK" (exit 0), or one "rotest: FAIL line N: ..." line per failed check
-// and "rotest: FAILED (n)" (exit 1).  Needs README and console in the root directory.
+// The harness of user/check.h (`rotest [NAME ...]`, `rotest -l`).  Needs README and console in
+// the root directory.
 
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
@@ -14,15 +14,6 @@
 #define TEST_NAME "rotest"
 #include "user/check.h"
 
-// The call returned -1 with errno e.
-#define FAILS(call, e)                                                            \
-  do {                                                                            \
-    errno = 0;                                                                    \
-    long r_ = (long)(call);                                                       \
-    CHECK(r_ == -1 && errno == (e), "%s: got %d, errno %d, want errno %d", #call, \
-          (int)r_, errno, (e));                                                   \
-  } while(0)
-
 static void
 t_open(void)
 {
@@ -30,13 +21,13 @@ t_open(void)
   char c;
   CHECK(fd >= 0 && read(fd, &c, 1) == 1, "reading README");
   close(fd);
-  FAILS(open("README", O_RDWR), EROFS);
-  FAILS(open("README", O_WRONLY), EROFS);
-  FAILS(open("README", O_RDONLY | O_TRUNC), EROFS);
-  FAILS(open("ro.new", O_CREATE | O_RDWR), EROFS);
-  FAILS(open("ro.new", O_CREATE | O_RDONLY), EROFS);
-  FAILS(open("ro.none/f", O_CREATE | O_RDWR), ENOENT);   // lookup errors come first
-  FAILS(open(".", O_RDWR), EISDIR);
+  ERR(open("README", O_RDWR), EROFS);
+  ERR(open("README", O_WRONLY), EROFS);
+  ERR(open("README", O_RDONLY | O_TRUNC), EROFS);
+  ERR(open("ro.new", O_CREATE | O_RDWR), EROFS);
+  ERR(open("ro.new", O_CREATE | O_RDONLY), EROFS);
+  ERR(open("ro.none/f", O_CREATE | O_RDWR), ENOENT);   // lookup errors come first
+  ERR(open(".", O_RDWR), EISDIR);
   fd = open("README", O_CREATE | O_RDONLY);             // an existing name is just opened
   CHECK(fd >= 0, "open(README, O_CREATE|O_RDONLY): errno %d", errno);
   close(fd);
@@ -45,13 +36,13 @@ t_open(void)
 static void
 t_names(void)
 {
-  FAILS(mkdir("ro.d"), EROFS);
-  FAILS(mkdir("README"), EEXIST);
-  FAILS(mknod("ro.n", 1, 0), EROFS);
-  FAILS(unlink("README"), EROFS);
-  FAILS(unlink("ro.none"), EROFS);
-  FAILS(link("README", "ro.l"), EROFS);
-  FAILS(link("ro.none", "ro.l"), ENOENT);
+  ERR(mkdir("ro.d"), EROFS);
+  ERR(mkdir("README"), EEXIST);
+  ERR(mknod("ro.n", 1, 0), EROFS);
+  ERR(unlink("README"), EROFS);
+  ERR(unlink("ro.none"), EROFS);
+  ERR(link("README", "ro.l"), EROFS);
+  ERR(link("ro.none", "ro.l"), ENOENT);
   struct stat st;
   CHECK(stat("README", &st) == 0 && st.nlink == 1, "README still has one link");
 }
@@ -60,9 +51,9 @@ static void
 t_fd(void)
 {
   int fd = open("README", O_RDONLY);
-  FAILS(ftruncate(fd, 0), EINVAL);                      // not open for writing
-  FAILS(write(fd, "x", 1), EBADF);
-  FAILS(mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), EACCES);
+  ERR(ftruncate(fd, 0), EINVAL);                        // not open for writing
+  ERR(write(fd, "x", 1), EBADF);
+  ERR(mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), EACCES);
   char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   CHECK(p != MAP_FAILED, "private writable mapping: errno %d", errno);
   if(p != MAP_FAILED){
@@ -80,16 +71,14 @@ t_fd(void)
   close(con);
 }
 
+static struct subtest tests[] = {
+  {"open", t_open},
+  {"names", t_names},
+  {"fd", t_fd},
+};
+
 int
-main(void)
+main(int argc, char *argv[])
 {
-  t_open();
-  t_names();
-  t_fd();
-  if(failures){
-    printf("rotest: FAILED (%d)\n", failures);
-    exit(1);
-  }
-  printf("rotest: ALL OK\n");
-  exit(0);
+  exit(check_main(argc, argv, tests, NELEM(tests)));
 }

@@ -1,6 +1,5 @@
-// threadtest: threads (clone, join, texit, gettid, thread_create).  Arguments name tests (none:
-// all).  Prints "threadtest: ALL OK" (exit 0) or a line per failed check and "threadtest:
-// FAILED" (exit 1).
+// threadtest: threads (clone, join, texit, gettid, thread_create), on the harness of
+// user/check.h: `threadtest [NAME ...]`, `threadtest -l`.
 //
 // Tests that must end a process (exit from a thread, kill, a fault, exec) run in a forked child
 // and report through a MAP_SHARED page made before the fork and through the exit status.  A
@@ -113,7 +112,7 @@ static void
 texit_or_die(int st)
 {
   texit_p(st);
-  printf(TEST_NAME ": FAIL texit(%d) returned: errno %d\n", st, errno);
+  CHECK(0, "texit(%d) returned: errno %d", st, errno);
   exit(99);
 }
 
@@ -193,7 +192,7 @@ pfn_of(void *addr, uint64 *entry)
 // Fault in every page of the program's code and read-only data (they start at address 0; the
 // writable data follows on the next page, `tests` among it), so that a thread running code not
 // yet run causes no fault while a test counts faults.
-static struct test_entry { char *name; void (*fn)(void); } tests[];
+static struct subtest tests[];
 
 static void
 prefault_text(void)
@@ -1736,7 +1735,7 @@ t_stress(void)
   printf("  stress: %d iterations, %d forks\n", total, st_forks);
 }
 
-static struct test_entry tests[] = {
+static struct subtest tests[] = {
   {"basic", t_basic},
   {"shared", t_shared},
   {"files", t_files},
@@ -1761,24 +1760,6 @@ int
 main(int argc, char *argv[])
 {
   sh = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if(sh == MAP_FAILED){
-    printf("threadtest: FAIL mmap shared page: errno %d\n", errno);
-    exit(1);
-  }
-  for(int i = 0; i < (int)(sizeof(tests) / sizeof(tests[0])); i++){
-    int want = argc == 1;
-    for(int a = 1; a < argc; a++)
-      if(strcmp(argv[a], tests[i].name) == 0)
-        want = 1;
-    if(want){
-      printf("threadtest: %s\n", tests[i].name);
-      tests[i].fn();
-    }
-  }
-  if(failures){
-    printf("threadtest: FAILED (%d)\n", failures);
-    exit(1);
-  }
-  printf("threadtest: ALL OK\n");
-  exit(0);
+  REQUIRE(sh != MAP_FAILED, "mmap shared page: errno %d", errno);
+  exit(check_main(argc, argv, tests, NELEM(tests)));
 }
