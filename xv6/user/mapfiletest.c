@@ -1666,6 +1666,7 @@ static struct subtest tests[] = {
   { "exec", t_exec },
   { "samefile", t_samefile },       // last: a deadlock here hangs the program
 };
+
 int
 main(int argc, char *argv[])
 {
