@@ -178,8 +178,7 @@ int             de_thread(void);
 void            proc_rusage(struct rusage *out);
 void            proc_mapstacks(pagetable_t kpgtbl);
 pagetable_t     proc_pagetable(struct proc *p);
-void            proc_freepagetable(struct proc *p, pagetable_t pagetable, uint64 start,
-                                   uint64 sz);
+void            proc_freepagetable(struct proc *p, pagetable_t pagetable);
 int             kill(int pid);
 int             killed(struct proc *p);
 void            setkilled(struct proc *p);
@@ -217,7 +216,6 @@ int             down_read_trylock(struct rwsem *rw);
 void            up_read(struct rwsem *rw);
 void            down_write(struct rwsem *rw);
 void            up_write(struct rwsem *rw);
-int             holding_write(struct rwsem *rw);
 
 // string.c
 int             memcmp(const void *a, const void *b, uint n);
@@ -261,13 +259,8 @@ void            kvminithart(void);
 void            kvmmap(pagetable_t kpgtbl, uint64 va, uint64 pa, uint64 sz, int perm);
 int             mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 pa, int perm);
 pagetable_t     uvmcreate(void);
-uint64          uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm);
-uint64          uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz);
-int             uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz);
-void            uvmfree(pagetable_t pagetable, uint64 start, uint64 sz);
-uint64          uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz);
+void            uvmfree(pagetable_t pagetable);
 void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free);
-void            uvmclear(pagetable_t pagetable, uint64 va);
 pte_t*          walk(pagetable_t pagetable, uint64 va, int alloc);
 uint64          walkaddr(pagetable_t pagetable, uint64 va);
 int             copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len);
@@ -317,6 +310,9 @@ void            vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt);
 int             vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
                               uint64 end, int prot, int flags, struct file *obj, uint64 off);
 int             vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from);
+int             vma_image_anon(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
+                               uint64 end, int prot, int flags, char *src, uint64 n);
+int             vma_brk(struct proc *p, uint64 brk);
 int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
 int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
 void            vma_harvest(struct proc *p, struct inode *ip);

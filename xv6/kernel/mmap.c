@@ -132,6 +132,29 @@ harvest(pte_t *pte)
   }
 }
 
+// The next PTE of region r in page table pt that holds a page (mapped, or PROT_NONE with a
+// page), for an address in [*a, end); *a becomes its address.  0 if there is none.  A
+// MAP_HUGETLB region's PTEs are its megapages' level-1 leaves, one per 2 MiB.
+static pte_t *
+next_pte(pagetable_t pt, struct vma *r, uint64 *a, uint64 end)
+{
+  if(!vma_huge(r))
+    return walk_next(pt, a, end);
+  for(; *a < end; *a += HUGEPGSIZE){
+    pte_t *pte = walk_huge(pt, *a, 0);
+    if(pte && (*pte & (PTE_V | PTE_PNONE)))
+      return pte;
+  }
+  return 0;
+}
+
+// The span one PTE of region r maps.
+static uint64
+pte_span(struct vma *r)
+{
+  return vma_huge(r) ? HUGEPGSIZE : PGSIZE;
+}
+
 // Take the pages of region r in [lo, hi) out of page table pt.  Each PTE is cleared first (by
 // exchange: a hart running another thread may be setting its D bit), its dirty record moved
 // into the page; then the TLBs go, then dirty shared file pages are written back and the
@@ -141,16 +164,8 @@ release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 h
 {
   struct released rel = { .mm = p->mm };
   struct inode *ip = shared_file(r) ? r->file->ip : 0;   // written back if dirty
-  int huge = vma_huge(r);
-  for(uint64 a = lo; a < hi; a += huge ? HUGEPGSIZE : PGSIZE){
-    pte_t *pte = huge ? walk_huge(pt, a, 0) : walk_next(pt, &a, hi);
-    if(pte == 0){
-      if(huge)
-        continue;
-      break;
-    }
-    if(!(*pte & (PTE_V | PTE_PNONE)))
-      continue;
+  pte_t *pte;
+  for(uint64 a = lo; (pte = next_pte(pt, r, &a, hi)) != 0; a += pte_span(r)){
     pte_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);
     if(ip && pte_dirty(old))
       pc_set_dirty(PTE2PA(old));
@@ -180,14 +195,8 @@ reprotected(struct vma *r, pte_t pte, int prot)
 static void
 reprotect_range(struct mm *mm, struct vma *r, uint64 lo, uint64 hi, int prot)
 {
-  int huge = vma_huge(r);
-  for(uint64 a = lo; a < hi; a += huge ? HUGEPGSIZE : PGSIZE){
-    pte_t *pte = huge ? walk_huge(mm->pagetable, a, 0) : walk_next(mm->pagetable, &a, hi);
-    if(pte == 0){
-      if(huge)
-        continue;
-      break;
-    }
+  pte_t *pte;
+  for(uint64 a = lo; (pte = next_pte(mm->pagetable, r, &a, hi)) != 0; a += pte_span(r)){
     for(;;){
       pte_t old = *pte;
       if(!(old & (PTE_V | PTE_PNONE)))
@@ -337,6 +346,24 @@ vma_unmap_all(struct proc *p, pagetable_t pt)
 
 static int region_take(struct proc *p, struct vma *r);
 
+// Put region r (whose charges are not taken yet, its object reference is) into table t, where
+// nothing is mapped, merging it with compatible neighbours.  0, or -errno with nothing taken
+// (the caller's reference included).
+static int
+add_region(struct proc *p, struct vmas *t, struct vma *r)
+{
+  int err = region_take(p, r);
+  if(err)
+    return err;
+  if((err = vma_insert(t, vma_index(t, r->start), r)) != 0){
+    region_uncharge(p, r);
+    region_drop(r);
+    return err;
+  }
+  vma_coalesce(t, r->start, r->end, region_drop);
+  return 0;
+}
+
 // Add a region [start, end) of object obj (its reference is taken over) at offset off to the
 // table t of an image exec is building in page table pt, as MAP_PRIVATE | MAP_FIXED would:
 // whatever it overlaps (the last page of the previous segment) is unmapped.  0 or -errno.
@@ -355,15 +382,43 @@ vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint
       fileclose(obj);
     return err;
   }
-  if((err = region_take(p, &r)) != 0)
-    return err;
-  if((err = vma_insert(t, vma_index(t, start), &r)) != 0){
-    region_uncharge(p, &r);
-    region_drop(&r);
-    return err;
+  return add_region(p, t, &r);
+}
+
+// Put page mem at va in page table pt with the PTE bits of prot (an image being built: no
+// other thread, no page there yet).  0, or -ENOMEM (mem is freed).
+static int
+image_install(pagetable_t pt, uint64 va, char *mem, int prot)
+{
+  pte_t *pte = walk(pt, va, 1);
+  if(pte == 0){
+    kfree(mem);
+    return -ENOMEM;
   }
-  vma_coalesce(t, start, end, region_drop);
+  *pte = PA2PTE((uint64)mem) | prot_pte(prot);
   return 0;
+}
+
+// Map [start, end) as private anonymous memory with prot (and MAP_STACK, MAP_GROWSDOWN from
+// flags) into the image (t, pt) exec or userinit is building, every page present at once and
+// holding the n bytes at src from start on, zeros after (exec's stack, the first process's
+// code and stack).  0 or -errno.
+int
+vma_image_anon(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 end,
+               int prot, int flags, char *src, uint64 n)
+{
+  int err = vma_map_image(p, t, pt, start, end, prot, flags | MAP_ANONYMOUS, 0, 0);
+  for(uint64 a = start; err == 0 && a < end; a += PGSIZE){
+    char *mem = kalloc();
+    if(mem == 0)
+      return -ENOMEM;
+    zero_page(mem);
+    uint64 off = a - start;
+    if(off < n)
+      memmove(mem, src + off, n - off < PGSIZE ? n - off : PGSIZE);
+    err = image_install(pt, a, mem, prot);
+  }
+  return err;
 }
 
 // The page of an image's data segment where its file bytes end and its bss begins: map a
@@ -385,21 +440,14 @@ vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from)
     memset(mem + from, 0, PGSIZE - from);
   }
   page_put(pa);
-  pte_t *pte = mem ? walk(pt, va, 1) : 0;
-  if(pte == 0){
-    if(mem)
-      kfree(mem);
-    return -ENOMEM;
-  }
-  *pte = PA2PTE((uint64)mem) | prot_pte(r->prot);
-  return 0;
+  return mem ? image_install(pt, va, mem, r->prot) : -ENOMEM;
 }
 
-// Is [addr, addr+len) a place a mapping may go: above the heap, below MMAPTOP?
+// Is [addr, addr+len) a place a mapping may go: above the break, below MMAPTOP?
 static int
 in_user_area(struct proc *p, uint64 addr, uint64 len)
 {
-  return addr >= PGROUNDUP(p->mm->sz) && addr + len > addr && addr + len <= MMAPTOP;
+  return addr >= PGROUNDUP(p->mm->brk) && addr + len > addr && addr + len <= MMAPTOP;
 }
 
 // Where the new mapping goes, or -errno.
@@ -519,6 +567,33 @@ vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags, struct fi
   return start;
 }
 
+// sbrk: move p's break to brk (at least mm->start_brk).  The heap is the private anonymous
+// region [start_brk, PGROUNDUP(brk)) -- Linux's brk area: growing adds the new whole pages as
+// one more region (merged with the heap below), charged to the commit limit now and faulted
+// in when touched; shrinking unmaps the whole pages above the new break, freeing them.  0, or
+// -ENOMEM (a region is in the way, or the commit limit), with nothing changed.
+int
+vma_brk(struct proc *p, uint64 brk)
+{
+  struct mm *mm = p->mm;
+  uint64 old = PGROUNDUP(mm->brk), new = PGROUNDUP(brk);
+  int err = 0;
+  if(brk < mm->start_brk || new < brk)
+    return -ENOMEM;
+  if(new > old){
+    if(new > MMAPTOP || vma_overlaps(&mm->vmas, old, new))
+      return -ENOMEM;             // the heap may not grow into another region
+    struct vma r = { .start = old, .end = new, .prot = PROT_READ | PROT_WRITE,
+                     .flags = MAP_PRIVATE | MAP_ANONYMOUS | VMA_ACCOUNT };
+    err = add_region(p, &mm->vmas, &r);
+  } else if(new < old){
+    err = vma_unmap(p, new, old);   // other threads' harts lose the pages first
+  }
+  if(err == 0)
+    mm->brk = brk;
+  return err;
+}
+
 // Pages in [start, end) of regions that would need a commit charge under prot but have none.
 static uint64
 charge_needed(struct vmas *t, uint64 start, uint64 end, int prot)
@@ -595,9 +670,7 @@ vma_grow(struct proc *p, uint64 va)
   uint64 page = PGROUNDDOWN(va);
   if(!(r->flags & MAP_GROWSDOWN) || r->start <= page || r->start - page != PGSIZE)
     return 0;
-  uint64 floor = PGROUNDUP(p->mm->sz);
-  if(i > 0 && vma_at(t, i - 1)->end > floor)
-    floor = vma_at(t, i - 1)->end;
+  uint64 floor = i > 0 ? vma_at(t, i - 1)->end : 0;   // the heap, or the image, is a region
   if(page < floor || page - floor < GUARDGAP * PGSIZE)
     return 0;
   if((r->flags & VMA_ACCOUNT) && commit_charge(1) != 0)
@@ -827,7 +900,7 @@ vma_harvest(struct proc *p, struct inode *ip)
 static void
 harvest_one(struct mm *mm, void *ip)
 {
-  int mine = holding_write(&mm->lock);
+  int mine = holding_write(&mm->lock, myproc());
   if(!mine)
     down_write(&mm->lock);
   if(harvest_mm(mm, ip))
@@ -934,26 +1007,11 @@ vma_copy(struct proc *from, struct proc *to)
   int err = 0;
   for(int i = 0; i < from->mm->vmas.n && err == 0; i++){
     struct vma *r = vma_at(&from->mm->vmas, i);
-    if(vma_huge(r)){
-      for(uint64 a = r->start; a < r->end && err == 0; a += HUGEPGSIZE){
-        pte_t *src = walk_huge(from->mm->pagetable, a, 0);
-        if(src == 0 || !(*src & (PTE_V | PTE_PNONE)))
-          continue;
-        pte_t *dst = walk_huge(to->mm->pagetable, a, 1);
-        if(dst == 0){
-          err = -ENOMEM;
-          break;
-        }
-        page_dup(PTE2PA(*src));
-        *dst = fork_pte(r, src);
-      }
-      continue;
-    }
-    for(uint64 a = r->start; a < r->end; a += PGSIZE){
-      pte_t *src = walk_next(from->mm->pagetable, &a, r->end);
-      if(src == 0)
-        break;
-      pte_t *dst = walk(to->mm->pagetable, a, 1);
+    pte_t *src;
+    for(uint64 a = r->start; (src = next_pte(from->mm->pagetable, r, &a, r->end)) != 0;
+        a += pte_span(r)){
+      pagetable_t pt = to->mm->pagetable;
+      pte_t *dst = vma_huge(r) ? walk_huge(pt, a, 1) : walk(pt, a, 1);
       if(dst == 0){
         err = -ENOMEM;
         break;

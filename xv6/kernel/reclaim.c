@@ -53,7 +53,7 @@ sweep_mm(struct mm *mm, void *arg)
   struct pass *ps = arg;
   struct released rel = { .mm = mm };
   int cleared = 0;
-  if(holding_write(&mm->lock))
+  if(holding_write(&mm->lock, myproc()))
     return;
   down_write(&mm->lock);
   for(int i = 0; i < mm->vmas.n; i++){
