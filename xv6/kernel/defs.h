@@ -105,7 +105,8 @@ int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct i
 int             namei_err(char *path, struct inode **ipp);
 int             nameiparent_err(char *path, char *name, struct inode **ipp);
 
-// kalloc.c -- physical page allocator
+// kalloc.c -- physical page allocator, struct page and the reference counts of user pages
+struct page_cache_ops;
 void*           kalloc(void);
 void            kfree(void *pa);
 void            kinit(void);
@@ -116,17 +117,18 @@ void            kfree_huge(void *pa);
 int             khuge_available(void);
 struct page*    pa2page(uint64 pa);
 uint64          page2pa(struct page *pg);
+void            kalloc_set_cache(const struct page_cache_ops *ops);
+void            page_dup(uint64 pa);
+void            page_put(uint64 pa);
+int             page_refs(uint64 pa);
 
-// pcache.c -- the page cache and the reference counts of user pages (page.h)
+// pcache.c -- the page cache (page.h)
 #define PC_HIT   0      // pc_get*: the page was cached
 #define PC_READ  1      //          read from disk now
 #define PC_ZERO  2      //          a new zero-filled shared anonymous page
 #define PC_LOCKED 0x1   // pc_get flags: caller holds the inode's lock
 #define PC_NOIO   0x2   //               do not read from disk (-EAGAIN instead)
 void            pcinit(void);
-void            page_dup(uint64 pa);
-void            page_put(uint64 pa);
-int             page_refs(uint64 pa);
 int             page_cached(uint64 pa);
 int             page_still_cached(uint64 pa);
 int             page_exclusive(uint64 pa);
@@ -143,7 +145,6 @@ int             pc_writeback(struct inode *ip, uint64 pa);
 int             pc_sync_inode(struct inode *ip);
 int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
-uint64          pc_reclaim(void);
 uint64          pc_reclaimable(void);
 void            pc_note_sweep(uint64 n);
 void            pc_stats(struct vmstat *st);
