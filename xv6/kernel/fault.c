@@ -166,29 +166,13 @@ cow_fault(struct proc *p, pte_t *pte, pte_t old, int huge)
   return 0;
 }
 
-// Megapages (MAP_HUGETLB) take the same path: one fault maps the whole 2 MiB frame holding va
-// with a level-1 leaf PTE (Sv39 megapage); private frames are zero-filled, shared ones come
-// from the shared anonymous object's page cache.
+// Megapages (MAP_HUGETLB) take the same path (resolve_huge): one fault maps the whole 2 MiB
+// frame holding va with a level-1 leaf PTE (Sv39 megapage); private frames are zero-filled
+// (fill_huge), shared ones come from the shared anonymous object's page cache.
 
-// A zero-filled page (with huge, a 2 MiB frame), or 0.
-static uint64
-zeroed(int huge)
-{
-  if(!huge){
-    char *mem = kalloc();
-    if(mem)
-      zero_page(mem);
-    return (uint64)mem;
-  }
-  char *mem = kalloc_huge();
-  if(mem)
-    for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
-      zero_page(mem + off);
-  return (uint64)mem;
-}
-
-// A page of region r at va (the start of its page, or of its megapage) that has no page yet;
-// pte is its slot, or 0 if the page-table page is not there yet.
+// The page of region r holding va (for a megapage: its start) that has no page yet; pte is its
+// slot, or 0 if the page-table page is not there yet.  (walk and object_index ignore the
+// offset of va in its page.)
 static int
 fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, int noio)
 {
@@ -196,10 +180,12 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
   uint64 bits = prot_pte(r->prot);
   uint64 pa;
 
-  if(r->file == 0){                              // private anonymous
-    if((pa = zeroed(vma_huge(r))) == 0)
+  if(r->file == 0){                              // private anonymous (megapages: fill_huge)
+    char *mem = kalloc();
+    if(mem == 0)
       return -ENOMEM;
-    return install(p, va, pte, pa, bits, 0, &p->ru.ru_zeroflt);
+    zero_page(mem);
+    return install(p, va, pte, (uint64)mem, bits, 0, &p->ru.ru_zeroflt);
   }
 
   if(r->file->type == FD_SHM){                   // shared anonymous
@@ -230,15 +216,15 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
   return install(p, va, pte, pa, bits, 1, kind);
 }
 
-// A page of region r that has a page, for an access r allows.
-static int
-present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
+// A page of region r that has a page, for an access r allows; huge: a megapage.
+static inline __attribute__((always_inline)) int
+present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause, int huge)
 {
   pte_t old = *pte;
   if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
     return 0;                     // spurious: the PTE already allows it
   if(!vma_shared(r))
-    return cow_fault(p, pte, old, vma_huge(r));
+    return cow_fault(p, pte, old, huge);
   if(r->file->type == FD_INODE){  // write-protect dirty tracking: the first store
     pc_set_dirty(PTE2PA(old));
     count_fault(p, &p->ru.ru_dirtyflt);
@@ -251,22 +237,44 @@ present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
 #define RESOLVE_NOIO     1        // only pages already in the page cache (MAP_NONBLOCK)
 #define RESOLVE_POPULATE 2        // a page already there is left as it is
 
+// A megapage of private anonymous region r at va that has none yet: a zeroed 2 MiB frame.
+static int
+fill_huge(struct proc *p, struct vma *r, uint64 va, pte_t *pte)
+{
+  char *mem = kalloc_huge();
+  if(mem == 0)
+    return -ENOMEM;
+  for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
+    zero_page(mem + off);
+  return install(p, va, pte, (uint64)mem, prot_pte(r->prot), 0, &p->ru.ru_zeroflt);
+}
+
+// resolve() for a MAP_HUGETLB region: the same, for the megapage holding va (one level-1 leaf
+// PTE, Sv39's megapage, maps it all).
+static int __attribute__((noinline))
+resolve_huge(struct proc *p, struct vma *r, uint64 va, uint64 cause, int how)
+{
+  va = HUGEPGROUNDDOWN(va);
+  pte_t *pte = walk_huge(p->mm->pagetable, va, 1);
+  if(pte == 0)
+    return -ENOMEM;
+  if(pte_has_page(pte))
+    return (how & RESOLVE_POPULATE) ? 0 : present_fault(p, r, pte, cause, 1);
+  if(r->file == 0)
+    return fill_huge(p, r, va, pte);
+  return fill_fault(p, r, va, pte, cause, how & RESOLVE_NOIO);
+}
+
 // Resolve an access of kind cause, which region r allows, at va: fill the page, or copy it,
-// or mark it dirty.  0 or -errno.
-static inline int
+// or mark it dirty.  0 or -errno.  Inlined: it is the fast path of every fault.
+static inline __attribute__((always_inline)) int
 resolve(struct proc *p, struct vma *r, uint64 va, uint64 cause, int how)
 {
-  pte_t *pte;
-  if(vma_huge(r)){
-    va = HUGEPGROUNDDOWN(va);
-    if((pte = walk_huge(p->mm->pagetable, va, 1)) == 0)
-      return -ENOMEM;
-  } else {
-    va = PGROUNDDOWN(va);
-    pte = walk(p->mm->pagetable, va, 0);
-  }
+  if(vma_huge(r))
+    return resolve_huge(p, r, va, cause, how);
+  pte_t *pte = walk(p->mm->pagetable, va, 0);
   if(pte_has_page(pte))
-    return (how & RESOLVE_POPULATE) ? 0 : present_fault(p, r, pte, cause);
+    return (how & RESOLVE_POPULATE) ? 0 : present_fault(p, r, pte, cause, 0);
   return fill_fault(p, r, va, pte, cause, how & RESOLVE_NOIO);
 }
 
