@@ -73,10 +73,12 @@ kalloc_set_cache(const struct page_cache_ops *ops)
   cache = ops;
 }
 
+// Is pg a cache page?  Asked by one of its holders, without ordering: if it just left the
+// cache, the cache's own path (under its lock) sees that; it cannot have just entered it.
 static int
 in_cache(struct page *pg)
 {
-  return (__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PG_CACHE) != 0;
+  return (__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & PG_CACHE) != 0;
 }
 
 // One more reference to user page pa, which the caller holds one to (a new PTE maps it).

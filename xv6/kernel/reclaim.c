@@ -104,7 +104,7 @@ void
 vm_reclaim_if_low(void)
 {
   static uint last_tick = ~0U;    // a heuristic: races between harts only cost a sweep
-  if(kfreepages() + pc_reclaimable() >= RECLAIM_LOW)
+  if(kfreepages() >= RECLAIM_LOW || kfreepages() + pc_reclaimable() >= RECLAIM_LOW)
     return;                       // the common case: a glance without locks
   uint now = __atomic_load_n(&ticks, __ATOMIC_RELAXED);
   if(__atomic_exchange_n(&last_tick, now, __ATOMIC_RELAXED) == now)
