@@ -297,37 +297,37 @@ void            commit_uncharge(uint64 npages);
 uint64          committed_pages(void);
 
 // mmap.c -- what mmap and friends, fork, exec and exit do to regions and their pages
-int64           vma_growsdown_start(struct proc *p, uint64 addr);
-int             vma_grow(struct proc *p, uint64 va);
-int             vma_mlock(struct proc *p, uint64 start, uint64 end, int on);
-int             vma_madvise(struct proc *p, uint64 start, uint64 end, int advice);
-int             vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec);
-uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags,
-                         struct file *obj, uint64 off);
-int             vma_unmap(struct proc *p, uint64 start, uint64 end);
-int             vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round);
-void            vma_unmap_all(struct proc *p, pagetable_t pt);
-void            vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt);
-int             vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
-                              uint64 end, int prot, int flags, struct file *obj, uint64 off);
-int             vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from);
-int             vma_image_anon(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
-                               uint64 end, int prot, int flags, char *src, uint64 n);
-int             vma_brk(struct proc *p, uint64 brk);
-int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
-int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
-void            vma_harvest(struct proc *p, struct inode *ip);
-void            vma_harvest_all(struct inode *ip);
-int             vma_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out,
-                                 int max);
-int             vma_copy(struct proc *from, struct proc *to);
-uint64          vma_pagemap(struct proc *p, uint64 va);
-void            vma_truncate(struct inode *ip, uint size);
+int64           mmap_growsdown_start(struct proc *p, uint64 addr);
+int             mmap_grow(struct proc *p, uint64 va);
+int             mmap_mlock(struct proc *p, uint64 start, uint64 end, int on);
+int             mmap_madvise(struct proc *p, uint64 start, uint64 end, int advice);
+int             mmap_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec);
+uint64          mmap_create(struct proc *p, uint64 addr, uint64 len, int prot, int flags,
+                            struct file *obj, uint64 off);
+int             mmap_unmap(struct proc *p, uint64 start, uint64 end);
+int             mmap_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round);
+void            mmap_unmap_all(struct proc *p, pagetable_t pt);
+void            mmap_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt);
+int             mmap_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
+                           uint64 end, int prot, int flags, struct file *obj, uint64 off);
+int             mmap_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from);
+int             mmap_image_anon(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
+                                uint64 end, int prot, int flags, char *src, uint64 n);
+int             mmap_brk(struct proc *p, uint64 brk);
+int             mmap_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
+int             mmap_msync(struct proc *p, uint64 start, uint64 end, int flags);
+void            mmap_harvest(struct proc *p, struct inode *ip);
+void            mmap_harvest_all(struct inode *ip);
+int             mmap_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out,
+                                  int max);
+int             mmap_fork(struct proc *from, struct proc *to);
+uint64          mmap_pagemap(struct proc *p, uint64 va);
+void            mmap_truncate(struct inode *ip, uint size);
 
 // fault.c -- page faults (scause 12, 13, 15) on user memory
-int             uvm_fault(struct proc *p, uint64 va, uint64 cause);
-int             uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio);
-int             uvm_fault_in(pagetable_t pagetable, uint64 va, int write);
+int             fault_page(struct proc *p, uint64 va, uint64 cause);
+int             fault_populate(struct proc *p, struct vma *r, uint64 va, int noio);
+int             fault_in(pagetable_t pagetable, uint64 va, int write);
 
 // plic.c
 void            plicinit(void);
@@ -336,8 +336,8 @@ int             plic_claim(void);
 void            plic_complete(int irq);
 
 // reclaim.c -- taking file pages back from processes when memory runs short
-void            vm_reclaim_if_low(void);
-void            vm_reclaim(void);
+void            reclaim_if_low(void);
+void            reclaim_sweep(void);
 
 // tlb.c -- remote TLB shootdowns
 void            tlb_poll(void);

@@ -103,14 +103,14 @@ map_segment(struct proc *p, struct vmas *t, pagetable_t pt, struct proghdr *ph,
   uint64 mem_end = PGROUNDUP(ph->vaddr + ph->memsz);
   int err = 0;
   if(ph->filesz > 0){
-    err = vma_map_image(p, t, pt, start, PGROUNDUP(file_end), prot, flags, filedup(f),
-                        PGROUNDDOWN(ph->off));
+    err = mmap_image(p, t, pt, start, PGROUNDUP(file_end), prot, flags, filedup(f),
+                     PGROUNDDOWN(ph->off));
     if(err == 0 && file_end % PGSIZE && ph->memsz > ph->filesz)
-      err = vma_image_zero_tail(t, pt, PGROUNDDOWN(file_end), file_end % PGSIZE);
+      err = mmap_image_zero_tail(t, pt, PGROUNDDOWN(file_end), file_end % PGSIZE);
     start = PGROUNDUP(file_end);
   }
   if(err == 0 && start < mem_end)
-    err = vma_map_image(p, t, pt, start, mem_end, prot, MAP_PRIVATE | MAP_FIXED, 0, 0);
+    err = mmap_image(p, t, pt, start, mem_end, prot, MAP_PRIVATE | MAP_FIXED, 0, 0);
   if(err == 0 && mem_end > *endp)
     *endp = mem_end;
   return err;
@@ -206,8 +206,8 @@ make_stack(struct proc *p, struct vmas *t, pagetable_t pt, uint64 base, uint64 *
   *top = *stack_low + USERSTACK * PGSIZE;
   if(*top > MMAPTOP)
     return -ENOMEM;               // no room under the trap frames
-  return vma_image_anon(p, t, pt, *stack_low, *top, PROT_READ | PROT_WRITE,
-                        MAP_STACK | MAP_GROWSDOWN, 0, 0);
+  return mmap_image_anon(p, t, pt, *stack_low, *top, PROT_READ | PROT_WRITE,
+                         MAP_STACK | MAP_GROWSDOWN, 0, 0);
 }
 
 // Copy the argument strings and the argv[] array (NULL terminated) onto the new stack, whose
@@ -284,7 +284,7 @@ exec(char *path, char **argv)
   if(err == 0)
     err = de_thread();            // the other threads end: the new image runs alone
   if(err != 0){
-    vma_unmap_table(p, t, pt);
+    mmap_unmap_table(p, t, pt);
     kfree(t);
     proc_freepagetable(p, pt);
     return err;
@@ -303,7 +303,7 @@ exec(char *path, char **argv)
   p->trapframe->a1 = sp;       // argv
   up_write(&p->mm->lock);
   kfree(t);
-  vma_unmap_table(p, &old, old_pt);
+  mmap_unmap_table(p, &old, old_pt);
   proc_freepagetable(p, old_pt);
   return argc;
 }

@@ -85,7 +85,7 @@ object_index(struct vma *r, uint64 va)
 }
 
 // Replace *pte, if it still holds old, with new.  A truncation on another hart may clear a PTE
-// of a file mapping at any moment (mmap.c's vma_truncate); PTEs that faults change are
+// of a file mapping at any moment (mmap.c's mmap_truncate); PTEs that faults change are
 // therefore changed by compare-and-swap, and a fault that loses the race just returns: the
 // access retries and faults again.
 static int
@@ -314,7 +314,7 @@ fault_shared(struct proc *p, uint64 va, uint64 cause, int can_sleep)
 }
 
 int
-uvm_fault(struct proc *p, uint64 va, uint64 cause)
+fault_page(struct proc *p, uint64 va, uint64 cause)
 {
   struct mm *mm = p->mm;
   // A thread that holds its space's lock for writing (a system call copying to or from the
@@ -323,7 +323,7 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
   int can_sleep = intr_enabled() && !p->nofault;
   int can_reclaim = can_sleep && !mine;
   if(can_reclaim)
-    vm_reclaim_if_low();          // memory short: take file pages back while we hold no lock
+    reclaim_if_low();          // memory short: take file pages back while we hold no lock
   for(int tries = 0;; tries++){
     int err;
     if(mine || !mm_shared(mm))
@@ -332,7 +332,7 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
       err = fault_shared(p, va, cause, can_sleep);
     if(err != -ENOMEM || !can_reclaim || tries == 3)
       return err;
-    vm_reclaim();                 // no memory: sweep now (twice clears A bits, then takes)
+    reclaim_sweep();                 // no memory: sweep now (twice clears A bits, then takes)
   }
 }
 
@@ -344,7 +344,7 @@ grow_region(struct proc *p, uint64 va, int reader)
 {
   if(reader)
     return FAULT_NEEDS_WRITER;
-  return vma_grow(p, va) ? 0 : -EFAULT;
+  return mmap_grow(p, va) ? 0 : -EFAULT;
 }
 
 static inline int
@@ -370,7 +370,7 @@ fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
 // first: a store for private writable regions, else a load (or fetch).  With noio only pages
 // already in the page cache are mapped (MAP_NONBLOCK).  0, or -errno.
 int
-uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio)
+fault_populate(struct proc *p, struct vma *r, uint64 va, int noio)
 {
   if(prot_pte(r->prot) == 0)
     return 0;
@@ -386,10 +386,10 @@ uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio)
 // For vm.c's copyin/copyout: fault in the page at va of pagetable, if that is the current
 // process's.  0, or -errno.
 int
-uvm_fault_in(pagetable_t pagetable, uint64 va, int write)
+fault_in(pagetable_t pagetable, uint64 va, int write)
 {
   struct proc *p = myproc();
   if(p == 0 || p->mm == 0 || p->mm->pagetable != pagetable)
     return -EFAULT;
-  return uvm_fault(p, va, write ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT);
+  return fault_page(p, va, write ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT);
 }

@@ -1,7 +1,7 @@
 // The address spaces (mm.h): a fixed table of them, one per process at most, handed out by
 // mm_alloc() (fork, the first process) and shared by clone() (mm_get); the last mm_put()
 // frees the page table.  What the regions hold is given back before that, when the last thread
-// exits or exec replaces the image (mmap.c's vma_unmap_all), so freeing needs no sleeping.
+// exits or exec replaces the image (mmap.c's mmap_unmap_all), so freeing needs no sleeping.
 //
 // Locking: mm_table.lock guards every mm's ref; see mm.h for the rest.
 
@@ -77,7 +77,7 @@ mm_get(struct mm *mm)
 }
 
 // A thread is done with mm; the last one frees the page table.  The regions must be gone
-// (vma_unmap_all) and every trap frame unmapped.
+// (mmap_unmap_all) and every trap frame unmapped.
 void
 mm_put(struct mm *mm)
 {

@@ -212,10 +212,10 @@ userinit(void)
   // initcode's text at 0, then one page of stack above it, then the (empty) heap.
   struct mm *mm = p->mm;
   uint64 codesz = PGROUNDUP(sizeof(initcode)), sp = codesz + PGSIZE;
-  if(vma_image_anon(p, &mm->vmas, mm->pagetable, 0, codesz, PROT_READ | PROT_WRITE | PROT_EXEC,
-                    0, (char *)initcode, sizeof(initcode)) != 0 ||
-     vma_image_anon(p, &mm->vmas, mm->pagetable, codesz, sp, PROT_READ | PROT_WRITE,
-                    MAP_STACK, 0, 0) != 0)
+  if(mmap_image_anon(p, &mm->vmas, mm->pagetable, 0, codesz, PROT_READ | PROT_WRITE | PROT_EXEC,
+                     0, (char *)initcode, sizeof(initcode)) != 0 ||
+     mmap_image_anon(p, &mm->vmas, mm->pagetable, codesz, sp, PROT_READ | PROT_WRITE,
+                     MAP_STACK, 0, 0) != 0)
     panic("userinit: cannot load initcode");
   mm->start_brk = mm->brk = sp;
 
@@ -265,7 +265,7 @@ growproc(int n, uint64 *old_end)
   uint64 brk = *old_end = mm->brk;
   int err = -ENOMEM;
   if(n >= 0 ? brk + n >= brk : (uint64)-(int64)n <= brk - mm->start_brk)
-    err = vma_brk(myproc(), brk + n);
+    err = mmap_brk(myproc(), brk + n);
   up_write(&mm->lock);
   return err;
 }
@@ -289,7 +289,7 @@ fork(void)
   down_write(&to->lock);
   to->start_brk = from->start_brk;
   to->brk = from->brk;
-  int err = vma_copy(parent, child);   // releases what it shared if it fails
+  int err = mmap_fork(parent, child);   // releases what it shared if it fails
   up_write(&to->lock);
   up_write(&from->lock);
   if(err){
@@ -406,7 +406,7 @@ thread_exit(int status)
   release(&wait_lock);
   if(last){
     down_write(&p->mm->lock);
-    vma_unmap_all(p, p->mm->pagetable);   // write back and give the mmap pages back now
+    mmap_unmap_all(p, p->mm->pagetable);   // write back and give the mmap pages back now
     up_write(&p->mm->lock);
   }
 

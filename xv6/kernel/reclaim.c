@@ -88,7 +88,7 @@ sweep_mm(struct mm *mm, void *arg)
 
 // One sweep of the clock over every process's file mappings.
 void
-vm_reclaim(void)
+reclaim_sweep(void)
 {
   struct pass ps = { 0 };
   mm_foreach(sweep_mm, &ps);
@@ -101,7 +101,7 @@ vm_reclaim(void)
 // sweeps at once instead (fault.c).  Only where the caller holds no locks: the start of a page
 // fault.
 void
-vm_reclaim_if_low(void)
+reclaim_if_low(void)
 {
   static uint last_tick = ~0U;    // a heuristic: races between harts only cost a sweep
   if(kfreepages() >= RECLAIM_LOW || kfreepages() + pc_reclaimable() >= RECLAIM_LOW)
@@ -109,5 +109,5 @@ vm_reclaim_if_low(void)
   uint now = __atomic_load_n(&ticks, __ATOMIC_RELAXED);
   if(__atomic_exchange_n(&last_tick, now, __ATOMIC_RELAXED) == now)
     return;
-  vm_reclaim();
+  reclaim_sweep();
 }

@@ -14,12 +14,6 @@
 #include "riscv.h"
 #include "errno.h"
 #include "mman.h"
-#include "vmpte.h"
-#include "spinlock.h"
-#include "sleeplock.h"
-#include "vma.h"
-#include "mm.h"
-#include "tlb.h"
 #include "defs.h"
 
 extern char etext[];        // kernel.ld: end of kernel text (page aligned)
@@ -324,7 +318,7 @@ static char *
 user_page(pagetable_t pagetable, uint64 va, int write)
 {
   char *pa = mapped_page(pagetable, va, write);
-  if(pa == 0 && va < MAXVA && uvm_fault_in(pagetable, va, write) == 0)
+  if(pa == 0 && va < MAXVA && fault_in(pagetable, va, write) == 0)
     pa = mapped_page(pagetable, va, write);
   return pa;
 }
@@ -367,7 +361,7 @@ copyuser(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
     }
     pop_off();
     if(pa == 0){
-      if(page >= MAXVA || uvm_fault_in(pagetable, page, to_user) != 0)
+      if(page >= MAXVA || fault_in(pagetable, page, to_user) != 0)
         return -EFAULT;
       continue;                   // translate again, now that it is mapped
     }
@@ -418,7 +412,7 @@ copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
     }
     pop_off();
     if(pa == 0){
-      if(page >= MAXVA || uvm_fault_in(pagetable, page, 0) != 0)
+      if(page >= MAXVA || fault_in(pagetable, page, 0) != 0)
         return -EFAULT;
       continue;
     }
