@@ -2,7 +2,8 @@
 // 13, 15) on user memory, whether the user touched the page (usertrap) or the kernel did, on
 // the user's behalf, in copyin/copyout (vm.c's user_page).
 //
-// A fault is resolved from the process's regions (vma.c) and the PTE already there:
+// A fault is resolved from the process's regions (vma.c; every user range is one, the stack
+// and the sbrk heap too) and the PTE already there:
 //   - no page yet: private anonymous memory gets a zeroed page; shared anonymous memory and
 //     files get the page-cache page (pcache.c), read from disk if it is not cached.  A private
 //     file page is mapped read-only (its first store copies it), or copied at once for a store;
@@ -323,7 +324,7 @@ fault_page(struct proc *p, uint64 va, uint64 cause)
   int can_sleep = intr_enabled() && !p->nofault;
   int can_reclaim = can_sleep && !mine;
   if(can_reclaim)
-    reclaim_if_low();          // memory short: take file pages back while we hold no lock
+    reclaim_if_low();             // memory short: take file pages back while we hold no lock
   for(int tries = 0;; tries++){
     int err;
     if(mine || !mm_shared(mm))
@@ -332,7 +333,7 @@ fault_page(struct proc *p, uint64 va, uint64 cause)
       err = fault_shared(p, va, cause, can_sleep);
     if(err != -ENOMEM || !can_reclaim || tries == 3)
       return err;
-    reclaim_sweep();                 // no memory: sweep now (twice clears A bits, then takes)
+    reclaim_sweep();              // no memory: sweep now (twice clears A bits, then takes)
   }
 }
 
