@@ -99,6 +99,7 @@ SCENARIOS = {s.name: s for s in (
     Scenario("munmap", "munmap, per dirty page written", "wbpages", kernels=("dbit", "wp")),
     Scenario("read", "read() of a page, not cached", "disk_reads"),
     Scenario("read-cached", "read() of a page already read", "disk_reads"),
+    Scenario("heap", "sbrk and the first store to the page (zero-fill)", "zeroflt"),
 )}
 
 

@@ -11,7 +11,7 @@ from guest import Case, Run, boot, cases, sh, subtests
 from rvemu.board import Board
 
 PROGRAMS = ["xv6test", "threadtest", "mmaptest", "mmap2test", "mapfiletest", "mmapargs",
-            "mmapstress", "commitfill", "rotest"]
+            "heaptest", "mmapstress", "commitfill", "rotest"]
 
 
 def names(text):

@@ -34,8 +34,8 @@ def test_mmap_suites_pass_on_qemu(fresh_image, tmp_path):
     """The memory system on the reference machine: its own A/D updates, TLBs, megapages and
     inter-hart interrupts (threadtest: shootdowns between the threads of one process)."""
     out, status = run_qemu(fresh_image, tmp_path,
-                           b"mmaptest\nmmap2test\nmapfiletest\nthreadtest\npoweroff\n")
-    for prog in ("mmaptest", "mmap2test", "mapfiletest", "threadtest"):
+                           b"mmaptest\nmmap2test\nmapfiletest\nthreadtest\nheaptest\npoweroff\n")
+    for prog in ("mmaptest", "mmap2test", "mapfiletest", "threadtest", "heaptest"):
         assert f"{prog}: ALL OK" in out, out[-3000:]
         # every subtest of the program's table ran
         assert f"{prog}: {len(subtests(prog))} passed, 0 failed" in out, out[-3000:]

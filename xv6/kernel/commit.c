@@ -5,10 +5,9 @@
 // the allocator manages (Linux's CommitLimit with vm.overcommit_ratio, no swap).  The rest is
 // left for what is never promised to anyone: page tables, kernel stacks, trap frames, pipes,
 // region tables, and the page cache that reads files and runs programs.  Charged are:
-//   - the pages of private writable and shared anonymous mmap regions (without MAP_NORESERVE),
-//     from mmap or mprotect on until munmap (mmap.c; a fork charges the child's copy anew);
-//   - the pages of every process's stack and heap [ustart, sz), from sbrk or exec on until
-//     they are freed (vm.c: uvmalloc, uvmcopy and the calls that free them).
+//   - the pages of private writable and shared anonymous regions (without MAP_NORESERVE),
+//     from mmap, mprotect, sbrk or exec on until they are unmapped (mmap.c; a fork charges
+//     the child's copy anew): the heap and the stack are such regions.
 // A request that would pass the limit fails with ENOMEM (mmap, mprotect, sbrk, fork, exec), so
 // a process that was promised memory gets it when it touches it, instead of being killed.
 //

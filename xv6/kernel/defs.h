@@ -105,7 +105,8 @@ int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct i
 int             namei_err(char *path, struct inode **ipp);
 int             nameiparent_err(char *path, char *name, struct inode **ipp);
 
-// kalloc.c -- physical page allocator
+// kalloc.c -- physical page allocator, struct page and the reference counts of user pages
+struct page_cache_ops;
 void*           kalloc(void);
 void            kfree(void *pa);
 void            kinit(void);
@@ -116,17 +117,18 @@ void            kfree_huge(void *pa);
 int             khuge_available(void);
 struct page*    pa2page(uint64 pa);
 uint64          page2pa(struct page *pg);
+void            kalloc_set_cache(const struct page_cache_ops *ops);
+void            page_dup(uint64 pa);
+void            page_put(uint64 pa);
+int             page_refs(uint64 pa);
 
-// pcache.c -- the page cache and the reference counts of user pages (page.h)
+// pcache.c -- the page cache (page.h)
 #define PC_HIT   0      // pc_get*: the page was cached
 #define PC_READ  1      //          read from disk now
 #define PC_ZERO  2      //          a new zero-filled shared anonymous page
 #define PC_LOCKED 0x1   // pc_get flags: caller holds the inode's lock
 #define PC_NOIO   0x2   //               do not read from disk (-EAGAIN instead)
 void            pcinit(void);
-void            page_dup(uint64 pa);
-void            page_put(uint64 pa);
-int             page_refs(uint64 pa);
 int             page_cached(uint64 pa);
 int             page_still_cached(uint64 pa);
 int             page_exclusive(uint64 pa);
@@ -143,7 +145,6 @@ int             pc_writeback(struct inode *ip, uint64 pa);
 int             pc_sync_inode(struct inode *ip);
 int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
-uint64          pc_reclaim(void);
 uint64          pc_reclaimable(void);
 void            pc_note_sweep(uint64 n);
 void            pc_stats(struct vmstat *st);
@@ -178,8 +179,7 @@ int             de_thread(void);
 void            proc_rusage(struct rusage *out);
 void            proc_mapstacks(pagetable_t kpgtbl);
 pagetable_t     proc_pagetable(struct proc *p);
-void            proc_freepagetable(struct proc *p, pagetable_t pagetable, uint64 start,
-                                   uint64 sz);
+void            proc_freepagetable(struct proc *p, pagetable_t pagetable);
 int             kill(int pid);
 int             killed(struct proc *p);
 void            setkilled(struct proc *p);
@@ -217,7 +217,6 @@ int             down_read_trylock(struct rwsem *rw);
 void            up_read(struct rwsem *rw);
 void            down_write(struct rwsem *rw);
 void            up_write(struct rwsem *rw);
-int             holding_write(struct rwsem *rw);
 
 // string.c
 int             memcmp(const void *a, const void *b, uint n);
@@ -261,13 +260,8 @@ void            kvminithart(void);
 void            kvmmap(pagetable_t kpgtbl, uint64 va, uint64 pa, uint64 sz, int perm);
 int             mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 pa, int perm);
 pagetable_t     uvmcreate(void);
-uint64          uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm);
-uint64          uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz);
-int             uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz);
-void            uvmfree(pagetable_t pagetable, uint64 start, uint64 sz);
-uint64          uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz);
+void            uvmfree(pagetable_t pagetable);
 void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free);
-void            uvmclear(pagetable_t pagetable, uint64 va);
 pte_t*          walk(pagetable_t pagetable, uint64 va, int alloc);
 uint64          walkaddr(pagetable_t pagetable, uint64 va);
 int             copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len);
@@ -303,34 +297,37 @@ void            commit_uncharge(uint64 npages);
 uint64          committed_pages(void);
 
 // mmap.c -- what mmap and friends, fork, exec and exit do to regions and their pages
-int64           vma_growsdown_start(struct proc *p, uint64 addr);
-int             vma_grow(struct proc *p, uint64 va);
-int             vma_mlock(struct proc *p, uint64 start, uint64 end, int on);
-int             vma_madvise(struct proc *p, uint64 start, uint64 end, int advice);
-int             vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec);
-uint64          vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags,
-                         struct file *obj, uint64 off);
-int             vma_unmap(struct proc *p, uint64 start, uint64 end);
-int             vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round);
-void            vma_unmap_all(struct proc *p, pagetable_t pt);
-void            vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt);
-int             vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
-                              uint64 end, int prot, int flags, struct file *obj, uint64 off);
-int             vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from);
-int             vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
-int             vma_msync(struct proc *p, uint64 start, uint64 end, int flags);
-void            vma_harvest(struct proc *p, struct inode *ip);
-void            vma_harvest_all(struct inode *ip);
-int             vma_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out,
-                                 int max);
-int             vma_copy(struct proc *from, struct proc *to);
-uint64          vma_pagemap(struct proc *p, uint64 va);
-void            vma_truncate(struct inode *ip, uint size);
+int64           mmap_growsdown_start(struct proc *p, uint64 addr);
+int             mmap_grow(struct proc *p, uint64 va);
+int             mmap_mlock(struct proc *p, uint64 start, uint64 end, int on);
+int             mmap_madvise(struct proc *p, uint64 start, uint64 end, int advice);
+int             mmap_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec);
+uint64          mmap_create(struct proc *p, uint64 addr, uint64 len, int prot, int flags,
+                            struct file *obj, uint64 off);
+int             mmap_unmap(struct proc *p, uint64 start, uint64 end);
+int             mmap_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round);
+void            mmap_unmap_all(struct proc *p, pagetable_t pt);
+void            mmap_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt);
+int             mmap_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
+                           uint64 end, int prot, int flags, struct file *obj, uint64 off);
+int             mmap_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from);
+int             mmap_image_anon(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start,
+                                uint64 end, int prot, int flags, char *src, uint64 n);
+int             mmap_brk(struct proc *p, uint64 brk);
+int             mmap_mprotect(struct proc *p, uint64 start, uint64 end, int prot);
+int             mmap_msync(struct proc *p, uint64 start, uint64 end, int flags);
+void            mmap_harvest(struct proc *p, struct inode *ip);
+void            mmap_harvest_all(struct inode *ip);
+int             mmap_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out,
+                                  int max);
+int             mmap_fork(struct proc *from, struct proc *to);
+uint64          mmap_pagemap(struct proc *p, uint64 va);
+void            mmap_truncate(struct inode *ip, uint size);
 
 // fault.c -- page faults (scause 12, 13, 15) on user memory
-int             uvm_fault(struct proc *p, uint64 va, uint64 cause);
-int             uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio);
-int             uvm_fault_in(pagetable_t pagetable, uint64 va, int write);
+int             fault_page(struct proc *p, uint64 va, uint64 cause);
+int             fault_populate(struct proc *p, struct vma *r, uint64 va, int noio);
+int             fault_in(pagetable_t pagetable, uint64 va, int write);
 
 // plic.c
 void            plicinit(void);
@@ -339,8 +336,8 @@ int             plic_claim(void);
 void            plic_complete(int irq);
 
 // reclaim.c -- taking file pages back from processes when memory runs short
-void            vm_reclaim_if_low(void);
-void            vm_reclaim(void);
+void            reclaim_if_low(void);
+void            reclaim_sweep(void);
 
 // tlb.c -- remote TLB shootdowns
 void            tlb_poll(void);

@@ -7,10 +7,10 @@
 //   the PT_LOAD segments, mapped from the file like mmap(MAP_PRIVATE | MAP_FIXED |
 //   MAP_EXECUTABLE | MAP_DENYWRITE): demand-paged, copy-on-write, and while the program runs
 //   its file cannot be opened for writing (ETXTBSY); bss is private anonymous memory
-//   -- ustart --
-//   one guard page (no PTE_U): a stack overflow faults instead of overwriting data
-//   USERSTACK stack pages, holding argv strings and the argv[] array at the top
-// sz ends at the top of the stack; sbrk grows the heap above it.
+//   one guard page, in no region: a stack overflow faults instead of overwriting data
+//   the stack: USERSTACK pages of private anonymous memory (MAP_STACK | MAP_GROWSDOWN, but
+//   too close to the image to grow), holding argv strings and the argv[] array at the top
+//   the heap, empty: sbrk grows it from the top of the stack, a region faulted in lazily.
 
 #include "types.h"
 #include "param.h"
@@ -103,14 +103,14 @@ map_segment(struct proc *p, struct vmas *t, pagetable_t pt, struct proghdr *ph,
   uint64 mem_end = PGROUNDUP(ph->vaddr + ph->memsz);
   int err = 0;
   if(ph->filesz > 0){
-    err = vma_map_image(p, t, pt, start, PGROUNDUP(file_end), prot, flags, filedup(f),
-                        PGROUNDDOWN(ph->off));
+    err = mmap_image(p, t, pt, start, PGROUNDUP(file_end), prot, flags, filedup(f),
+                     PGROUNDDOWN(ph->off));
     if(err == 0 && file_end % PGSIZE && ph->memsz > ph->filesz)
-      err = vma_image_zero_tail(t, pt, PGROUNDDOWN(file_end), file_end % PGSIZE);
+      err = mmap_image_zero_tail(t, pt, PGROUNDDOWN(file_end), file_end % PGSIZE);
     start = PGROUNDUP(file_end);
   }
   if(err == 0 && start < mem_end)
-    err = vma_map_image(p, t, pt, start, mem_end, prot, MAP_PRIVATE | MAP_FIXED, 0, 0);
+    err = mmap_image(p, t, pt, start, mem_end, prot, MAP_PRIVATE | MAP_FIXED, 0, 0);
   if(err == 0 && mem_end > *endp)
     *endp = mem_end;
   return err;
@@ -195,18 +195,19 @@ load_file(struct proc *p, char *path, struct vmas *t, pagetable_t pt, uint64 *en
   return err;
 }
 
-// Add the guard page and the stack above the image, from base.  *szp: the top of the stack;
-// *stack_low: the lowest usable stack address.
+// Add the guard page and the stack above the image, from base: the stack's pages are present
+// at once (the arguments go there).  *top: the top of the stack; *stack_low: its lowest
+// address.
 static int
-make_stack(pagetable_t pt, uint64 base, uint64 *szp, uint64 *stack_low)
+make_stack(struct proc *p, struct vmas *t, pagetable_t pt, uint64 base, uint64 *top,
+           uint64 *stack_low)
 {
-  uint64 top = uvmalloc(pt, base, base + (USERSTACK + 1) * PGSIZE, PTE_W);
-  if(top == 0)
-    return -ENOMEM;
-  uvmclear(pt, base);          // the guard page
   *stack_low = base + PGSIZE;
-  *szp = top;
-  return 0;
+  *top = *stack_low + USERSTACK * PGSIZE;
+  if(*top > MMAPTOP)
+    return -ENOMEM;               // no room under the trap frames
+  return mmap_image_anon(p, t, pt, *stack_low, *top, PROT_READ | PROT_WRITE,
+                         MAP_STACK | MAP_GROWSDOWN, 0, 0);
 }
 
 // Copy the argument strings and the argv[] array (NULL terminated) onto the new stack, whose
@@ -256,7 +257,7 @@ int
 exec(char *path, char **argv)
 {
   struct proc *p = myproc();
-  uint64 entry = 0, end = 0, sz = 0, stack_low = 0, sp = 0;
+  uint64 entry = 0, end = 0, top = 0, stack_low = 0, sp = 0;
   int argc = 0;
 
   pagetable_t pt = proc_pagetable(p);
@@ -264,7 +265,7 @@ exec(char *path, char **argv)
   struct vmas *t = kalloc();          // the new image's regions, until it is p's
   if(pt == 0 || t == 0){
     if(pt)
-      proc_freepagetable(p, pt, 0, 0);
+      proc_freepagetable(p, pt);
     if(t)
       kfree(t);
     return -ENOMEM;
@@ -272,12 +273,10 @@ exec(char *path, char **argv)
   memset(t, 0, sizeof(*t));
 
   int err = load_file(p, path, t, pt, &entry, &end);
-  uint64 ustart = PGROUNDUP(end);
-  sz = ustart;
   if(err == 0)
-    err = make_stack(pt, ustart, &sz, &stack_low);
+    err = make_stack(p, t, pt, PGROUNDUP(end), &top, &stack_low);
   if(err == 0){
-    sp = sz;
+    sp = top;
     argc = push_args(pt, argv, &sp, stack_low);
     if(argc < 0)
       err = argc;
@@ -285,9 +284,9 @@ exec(char *path, char **argv)
   if(err == 0)
     err = de_thread();            // the other threads end: the new image runs alone
   if(err != 0){
-    vma_unmap_table(p, t, pt);
+    mmap_unmap_table(p, t, pt);
     kfree(t);
-    proc_freepagetable(p, pt, ustart, sz);
+    proc_freepagetable(p, pt);
     return err;
   }
 
@@ -295,18 +294,16 @@ exec(char *path, char **argv)
   safestrcpy(p->name, last_element(path), sizeof(p->name));
   down_write(&p->mm->lock);   // truncation must not look at old regions in the new table
   pagetable_t old_pt = p->mm->pagetable;
-  uint64 old_ustart = p->mm->ustart, old_sz = p->mm->sz;
   struct vmas old = p->mm->vmas;
   p->mm->vmas = *t;
   p->mm->pagetable = pt;
-  p->mm->ustart = ustart;
-  p->mm->sz = sz;
+  p->mm->start_brk = p->mm->brk = top;
   p->trapframe->epc = entry;
   p->trapframe->sp = sp;
   p->trapframe->a1 = sp;       // argv
   up_write(&p->mm->lock);
   kfree(t);
-  vma_unmap_table(p, &old, old_pt);
-  proc_freepagetable(p, old_pt, old_ustart, old_sz);
+  mmap_unmap_table(p, &old, old_pt);
+  proc_freepagetable(p, old_pt);
   return argc;
 }

@@ -2,7 +2,8 @@
 // 13, 15) on user memory, whether the user touched the page (usertrap) or the kernel did, on
 // the user's behalf, in copyin/copyout (vm.c's user_page).
 //
-// A fault is resolved from the process's regions (vma.c) and the PTE already there:
+// A fault is resolved from the process's regions (vma.c; every user range is one, the stack
+// and the sbrk heap too) and the PTE already there:
 //   - no page yet: private anonymous memory gets a zeroed page; shared anonymous memory and
 //     files get the page-cache page (pcache.c), read from disk if it is not cached.  A private
 //     file page is mapped read-only (its first store copies it), or copied at once for a store;
@@ -85,7 +86,7 @@ object_index(struct vma *r, uint64 va)
 }
 
 // Replace *pte, if it still holds old, with new.  A truncation on another hart may clear a PTE
-// of a file mapping at any moment (mmap.c's vma_truncate); PTEs that faults change are
+// of a file mapping at any moment (mmap.c's mmap_truncate); PTEs that faults change are
 // therefore changed by compare-and-swap, and a fault that loses the race just returns: the
 // access retries and faults again.
 static int
@@ -166,7 +167,13 @@ cow_fault(struct proc *p, pte_t *pte, pte_t old, int huge)
   return 0;
 }
 
-// A page of region r at va that has no page yet.
+// Megapages (MAP_HUGETLB) take the same path (resolve_huge): one fault maps the whole 2 MiB
+// frame holding va with a level-1 leaf PTE (Sv39 megapage); private frames are zero-filled
+// (fill_huge), shared ones come from the shared anonymous object's page cache.
+
+// The page of region r holding va (for a megapage: its start) that has no page yet; pte is its
+// slot, or 0 if the page-table page is not there yet.  (walk and object_index ignore the
+// offset of va in its page.)
 static int
 fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, int noio)
 {
@@ -174,7 +181,7 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
   uint64 bits = prot_pte(r->prot);
   uint64 pa;
 
-  if(r->file == 0){                              // private anonymous
+  if(r->file == 0){                              // private anonymous (megapages: fill_huge)
     char *mem = kalloc();
     if(mem == 0)
       return -ENOMEM;
@@ -183,7 +190,7 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
   }
 
   if(r->file->type == FD_SHM){                   // shared anonymous
-    int got = pc_get_shm(r->file->shmid, object_index(r, va), 0, &pa);
+    int got = pc_get_shm(r->file->shmid, object_index(r, va), vma_huge(r), &pa);
     if(got < 0)
       return got;
     return install(p, va, pte, pa, bits, 0,
@@ -210,15 +217,15 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
   return install(p, va, pte, pa, bits, 1, kind);
 }
 
-// A page of region r at va that has a page, for an access r allows.
-static int
-present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
+// A page of region r that has a page, for an access r allows; huge: a megapage.
+static inline __attribute__((always_inline)) int
+present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause, int huge)
 {
   pte_t old = *pte;
   if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
     return 0;                     // spurious: the PTE already allows it
   if(!vma_shared(r))
-    return cow_fault(p, pte, old, 0);
+    return cow_fault(p, pte, old, huge);
   if(r->file->type == FD_INODE){  // write-protect dirty tracking: the first store
     pc_set_dirty(PTE2PA(old));
     count_fault(p, &p->ru.ru_dirtyflt);
@@ -228,60 +235,48 @@ present_fault(struct proc *p, struct vma *r, pte_t *pte, uint64 cause)
   return 0;
 }
 
-// ---- megapages (MAP_HUGETLB) ------------------------------------------------------------------
+#define RESOLVE_NOIO     1        // only pages already in the page cache (MAP_NONBLOCK)
+#define RESOLVE_POPULATE 2        // a page already there is left as it is
 
-#define HUGEPAGES (HUGEPGSIZE / PGSIZE)
-
-// A zero-filled 2 MiB frame, or 0.
-static uint64
-zero_frame(void)
+// A megapage of private anonymous region r at va that has none yet: a zeroed 2 MiB frame.
+static int
+fill_huge(struct proc *p, struct vma *r, uint64 va, pte_t *pte)
 {
   char *mem = kalloc_huge();
-  if(mem)
-    for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
-      zero_page(mem + off);
-  return (uint64)mem;
+  if(mem == 0)
+    return -ENOMEM;
+  for(uint64 off = 0; off < HUGEPGSIZE; off += PGSIZE)
+    zero_page(mem + off);
+  return install(p, va, pte, (uint64)mem, prot_pte(r->prot), 0, &p->ru.ru_zeroflt);
 }
 
-// A fault in a MAP_HUGETLB region: one fault maps the whole 2 MiB frame holding va, a level-1
-// leaf PTE (Sv39 megapage).  Private frames are zero-filled, shared ones come from the shared
-// anonymous object's page cache.
-static int
-huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
+// resolve() for a MAP_HUGETLB region: the same, for the megapage holding va (one level-1 leaf
+// PTE, Sv39's megapage, maps it all).
+static int __attribute__((noinline))
+resolve_huge(struct proc *p, struct vma *r, uint64 va, uint64 cause, int how)
 {
-  if(!access_ok(r->prot, cause))
-    return -EFAULT;
-  uint64 base = HUGEPGROUNDDOWN(va);
-  pte_t *pte = walk_huge(p->mm->pagetable, base, 1);
+  va = HUGEPGROUNDDOWN(va);
+  pte_t *pte = walk_huge(p->mm->pagetable, va, 1);
   if(pte == 0)
     return -ENOMEM;
-  pte_t old = *pte;
-  if(old & (PTE_V | PTE_PNONE)){
-    if(cause != EXC_STORE_PAGE_FAULT || (old & PTE_W))
-      return 0;                   // spurious
-    if(!vma_shared(r))
-      return cow_fault(p, pte, old, 1);
-    if(pte_swap(pte, old, old | PTE_W | PTE_D | PTE_A))
-      sfence_vma();
-    return 0;
-  }
-  uint64 pa;
-  uint64 *kind = &p->ru.ru_zeroflt;
-  uint64 bits = prot_pte(r->prot);
-  if(vma_shared(r)){
-    int got = pc_get_shm(r->file->shmid, object_index(r, base), 1, &pa);
-    if(got < 0)
-      return got;
-    if(got == PC_HIT)
-      kind = &p->ru.ru_cacheflt;
-  } else if((pa = zero_frame()) == 0){
-    return -ENOMEM;
-  }
-  if(pte_swap(pte, 0, PA2PTE(pa) | (bits ? bits : PTE_PNONE)))
-    count_fault(p, kind);
-  else
-    page_put(pa);                 // another thread mapped it first
-  return 0;
+  if(pte_has_page(pte))
+    return (how & RESOLVE_POPULATE) ? 0 : present_fault(p, r, pte, cause, 1);
+  if(r->file == 0)
+    return fill_huge(p, r, va, pte);
+  return fill_fault(p, r, va, pte, cause, how & RESOLVE_NOIO);
+}
+
+// Resolve an access of kind cause, which region r allows, at va: fill the page, or copy it,
+// or mark it dirty.  0 or -errno.  Inlined: it is the fast path of every fault.
+static inline __attribute__((always_inline)) int
+resolve(struct proc *p, struct vma *r, uint64 va, uint64 cause, int how)
+{
+  if(vma_huge(r))
+    return resolve_huge(p, r, va, cause, how);
+  pte_t *pte = walk(p->mm->pagetable, va, 0);
+  if(pte_has_page(pte))
+    return (how & RESOLVE_POPULATE) ? 0 : present_fault(p, r, pte, cause, 0);
+  return fill_fault(p, r, va, pte, cause, how & RESOLVE_NOIO);
 }
 
 // Resolve a page fault of thread p at user address va with the given scause (12, 13, 15).
@@ -292,7 +287,6 @@ huge_fault(struct proc *p, struct vma *r, uint64 va, uint64 cause)
 // their buffers in before it) -- a fault in a file mapping fails with -EFAULT, and so does
 // one that would have to wait for the lock.
 #define FAULT_NEEDS_WRITER 1      // fault_once: only the lock's write side may resolve this
-#define REGION_GREW        2      // outside_regions: a MAP_GROWSDOWN region now covers va
 
 static inline int fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
   __attribute__((always_inline));
@@ -321,16 +315,16 @@ fault_shared(struct proc *p, uint64 va, uint64 cause, int can_sleep)
 }
 
 int
-uvm_fault(struct proc *p, uint64 va, uint64 cause)
+fault_page(struct proc *p, uint64 va, uint64 cause)
 {
   struct mm *mm = p->mm;
-  // Does this thread hold its space's lock for writing (a system call copying to or from the
-  // user)?  Then it has the regions to itself already.  (holding_write(), without the call.)
-  int mine = __atomic_load_n(&mm->lock.writer, __ATOMIC_RELAXED) == (void *)p;
+  // A thread that holds its space's lock for writing (a system call copying to or from the
+  // user) has the regions to itself already.
+  int mine = holding_write(&mm->lock, p);
   int can_sleep = intr_enabled() && !p->nofault;
   int can_reclaim = can_sleep && !mine;
   if(can_reclaim)
-    vm_reclaim_if_low();          // memory short: take file pages back while we hold no lock
+    reclaim_if_low();             // memory short: take file pages back while we hold no lock
   for(int tries = 0;; tries++){
     int err;
     if(mine || !mm_shared(mm))
@@ -339,29 +333,19 @@ uvm_fault(struct proc *p, uint64 va, uint64 cause)
       err = fault_shared(p, va, cause, can_sleep);
     if(err != -ENOMEM || !can_reclaim || tries == 3)
       return err;
-    vm_reclaim();                 // no memory: sweep now (twice clears A bits, then takes)
+    reclaim_sweep();              // no memory: sweep now (twice clears A bits, then takes)
   }
 }
 
-// A fault at va outside every region (fault_once).  The program's stack and heap [ustart,
-// sz): only copy-on-write stores fault there -- and a store racing with another thread's to
-// the same copy-on-write page, which finds the PTE already writable (the other thread copied
-// it): retried.  Elsewhere, the page just below a MAP_GROWSDOWN region grows it (with the
-// lock's write side).  REGION_GREW if a region grew to cover va, else what fault_once
-// returns (0, -errno, or FAULT_NEEDS_WRITER).
+// A fault at va outside every region (fault_once): the page just below a MAP_GROWSDOWN region
+// grows it (mmap.c), which changes the table, so only under the lock's write side.  0 if a
+// region now covers va, else -EFAULT or FAULT_NEEDS_WRITER.
 static int __attribute__((noinline))
-outside_regions(struct proc *p, uint64 va, pte_t *pte, uint64 cause, int reader)
+grow_region(struct proc *p, uint64 va, int reader)
 {
-  pte_t old = pte ? *pte : 0;
-  if(cause == EXC_STORE_PAGE_FAULT && (old & (PTE_V | PTE_U)) == (PTE_V | PTE_U)){
-    if(old & PTE_W)
-      return 0;                   // spurious: another thread's copy got there first
-    if(old & PTE_COW)
-      return cow_fault(p, pte, old, 0);
-  }
   if(reader)
-    return FAULT_NEEDS_WRITER;      // growing a region changes the table
-  return vma_grow(p, va) ? REGION_GREW : -EFAULT;
+    return FAULT_NEEDS_WRITER;
+  return mmap_grow(p, va) ? 0 : -EFAULT;
 }
 
 static inline int
@@ -369,31 +353,25 @@ fault_once(struct proc *p, uint64 va, uint64 cause, int reader)
 {
   if(va >= MAXVA)
     return -EFAULT;
-  uint64 page = PGROUNDDOWN(va);
-  pte_t *pte = walk(p->mm->pagetable, page, 0);
   struct vma *r = vma_find(&p->mm->vmas, va);
-  if(r && vma_huge(r))
-    return huge_fault(p, r, va, cause);
-  if(r && r->file && r->file->type == FD_INODE && (!intr_enabled() || p->nofault))
-    return -EFAULT;
   if(r == 0){
-    int err = outside_regions(p, va, pte, cause, reader);
-    if(err != REGION_GREW)
+    int err = grow_region(p, va, reader);
+    if(err)
       return err;
     r = vma_find(&p->mm->vmas, va);   // grown
   }
+  if(r->file && r->file->type == FD_INODE && (!intr_enabled() || p->nofault))
+    return -EFAULT;
   if(!access_ok(r->prot, cause))
     return -EFAULT;
-  if(pte_has_page(pte))
-    return present_fault(p, r, pte, cause);
-  return fill_fault(p, r, page, pte, cause, 0);
+  return resolve(p, r, va, cause, 0);
 }
 
 // Fault in the page at va of region r now (MAP_POPULATE), as the access a program would make
 // first: a store for private writable regions, else a load (or fetch).  With noio only pages
 // already in the page cache are mapped (MAP_NONBLOCK).  0, or -errno.
 int
-uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio)
+fault_populate(struct proc *p, struct vma *r, uint64 va, int noio)
 {
   if(prot_pte(r->prot) == 0)
     return 0;
@@ -402,21 +380,17 @@ uvm_populate(struct proc *p, struct vma *r, uint64 va, int noio)
     cause = EXC_STORE_PAGE_FAULT;
   else if(!(r->prot & (PROT_READ | PROT_WRITE)))
     cause = EXC_INST_PAGE_FAULT;
-  if(vma_huge(r))
-    return huge_fault(p, r, va, cause);
-  if(pte_has_page(walk(p->mm->pagetable, va, 0)))
-    return 0;
-  int err = fill_fault(p, r, va, 0, cause, noio);
+  int err = resolve(p, r, va, cause, RESOLVE_POPULATE | (noio ? RESOLVE_NOIO : 0));
   return err == -EAGAIN ? 0 : err;
 }
 
 // For vm.c's copyin/copyout: fault in the page at va of pagetable, if that is the current
 // process's.  0, or -errno.
 int
-uvm_fault_in(pagetable_t pagetable, uint64 va, int write)
+fault_in(pagetable_t pagetable, uint64 va, int write)
 {
   struct proc *p = myproc();
   if(p == 0 || p->mm == 0 || p->mm->pagetable != pagetable)
     return -EFAULT;
-  return uvm_fault(p, va, write ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT);
+  return fault_page(p, va, write ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT);
 }

@@ -294,7 +294,7 @@ fileresize(struct file *f, uint64 length)
   iunlock(ip);
   end_op();
   if(shrunk){
-    vma_truncate(ip, length);
+    mmap_truncate(ip, length);
     return 0;
   }
   char *zeros = kalloc();

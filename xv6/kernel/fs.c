@@ -519,7 +519,7 @@ itrunc(struct inode *ip)
 }
 
 // Shrink ip to size bytes (no larger than it is): free the blocks past the new end, and drop
-// the page-cache pages past it (mappings lose them in vma_truncate(), which the caller runs
+// the page-cache pages past it (mappings lose them in mmap_truncate(), which the caller runs
 // once it has let go of the inode and the transaction).  Caller holds ip->lock, inside a
 // transaction.
 void

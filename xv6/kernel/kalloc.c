@@ -3,7 +3,15 @@
 // stacks, trap frames, pipes, user memory and the page cache.
 //
 // When the free list is empty, kalloc() takes back the least recently used clean page-cache
-// page that nothing maps (pcache.c) before it gives up.
+// page that nothing maps before it gives up, through what the page cache registered
+// (struct page_cache_ops, page.h: the cache sits on the allocator, not the other way round).
+//
+// This file also owns the reference counts of user pages (page.h): page_dup, page_put.  The
+// last reference frees a page, unless it is a page-cache page, whose count the cache keeps
+// under its own lock (it finds and frees unreferenced cache pages).  Any other page's count
+// changes by atomic operations: a page enters the cache only fresh from kalloc(), before
+// anyone else references it, so a holder that sees its page outside the cache knows it stays
+// outside.
 //
 // Free pages form a doubly linked list through their struct pages (PG_FREE), so that
 // kalloc_huge() can take 512 free pages that happen to form an aligned 2 MiB frame out of it
@@ -29,6 +37,9 @@ static struct {
   uint64 nfree;
 } pages;
 
+// What the page cache registered (pcinit, before kinit).
+static const struct page_cache_ops *cache;
+
 // The struct page of every page of RAM from KERNBASE, and the first page the allocator owns.
 static struct page *mem_map;
 static uint64 first_free;
@@ -53,6 +64,59 @@ uint64
 page2pa(struct page *pg)
 {
   return KERNBASE + (uint64)(pg - mem_map) * PGSIZE;
+}
+
+// The page cache says how to take its pages back and count their references.
+void
+kalloc_set_cache(const struct page_cache_ops *ops)
+{
+  cache = ops;
+}
+
+// Is pg a cache page?  Asked by one of its holders, without ordering: if it just left the
+// cache, the cache's own path (under its lock) sees that; it cannot have just entered it.
+static int
+in_cache(struct page *pg)
+{
+  return (__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & PG_CACHE) != 0;
+}
+
+// One more reference to user page pa, which the caller holds one to (a new PTE maps it).
+void
+page_dup(uint64 pa)
+{
+  struct page *pg = pa2page(pa);
+  if(in_cache(pg))
+    cache->dup(pg);
+  else if(__atomic_fetch_add(&pg->ref, 1, __ATOMIC_RELAXED) == 0)
+    panic("page_dup: free page");
+}
+
+// Drop a reference to user page pa.  The last one frees the page, unless it is cached.
+void
+page_put(uint64 pa)
+{
+  struct page *pg = pa2page(pa);
+  if(in_cache(pg)){
+    cache->put(pg);
+    return;
+  }
+  uint old = __atomic_fetch_sub(&pg->ref, 1, __ATOMIC_ACQ_REL);
+  if(old == 0)
+    panic("page_put: no reference");
+  if(old > 1)
+    return;
+  if(pg->flags & PG_HUGE)
+    kfree_huge((void *)pa);
+  else
+    kfree((void *)pa);
+}
+
+// How many references pa has (a snapshot).
+int
+page_refs(uint64 pa)
+{
+  return __atomic_load_n(&pa2page(pa)->ref, __ATOMIC_ACQUIRE);
 }
 
 // Place the struct page array after the kernel, then free every page above it.  The array
@@ -139,7 +203,7 @@ kalloc(void)
   release(&pages.lock);
   if(pg)
     return fresh(pg);
-  uint64 pa = pc_reclaim();
+  uint64 pa = cache ? cache->reclaim() : 0;
   return pa ? fresh(pa2page(pa)) : 0;
 }
 

@@ -9,7 +9,7 @@
 // and a guarded kernel stack per process below it.
 //
 // User virtual memory (per process), from 0 up:
-//   text, data, bss;  one guard page;  stack;  heap (sbrk) ...  free ...
+//   text, data, bss;  one guard page;  stack;  heap (sbrk) ...  free ...  (all regions)
 //   mmap regions [MMAPMIN, MMAPTOP), allocated top-down;  one unmapped page
 //   NPROC trap-frame slots, one per proc slot: a thread's trap frame is mapped at the slot of
 //   its struct proc, so the threads of one address space never collide (kernel-owned, not

@@ -1,7 +1,7 @@
 // The address spaces (mm.h): a fixed table of them, one per process at most, handed out by
 // mm_alloc() (fork, the first process) and shared by clone() (mm_get); the last mm_put()
 // frees the page table.  What the regions hold is given back before that, when the last thread
-// exits or exec replaces the image (mmap.c's vma_unmap_all), so freeing needs no sleeping.
+// exits or exec replaces the image (mmap.c's mmap_unmap_all), so freeing needs no sleeping.
 //
 // Locking: mm_table.lock guards every mm's ref; see mm.h for the rest.
 
@@ -37,7 +37,7 @@ mm_new_pagetable(void)
 {
   pagetable_t pt = uvmcreate();
   if(pt && mappages(pt, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) != 0){
-    uvmfree(pt, 0, 0);
+    uvmfree(pt);
     pt = 0;
   }
   return pt;
@@ -58,7 +58,7 @@ mm_alloc(void)
         panic("mm_alloc: free space with regions");
       mm->ref = 1;
       mm->pagetable = pt;
-      mm->ustart = mm->sz = 0;
+      mm->start_brk = mm->brk = 0;
       mm->locked_pages = 0;
       release(&mm_table.lock);
       return mm;
@@ -76,25 +76,24 @@ mm_get(struct mm *mm)
   release(&mm_table.lock);
 }
 
-// A thread is done with mm; the last one frees the page table with the sbrk memory it still
-// maps.  The regions must be gone (vma_unmap_all) and every trap frame unmapped.
+// A thread is done with mm; the last one frees the page table.  The regions must be gone
+// (mmap_unmap_all) and every trap frame unmapped.
 void
 mm_put(struct mm *mm)
 {
   acquire(&mm_table.lock);
   int last = --mm->ref == 0;
   pagetable_t pt = mm->pagetable;
-  uint64 ustart = mm->ustart, sz = mm->sz;
   if(last){
     if(mm->vmas.n)
       panic("mm_put: regions still mapped");
     mm->pagetable = 0;            // the slot is free from here on: take what it held first
-    mm->ustart = mm->sz = 0;
+    mm->start_brk = mm->brk = 0;
   }
   release(&mm_table.lock);
   if(last){
     uvmunmap(pt, TRAMPOLINE, 1, 0);
-    uvmfree(pt, ustart, sz);
+    uvmfree(pt);
   }
 }
 

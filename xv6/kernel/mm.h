@@ -1,5 +1,6 @@
-// An address space: the user page table, the mmap regions and the sbrk range, shared by every
-// thread of a process (clone, proc.c).  mm.c owns the table of them and their lifetime.
+// An address space: the user page table and the regions, shared by every thread of a process
+// (clone, proc.c).  Every user range is a region (vma.h): the program image, the stack, the
+// sbrk heap and what mmap maps.  mm.c owns the table of address spaces and their lifetime.
 //
 // Locking (mm->lock, a reader/writer sleeping lock):
 //   written   by every system call that changes the regions or the PTEs they own (mmap,
@@ -11,8 +12,8 @@
 //             on PTEs (fault.c's pte_swap).
 //   ref       guarded by mm_table's spinlock (mm.c); read without it by faults, to which it
 //             only says whether another thread may exist (only a thread of the space adds one).
-//   the rest  (pagetable, vmas, ustart, sz, locked_pages) under the lock as above; a
-//             process's own thread may read sz and ustart without it.
+//   the rest  (pagetable, vmas, start_brk, brk, locked_pages) under the lock as above; a
+//             process's own thread may read brk and start_brk without it.
 #ifndef XV6_MM_H
 #define XV6_MM_H
 
@@ -22,9 +23,9 @@ struct mm {
   struct rwsem lock;
   int ref;                    // proc slots (threads, live or not yet joined) that use it
   pagetable_t pagetable;      // user page table: trampoline, the threads' trap frames, memory
-  struct vmas vmas;           // mmap regions (vma.c), including the program image
-  uint64 ustart;              // start of the stack and heap, above the image: [ustart, sz) is
-  uint64 sz;                  //   sbrk's memory, sz its end
+  struct vmas vmas;           // the regions (vma.c): image, stack, heap, mmap
+  uint64 start_brk;           // where the heap starts (above the stack), and the break: the
+  uint64 brk;                 //   heap is the region [start_brk, PGROUNDUP(brk)) (mmap.c)
   uint64 locked_pages;        // pages of MAP_LOCKED regions (mlock; mmap.c)
 };
 

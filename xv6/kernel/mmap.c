@@ -10,7 +10,7 @@
 // Where dirty pages are recorded: the dirty record of a shared file page lives in the PTEs of
 // the processes that stored to it (vmpte.h) until it is harvested into the page (PG_DIRTY),
 // which any later writeback of the file honours.  A process's own munmap, exit, exec and msync
-// harvest its own PTEs; fsync and sync harvest every process's (vma_harvest_all, with TLB
+// harvest its own PTEs; fsync and sync harvest every process's (mmap_harvest_all, with TLB
 // shootdowns), and so does the reclaimer (reclaim.c) for the pages it takes back.
 //
 // What a region holds besides its pages, taken and given back together (region_hold/drop):
@@ -132,6 +132,29 @@ harvest(pte_t *pte)
   }
 }
 
+// The next PTE of region r in page table pt that holds a page (mapped, or PROT_NONE with a
+// page), for an address in [*a, end); *a becomes its address.  0 if there is none.  A
+// MAP_HUGETLB region's PTEs are its megapages' level-1 leaves, one per 2 MiB.
+static pte_t *
+next_pte(pagetable_t pt, struct vma *r, uint64 *a, uint64 end)
+{
+  if(!vma_huge(r))
+    return walk_next(pt, a, end);
+  for(; *a < end; *a += HUGEPGSIZE){
+    pte_t *pte = walk_huge(pt, *a, 0);
+    if(pte && (*pte & (PTE_V | PTE_PNONE)))
+      return pte;
+  }
+  return 0;
+}
+
+// The span one PTE of region r maps.
+static uint64
+pte_span(struct vma *r)
+{
+  return vma_huge(r) ? HUGEPGSIZE : PGSIZE;
+}
+
 // Take the pages of region r in [lo, hi) out of page table pt.  Each PTE is cleared first (by
 // exchange: a hart running another thread may be setting its D bit), its dirty record moved
 // into the page; then the TLBs go, then dirty shared file pages are written back and the
@@ -141,16 +164,8 @@ release_range(struct proc *p, pagetable_t pt, struct vma *r, uint64 lo, uint64 h
 {
   struct released rel = { .mm = p->mm };
   struct inode *ip = shared_file(r) ? r->file->ip : 0;   // written back if dirty
-  int huge = vma_huge(r);
-  for(uint64 a = lo; a < hi; a += huge ? HUGEPGSIZE : PGSIZE){
-    pte_t *pte = huge ? walk_huge(pt, a, 0) : walk_next(pt, &a, hi);
-    if(pte == 0){
-      if(huge)
-        continue;
-      break;
-    }
-    if(!(*pte & (PTE_V | PTE_PNONE)))
-      continue;
+  pte_t *pte;
+  for(uint64 a = lo; (pte = next_pte(pt, r, &a, hi)) != 0; a += pte_span(r)){
     pte_t old = __atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL);
     if(ip && pte_dirty(old))
       pc_set_dirty(PTE2PA(old));
@@ -180,14 +195,8 @@ reprotected(struct vma *r, pte_t pte, int prot)
 static void
 reprotect_range(struct mm *mm, struct vma *r, uint64 lo, uint64 hi, int prot)
 {
-  int huge = vma_huge(r);
-  for(uint64 a = lo; a < hi; a += huge ? HUGEPGSIZE : PGSIZE){
-    pte_t *pte = huge ? walk_huge(mm->pagetable, a, 0) : walk_next(mm->pagetable, &a, hi);
-    if(pte == 0){
-      if(huge)
-        continue;
-      break;
-    }
+  pte_t *pte;
+  for(uint64 a = lo; (pte = next_pte(mm->pagetable, r, &a, hi)) != 0; a += pte_span(r)){
     for(;;){
       pte_t old = *pte;
       if(!(old & (PTE_V | PTE_PNONE)))
@@ -252,7 +261,7 @@ split(struct vmas *t, uint64 addr)
 // Where [start, end) cuts a MAP_HUGETLB region, it must cut at a 2 MiB boundary: -EINVAL if
 // start does not; end is rounded up to one if `round` (munmap, as Linux does), else -EINVAL.
 int
-vma_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round)
+mmap_huge_bounds(struct proc *p, uint64 start, uint64 *end, int round)
 {
   struct vma *r = vma_find(&p->mm->vmas, start);
   if(r && vma_huge(r) && start % HUGEPGSIZE)
@@ -307,7 +316,7 @@ unmap_in(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 en
 
 // munmap: remove [start, end) from p's regions.
 int
-vma_unmap(struct proc *p, uint64 start, uint64 end)
+mmap_unmap(struct proc *p, uint64 start, uint64 end)
 {
   return unmap_in(p, &p->mm->vmas, p->mm->pagetable, start, end);
 }
@@ -315,7 +324,7 @@ vma_unmap(struct proc *p, uint64 start, uint64 end)
 // Unmap every region of table t, whose pages are in pt (exit; exec, for the old image, or for
 // the new one when it fails).
 void
-vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt)
+mmap_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt)
 {
   for(int i = 0; i < t->n; i++){
     struct vma *r = vma_at(t, i);
@@ -328,21 +337,39 @@ vma_unmap_table(struct proc *p, struct vmas *t, pagetable_t pt)
 
 // Unmap everything p maps (exit): pt is the page table the regions live in.
 void
-vma_unmap_all(struct proc *p, pagetable_t pt)
+mmap_unmap_all(struct proc *p, pagetable_t pt)
 {
-  vma_unmap_table(p, &p->mm->vmas, pt);
+  mmap_unmap_table(p, &p->mm->vmas, pt);
 }
 
 // ---- exec: the program image as mappings ---------------------------------------------------------
 
 static int region_take(struct proc *p, struct vma *r);
 
+// Put region r (whose charges are not taken yet, its object reference is) into table t, where
+// nothing is mapped, merging it with compatible neighbours.  0, or -errno with nothing taken
+// (the caller's reference included).
+static int
+add_region(struct proc *p, struct vmas *t, struct vma *r)
+{
+  int err = region_take(p, r);
+  if(err)
+    return err;
+  if((err = vma_insert(t, vma_index(t, r->start), r)) != 0){
+    region_uncharge(p, r);
+    region_drop(r);
+    return err;
+  }
+  vma_coalesce(t, r->start, r->end, region_drop);
+  return 0;
+}
+
 // Add a region [start, end) of object obj (its reference is taken over) at offset off to the
 // table t of an image exec is building in page table pt, as MAP_PRIVATE | MAP_FIXED would:
 // whatever it overlaps (the last page of the previous segment) is unmapped.  0 or -errno.
 int
-vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 end,
-              int prot, int flags, struct file *obj, uint64 off)
+mmap_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 end,
+           int prot, int flags, struct file *obj, uint64 off)
 {
   struct vma r = { .start = start, .end = end, .prot = prot,
                    .flags = (flags & VMA_KEEP_FLAGS & ~MAP_TYPE) | MAP_PRIVATE,
@@ -355,26 +382,54 @@ vma_map_image(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint
       fileclose(obj);
     return err;
   }
-  if((err = region_take(p, &r)) != 0)
-    return err;
-  if((err = vma_insert(t, vma_index(t, start), &r)) != 0){
-    region_uncharge(p, &r);
-    region_drop(&r);
-    return err;
+  return add_region(p, t, &r);
+}
+
+// Put page mem at va in page table pt with the PTE bits of prot (an image being built: no
+// other thread, no page there yet).  0, or -ENOMEM (mem is freed).
+static int
+image_install(pagetable_t pt, uint64 va, char *mem, int prot)
+{
+  pte_t *pte = walk(pt, va, 1);
+  if(pte == 0){
+    kfree(mem);
+    return -ENOMEM;
   }
-  vma_coalesce(t, start, end, region_drop);
+  *pte = PA2PTE((uint64)mem) | prot_pte(prot);
   return 0;
+}
+
+// Map [start, end) as private anonymous memory with prot (and MAP_STACK, MAP_GROWSDOWN from
+// flags) into the image (t, pt) exec or userinit is building, every page present at once and
+// holding the n bytes at src from start on, zeros after (exec's stack, the first process's
+// code and stack).  0 or -errno.
+int
+mmap_image_anon(struct proc *p, struct vmas *t, pagetable_t pt, uint64 start, uint64 end,
+                int prot, int flags, char *src, uint64 n)
+{
+  int err = mmap_image(p, t, pt, start, end, prot, flags | MAP_ANONYMOUS, 0, 0);
+  for(uint64 a = start; err == 0 && a < end; a += PGSIZE){
+    char *mem = kalloc();
+    if(mem == 0)
+      return -ENOMEM;
+    zero_page(mem);
+    uint64 off = a - start;
+    if(off < n)
+      memmove(mem, src + off, n - off < PGSIZE ? n - off : PGSIZE);
+    err = image_install(pt, a, mem, prot);
+  }
+  return err;
 }
 
 // The page of an image's data segment where its file bytes end and its bss begins: map a
 // private copy of the file page with the bytes from `from` (offset in the page) on zeroed, as
 // Linux's exec does, so the bss starts out zero.  va is in a file region of t.  0 or -errno.
 int
-vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from)
+mmap_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from)
 {
   struct vma *r = vma_find(t, va);
   if(r == 0 || !is_file(r))
-    panic("vma_image_zero_tail: not a file region");
+    panic("mmap_image_zero_tail: not a file region");
   uint64 pa;
   int got = pc_get(r->file->ip, (r->offset + (va - r->start)) / PGSIZE, 0, &pa);
   if(got < 0)
@@ -385,21 +440,14 @@ vma_image_zero_tail(struct vmas *t, pagetable_t pt, uint64 va, uint from)
     memset(mem + from, 0, PGSIZE - from);
   }
   page_put(pa);
-  pte_t *pte = mem ? walk(pt, va, 1) : 0;
-  if(pte == 0){
-    if(mem)
-      kfree(mem);
-    return -ENOMEM;
-  }
-  *pte = PA2PTE((uint64)mem) | prot_pte(r->prot);
-  return 0;
+  return mem ? image_install(pt, va, mem, r->prot) : -ENOMEM;
 }
 
-// Is [addr, addr+len) a place a mapping may go: above the heap, below MMAPTOP?
+// Is [addr, addr+len) a place a mapping may go: above the break, below MMAPTOP?
 static int
 in_user_area(struct proc *p, uint64 addr, uint64 len)
 {
-  return addr >= PGROUNDUP(p->mm->sz) && addr + len > addr && addr + len <= MMAPTOP;
+  return addr >= PGROUNDUP(p->mm->brk) && addr + len > addr && addr + len <= MMAPTOP;
 }
 
 // Where the new mapping goes, or -errno.
@@ -413,7 +461,7 @@ place(struct proc *p, uint64 addr, uint64 len, int flags)
     if(vma_overlaps(t, addr, addr + len)){
       if(flags & MAP_FIXED_NOREPLACE)
         return -EEXIST;
-      int err = vma_unmap(p, addr, addr + len);   // writes back what it replaces
+      int err = mmap_unmap(p, addr, addr + len);   // writes back what it replaces
       if(err)
         return err;
     }
@@ -434,7 +482,7 @@ populate(struct proc *p, uint64 start, uint64 end, int noio)
 {
   for(uint64 a = start; a < end; a += PGSIZE){
     struct vma *r = vma_find(&p->mm->vmas, a);
-    int err = r ? uvm_populate(p, r, a, noio) : 0;
+    int err = r ? fault_populate(p, r, a, noio) : 0;
     if(r && vma_huge(r))
       a += HUGEPGSIZE - PGSIZE;   // one fault maps the whole megapage
     if(err == -ENXIO)
@@ -479,8 +527,8 @@ drop_file:
 // FD_SHM object) from byte offset off; arguments already checked by sys_mmap.  Takes over the
 // caller's reference to obj (released on failure).  Returns the address, or -errno.
 uint64
-vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags, struct file *obj,
-         uint64 off)
+mmap_create(struct proc *p, uint64 addr, uint64 len, int prot, int flags, struct file *obj,
+            uint64 off)
 {
   struct vmas *t = &p->mm->vmas;
   int type = (flags & MAP_TYPE) == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
@@ -512,11 +560,38 @@ vma_mmap(struct proc *p, uint64 addr, uint64 len, int prot, int flags, struct fi
   if(flags & (MAP_POPULATE | MAP_LOCKED)){
     err = populate(p, start, start + len, (flags & MAP_NONBLOCK) && !(flags & MAP_LOCKED));
     if(err){
-      vma_unmap(p, start, start + len);
+      mmap_unmap(p, start, start + len);
       return err;
     }
   }
   return start;
+}
+
+// sbrk: move p's break to brk (at least mm->start_brk).  The heap is the private anonymous
+// region [start_brk, PGROUNDUP(brk)) -- Linux's brk area: growing adds the new whole pages as
+// one more region (merged with the heap below), charged to the commit limit now and faulted
+// in when touched; shrinking unmaps the whole pages above the new break, freeing them.  0, or
+// -ENOMEM (a region is in the way, or the commit limit), with nothing changed.
+int
+mmap_brk(struct proc *p, uint64 brk)
+{
+  struct mm *mm = p->mm;
+  uint64 old = PGROUNDUP(mm->brk), new = PGROUNDUP(brk);
+  int err = 0;
+  if(brk < mm->start_brk || new < brk)
+    return -ENOMEM;
+  if(new > old){
+    if(new > MMAPTOP || vma_overlaps(&mm->vmas, old, new))
+      return -ENOMEM;             // the heap may not grow into another region
+    struct vma r = { .start = old, .end = new, .prot = PROT_READ | PROT_WRITE,
+                     .flags = MAP_PRIVATE | MAP_ANONYMOUS | VMA_ACCOUNT };
+    err = add_region(p, &mm->vmas, &r);
+  } else if(new < old){
+    err = mmap_unmap(p, new, old);   // other threads' harts lose the pages first
+  }
+  if(err == 0)
+    mm->brk = brk;
+  return err;
 }
 
 // Pages in [start, end) of regions that would need a commit charge under prot but have none.
@@ -538,7 +613,7 @@ charge_needed(struct vmas *t, uint64 start, uint64 end, int prot)
 // region becoming writable cannot be charged.  A region stays charged when it loses
 // PROT_WRITE again (as in Linux).
 int
-vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
+mmap_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
 {
   struct vmas *t = &p->mm->vmas;
   if(!mapped_throughout(t, start, end))
@@ -573,7 +648,7 @@ vma_mprotect(struct proc *p, uint64 start, uint64 end, int prot)
 // The start of the MAP_GROWSDOWN region holding addr (mprotect with PROT_GROWSDOWN extends the
 // range down to it), or -EINVAL if addr is not in such a region.
 int64
-vma_growsdown_start(struct proc *p, uint64 addr)
+mmap_growsdown_start(struct proc *p, uint64 addr)
 {
   struct vma *r = vma_find(&p->mm->vmas, addr);
   if(r == 0 || !(r->flags & MAP_GROWSDOWN))
@@ -585,7 +660,7 @@ vma_growsdown_start(struct proc *p, uint64 addr)
 // the guard gap to whatever lies below stays free, grow the region down over it (charging
 // the page).  1 if it grew, 0 if not.
 int
-vma_grow(struct proc *p, uint64 va)
+mmap_grow(struct proc *p, uint64 va)
 {
   struct vmas *t = &p->mm->vmas;
   int i = vma_index(t, va);
@@ -595,9 +670,7 @@ vma_grow(struct proc *p, uint64 va)
   uint64 page = PGROUNDDOWN(va);
   if(!(r->flags & MAP_GROWSDOWN) || r->start <= page || r->start - page != PGSIZE)
     return 0;
-  uint64 floor = PGROUNDUP(p->mm->sz);
-  if(i > 0 && vma_at(t, i - 1)->end > floor)
-    floor = vma_at(t, i - 1)->end;
+  uint64 floor = i > 0 ? vma_at(t, i - 1)->end : 0;   // the heap, or the image, is a region
   if(page < floor || page - floor < GUARDGAP * PGSIZE)
     return 0;
   if((r->flags & VMA_ACCOUNT) && commit_charge(1) != 0)
@@ -618,7 +691,7 @@ vma_grow(struct proc *p, uint64 va)
 // (splitting them), and fault in every page of newly locked ones.  -ENOMEM if part of the
 // range is unmapped or the lock limit would be passed.
 int
-vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
+mmap_mlock(struct proc *p, uint64 start, uint64 end, int on)
 {
   struct vmas *t = &p->mm->vmas;
   if(!mapped_throughout(t, start, end))
@@ -652,7 +725,7 @@ vma_mlock(struct proc *p, uint64 start, uint64 end, int on)
 // and SEQUENTIAL are accepted hints.  -EINVAL for DONTNEED on locked memory, -ENOMEM if part
 // of the range is unmapped (the mapped parts are still done).
 int
-vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
+mmap_madvise(struct proc *p, uint64 start, uint64 end, int advice)
 {
   struct vmas *t = &p->mm->vmas;
   int err = mapped_throughout(t, start, end) ? 0 : -ENOMEM;
@@ -681,7 +754,7 @@ vma_madvise(struct proc *p, uint64 start, uint64 end, int advice)
 // page cache (as Linux reports); otherwise mapped in p.  One byte per page at user address
 // vec.  0, -ENOMEM (part of the range unmapped), -EFAULT.
 int
-vma_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
+mmap_mincore(struct proc *p, uint64 start, uint64 end, uint64 vec)
 {
   struct vmas *t = &p->mm->vmas;
   if(!mapped_throughout(t, start, end))
@@ -737,7 +810,7 @@ invalidate_range(struct proc *p, struct vma *r, uint64 lo, uint64 hi)
 // are still done, as in Linux), -EBUSY for MS_INVALIDATE over locked memory, or a writeback
 // error.
 int
-vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
+mmap_msync(struct proc *p, uint64 start, uint64 end, int flags)
 {
   struct vmas *t = &p->mm->vmas;
   int err = 0;
@@ -753,7 +826,7 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
     if(vma_shared(r)){
       // The stores to these file pages may have come through any of p's mappings of the
       // file: collect them all, then write the range's dirty pages (Linux: the file's range).
-      vma_harvest(p, r->file->ip);
+      mmap_harvest(p, r->file->ip);
       if(flags & MS_SYNC){
         uint first = (r->offset + (lo - r->start)) / PGSIZE;
         int w = pc_sync_range(r->file->ip, first, first + (hi - lo) / PGSIZE);
@@ -774,7 +847,7 @@ vma_msync(struct proc *p, uint64 start, uint64 end, int flags)
 // The distinct files p maps shared in [start, end): a new reference to each of the first max
 // in out[], and how many there are (more than max: the rest are only counted, at least max + 1).
 int
-vma_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out, int max)
+mmap_shared_files(struct proc *p, uint64 start, uint64 end, struct file **out, int max)
 {
   struct vmas *t = &p->mm->vmas;
   int n = 0;
@@ -818,7 +891,7 @@ harvest_mm(struct mm *mm, struct inode *ip)
 
 // msync: harvest p's own mappings of ip.  Caller holds p->mm->lock.
 void
-vma_harvest(struct proc *p, struct inode *ip)
+mmap_harvest(struct proc *p, struct inode *ip)
 {
   if(harvest_mm(p->mm, ip))
     tlb_shootdown(p->mm);
@@ -827,7 +900,7 @@ vma_harvest(struct proc *p, struct inode *ip)
 static void
 harvest_one(struct mm *mm, void *ip)
 {
-  int mine = holding_write(&mm->lock);
+  int mine = holding_write(&mm->lock, myproc());
   if(!mine)
     down_write(&mm->lock);
   if(harvest_mm(mm, ip))
@@ -841,7 +914,7 @@ harvest_one(struct mm *mm, void *ip)
 // anyone, as Linux's does.  The caller holds no address-space lock (see reclaim.c for why
 // waiting for each one's is safe then).
 void
-vma_harvest_all(struct inode *ip)
+mmap_harvest_all(struct inode *ip)
 {
   mm_foreach(harvest_one, ip);
 }
@@ -888,7 +961,7 @@ truncate_mm(struct mm *mm, void *arg)
 // process, so that touching them is a bus error, as in Linux.  Call with no inode lock and no
 // transaction held (threads hold their address space's lock while they fault file pages in).
 void
-vma_truncate(struct inode *ip, uint size)
+mmap_truncate(struct inode *ip, uint size)
 {
   struct truncation t = { .ip = ip, .first = (size + PGSIZE - 1) / PGSIZE };
   __sync_synchronize();           // the pages left the cache before we look (fault.c's install)
@@ -914,7 +987,7 @@ fork_pte(struct vma *r, pte_t *src)
 // ones copy-on-write), charging its accountable regions anew; memory locks are not inherited.
 // 0, or -ENOMEM (the child's regions and pages so far are released).
 int
-vma_copy(struct proc *from, struct proc *to)
+mmap_fork(struct proc *from, struct proc *to)
 {
   uint64 charge = 0;
   for(int i = 0; i < from->mm->vmas.n; i++)
@@ -934,26 +1007,11 @@ vma_copy(struct proc *from, struct proc *to)
   int err = 0;
   for(int i = 0; i < from->mm->vmas.n && err == 0; i++){
     struct vma *r = vma_at(&from->mm->vmas, i);
-    if(vma_huge(r)){
-      for(uint64 a = r->start; a < r->end && err == 0; a += HUGEPGSIZE){
-        pte_t *src = walk_huge(from->mm->pagetable, a, 0);
-        if(src == 0 || !(*src & (PTE_V | PTE_PNONE)))
-          continue;
-        pte_t *dst = walk_huge(to->mm->pagetable, a, 1);
-        if(dst == 0){
-          err = -ENOMEM;
-          break;
-        }
-        page_dup(PTE2PA(*src));
-        *dst = fork_pte(r, src);
-      }
-      continue;
-    }
-    for(uint64 a = r->start; a < r->end; a += PGSIZE){
-      pte_t *src = walk_next(from->mm->pagetable, &a, r->end);
-      if(src == 0)
-        break;
-      pte_t *dst = walk(to->mm->pagetable, a, 1);
+    pte_t *src;
+    for(uint64 a = r->start; (src = next_pte(from->mm->pagetable, r, &a, r->end)) != 0;
+        a += pte_span(r)){
+      pagetable_t pt = to->mm->pagetable;
+      pte_t *dst = vma_huge(r) ? walk_huge(pt, a, 1) : walk(pt, a, 1);
       if(dst == 0){
         err = -ENOMEM;
         break;
@@ -964,7 +1022,7 @@ vma_copy(struct proc *from, struct proc *to)
   }
   tlb_shootdown(from->mm);        // the parent's PTEs lost W: its other threads' harts too
   if(err)
-    vma_unmap_all(to, to->mm->pagetable);
+    mmap_unmap_all(to, to->mm->pagetable);
   return err;
 }
 
@@ -972,7 +1030,7 @@ vma_copy(struct proc *from, struct proc *to)
 
 // Linux's pagemap entry (vmstat.h) for the page at user address va of p; 0 if none.
 uint64
-vma_pagemap(struct proc *p, uint64 va)
+mmap_pagemap(struct proc *p, uint64 va)
 {
   if(va >= MAXVA)
     return 0;

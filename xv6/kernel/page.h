@@ -1,9 +1,11 @@
 // Per-physical-page metadata: one struct page for every page of RAM, in an array kinit()
 // places right after the kernel image (Linux's mem_map).  pa2page()/page2pa() convert.
 //
-// Locking: every field is guarded by the page lock in pcache.c (pcache.lock), except while the
-// page is free (then kalloc.c's lock guards flags and the links) or freshly allocated and so
-// known only to one holder.
+// Locking: while the page is free, kalloc.c's lock guards flags and the links; freshly
+// allocated, it is known only to its one holder.  The reference count of a page-cache page
+// (PG_CACHE) changes under the cache's lock (pcache.lock), of any other page by atomic
+// operations (kalloc.c: page_dup, page_put).  Every other field of a cache page is guarded by
+// pcache.lock.
 #ifndef XV6_PAGE_H
 #define XV6_PAGE_H
 
@@ -32,5 +34,15 @@ struct page {
 // their pages live in the page cache keyed (SHMDEV, object id, index) and are never written
 // anywhere.
 #define SHMDEV 0xffffffff
+
+// What the page cache (pcache.c) registers with the allocator (kalloc_set_cache), so that the
+// allocator, which the cache is built on, never calls the cache by name:
+struct page_cache_ops {
+  uint64 (*reclaim)(void);     // an unreferenced clean cache page taken out of the cache, as if
+                               // freshly allocated (kalloc() when the free list is empty), or 0
+  void (*dup)(struct page *);  // one more / one fewer reference to a PG_CACHE page, under the
+  void (*put)(struct page *);  //   cache's lock; the last one leaves it cached (or frees it,
+                               //   if it left the cache meanwhile)
+};
 
 #endif

@@ -5,19 +5,20 @@
 // mappings map these pages read-only until their first store copies the page (fault.c).
 //
 // What this file owns:
-//   - every struct page's fields (page.h) and the reference counts of all user pages: a page
-//     is freed when its last reference goes, except a cache page, which stays cached;
+//   - the fields of cache pages (page.h), and their reference counts, which kalloc.c's
+//     page_dup/page_put hand over (struct page_cache_ops): a cache page outlives its last
+//     reference, on the LRU list;
 //   - the hash table of cache pages, and the LRU list of unreferenced, clean file pages that
 //     kalloc() may reclaim when memory runs out;
 //   - the dirty state of file pages (PG_DIRTY) and writing them back (through fs.c's
 //     writepage, which uses the log), and the system-wide counters vmstat() reports.
 //
-// Locking: pcache.lock (a spinlock) guards every struct page field, the hash table, the LRU
+// Locking: pcache.lock (a spinlock) guards the fields of cache pages, the hash table, the LRU
 // list and the counters.  It is held only for short, non-sleeping work and never while calling
-// kalloc() (which may call pc_reclaim()); kfree() under it is fine.  Filling a file's page from
-// disk happens under the inode's sleeplock, so two processes never read the same page twice:
-// the second finds the first one's page in the table once it gets the inode lock.  Lock order:
-// inode sleeplock -> pcache.lock -> kalloc's lock.
+// kalloc() (which may call pc_reclaim()) or page_put(); kfree() under it is fine.  Filling a
+// file's page from disk happens under the inode's sleeplock, so two processes never read the
+// same page twice: the second finds the first one's page in the table once it gets the inode
+// lock.  Lock order: inode sleeplock -> pcache.lock -> kalloc's lock.
 
 #include "types.h"
 #include "param.h"
@@ -43,11 +44,20 @@ static struct {
   uint64 hits, misses, writebacks, reclaimed, unmapped;
 } pc;
 
+static uint64 pc_reclaim(void);
+static void cache_dup(struct page *pg);
+static void cache_put(struct page *pg);
+
+static const struct page_cache_ops ops = {
+  .reclaim = pc_reclaim, .dup = cache_dup, .put = cache_put,
+};
+
 void
 pcinit(void)
 {
   initlock(&pc.lock, "pcache");
   pc.lru.lru_next = pc.lru.lru_prev = &pc.lru;
+  kalloc_set_cache(&ops);         // kalloc() reclaims from us, page_put() leaves pages here
 }
 
 static uint
@@ -133,46 +143,38 @@ free_frame_or_page(uint64 pa, int huge)
     kfree((void *)pa);
 }
 
-// One more reference to user page pa (a new PTE maps it).
-void
-page_dup(uint64 pa)
+// The reference counts of cache pages (kalloc.c's page_dup and page_put send them here):
+// changed under pc.lock, since lookups take references to unreferenced pages and pc_drop and
+// pc_reclaim free them.  Atomically all the same: the page may have left the cache since the
+// caller looked, and then its other holders count without the lock.
+static void
+cache_dup(struct page *pg)
 {
-  struct page *pg = pa2page(pa);
   acquire(&pc.lock);
-  if(pg->ref == 0 && !(pg->flags & PG_CACHE))
-    panic("page_dup: free page");
-  pg->ref++;
+  if(__atomic_fetch_add(&pg->ref, 1, __ATOMIC_RELAXED) == 0 && !(pg->flags & PG_CACHE))
+    panic("cache_dup: free page");
   lru_remove(pg);
   release(&pc.lock);
 }
 
-// Drop a reference to user page pa.  The last one frees the page, unless it is cached.
-void
-page_put(uint64 pa)
+static void
+cache_put(struct page *pg)
 {
-  struct page *pg = pa2page(pa);
   acquire(&pc.lock);
-  if(pg->ref == 0)
-    panic("page_put: no reference");
-  int last = --pg->ref == 0;
+  uint old = __atomic_fetch_sub(&pg->ref, 1, __ATOMIC_ACQ_REL);
+  if(old == 0)
+    panic("cache_put: no reference");
   int cached = pg->flags & PG_CACHE;
-  if(last && cached)
+  if(old == 1 && cached)
     lru_maybe_add(pg);
   int huge = pg->flags & PG_HUGE;
   release(&pc.lock);
-  if(last && !cached)
-    free_frame_or_page(pa, huge);
+  if(old == 1 && !cached)
+    free_frame_or_page(page2pa(pg), huge);
 }
 
 // The questions below read one field without the lock: the answer could change the moment the
 // lock were let go anyway, so the callers treat it as a snapshot.
-
-// How many references pa has.
-int
-page_refs(uint64 pa)
-{
-  return __atomic_load_n(&pa2page(pa)->ref, __ATOMIC_ACQUIRE);
-}
 
 // Is pa an anonymous page that only the caller's PTE maps (so a store may take it back
 // instead of copying it)?  While the caller's PTE holds the page, its count can only grow by
@@ -339,10 +341,10 @@ pc_drop(uint dev, uint inum, uint from, uint to)
     struct page *pg = lookup(dev, inum, index);
     int gone = 0, huge = 0;
     if(pg){
+      gone = pg->ref == 0;        // before it leaves: then holders count without the lock
+      huge = pg->flags & PG_HUGE;
       lru_remove(pg);
       hash_remove(pg);
-      gone = pg->ref == 0;
-      huge = pg->flags & PG_HUGE;
     }
     release(&pc.lock);
     if(gone)
@@ -495,7 +497,7 @@ pc_sync_all(void)
 
 // Take the least recently used reclaimable page out of the cache for kalloc(): its address,
 // or 0 if there is none.  The caller gets it as if freshly allocated.
-uint64
+static uint64
 pc_reclaim(void)
 {
   acquire(&pc.lock);

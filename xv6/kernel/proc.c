@@ -15,6 +15,7 @@
 #include "riscv.h"
 #include "spinlock.h"
 #include "proc.h"
+#include "mman.h"
 #include "errno.h"
 #include "defs.h"
 #include "initcode.h"
@@ -108,19 +109,19 @@ proc_pagetable(struct proc *p)
   pagetable_t pt = mm_new_pagetable();
   if(pt && map_trapframe(p, pt) != 0){
     uvmunmap(pt, TRAMPOLINE, 1, 0);
-    uvmfree(pt, 0, 0);
+    uvmfree(pt);
     pt = 0;
   }
   return pt;
 }
 
-// Free a page table proc_pagetable() made, and the user memory [start, sz) it maps.
+// Free a page table proc_pagetable() made, once its regions are unmapped.
 void
-proc_freepagetable(struct proc *p, pagetable_t pagetable, uint64 start, uint64 sz)
+proc_freepagetable(struct proc *p, pagetable_t pagetable)
 {
   uvmunmap(pagetable, TRAMPOLINE, 1, 0);
   uvmunmap(pagetable, p->tf_va, 1, 0);
-  uvmfree(pagetable, start, sz);
+  uvmfree(pagetable);
 }
 
 // Return a slot to UNUSED, freeing what the thread still owns: its trap frame (unmapped from
@@ -208,15 +209,18 @@ userinit(void)
   p->nthreads = 1;
   p->fdt = fdt_alloc();
 
-  // initcode's text at 0, then one page of stack above it.
-  uint64 codesz = PGROUNDUP(sizeof(initcode));
-  uint64 sz = uvmalloc(p->mm->pagetable, 0, codesz + PGSIZE, PTE_W | PTE_X);
-  if(sz == 0 || copyout(p->mm->pagetable, 0, (char *)initcode, sizeof(initcode)) != 0)
+  // initcode's text at 0, then one page of stack above it, then the (empty) heap.
+  struct mm *mm = p->mm;
+  uint64 codesz = PGROUNDUP(sizeof(initcode)), sp = codesz + PGSIZE;
+  if(mmap_image_anon(p, &mm->vmas, mm->pagetable, 0, codesz, PROT_READ | PROT_WRITE | PROT_EXEC,
+                     0, (char *)initcode, sizeof(initcode)) != 0 ||
+     mmap_image_anon(p, &mm->vmas, mm->pagetable, codesz, sp, PROT_READ | PROT_WRITE,
+                     MAP_STACK, 0, 0) != 0)
     panic("userinit: cannot load initcode");
-  p->mm->sz = sz;
+  mm->start_brk = mm->brk = sp;
 
   p->trapframe->epc = 0;
-  p->trapframe->sp = sz;
+  p->trapframe->sp = sp;
   safestrcpy(p->name, "initcode", sizeof(p->name));
   // p->cwd is set in forkret(), once the file system is ready.
 
@@ -251,54 +255,19 @@ forkret(void)
 
 // ---- fork, exit, wait, kill ----------------------------------------------------------------------
 
-// The heap's resize by n bytes, under mm->lock.  -EAGAIN if memory ran out where reclaim may
-// help (the caller sweeps and tries again).
-static int
-resize_heap(struct mm *mm, int n)
-{
-  uint64 sz = mm->sz;
-  if(n > 0){
-    if(sz + n < sz || vma_overlaps(&mm->vmas, PGROUNDUP(sz), PGROUNDUP(sz + n)))
-      return -ENOMEM;   // the heap may not grow into an mmap region
-    // Refuse at once what cannot fit, rather than fill all of memory and give it back; and
-    // leave RECLAIM_LOW pages for page faults (programs are demand-paged: a process that took
-    // every page could not even run the rest of its own code).
-    uint64 want = (PGROUNDUP(sz + n) - PGROUNDUP(sz)) / PGSIZE;
-    if(want + RECLAIM_LOW > kfreepages() + pc_reclaimable())
-      return -ENOMEM;
-    if(committed_pages() + want > commit_limit())
-      return -ENOMEM;   // never promised (commit.c); uvmalloc charges it for real
-    uint64 newsz = uvmalloc(mm->pagetable, sz, sz + n, PTE_W);
-    if(newsz == 0)
-      return -EAGAIN;
-    mm->sz = newsz;
-  } else if(n < 0){
-    if((uint64)-(int64)n > sz - mm->ustart)
-      return -ENOMEM;   // not below the stack and heap: the image is mmap regions
-    mm->sz = uvmshrink(mm, sz, sz + n);   // other threads' harts lose the pages first
-  }
-  return 0;
-}
-
-// Change the size of the current process's memory by n bytes; the old end in *old_end.  0, or
-// -ENOMEM.  Threads may call it at once: each gets its own range.
+// Change the size of the current process's heap by n bytes (sbrk); the old break in *old_end.
+// 0, or -ENOMEM.  Threads may call it at once: each gets its own range.
 int
 growproc(int n, uint64 *old_end)
 {
   struct mm *mm = myproc()->mm;
-  if(n > 0)
-    vm_reclaim_if_low();          // before taking the lock: reclaim takes every space's
-  for(int tries = 0;; tries++){
-    down_write(&mm->lock);
-    *old_end = mm->sz;
-    int err = resize_heap(mm, n);
-    up_write(&mm->lock);
-    if(err != -EAGAIN)
-      return err;
-    if(tries == 3)
-      return -ENOMEM;
-    vm_reclaim();                 // no memory after all: take file pages back, try again
-  }
+  down_write(&mm->lock);
+  uint64 brk = *old_end = mm->brk;
+  int err = -ENOMEM;
+  if(n >= 0 ? brk + n >= brk : (uint64)-(int64)n <= brk - mm->start_brk)
+    err = mmap_brk(myproc(), brk + n);
+  up_write(&mm->lock);
+  return err;
 }
 
 // Create a child that is a copy of the current process and returns 0 from the same fork().
@@ -317,15 +286,11 @@ fork(void)
 
   struct mm *from = parent->mm, *to = child->mm;
   down_write(&from->lock);           // the parent's other threads fault meanwhile: they wait
-  int err = uvmcopy(from->pagetable, to->pagetable, from->ustart, from->sz);
-  if(err == 0){
-    to->ustart = from->ustart;
-    to->sz = from->sz;
-    down_write(&to->lock);
-    err = vma_copy(parent, child);   // releases what it shared if it fails
-    up_write(&to->lock);
-  }
-  tlb_shootdown(from);               // the parent's writable pages became copy-on-write
+  down_write(&to->lock);
+  to->start_brk = from->start_brk;
+  to->brk = from->brk;
+  int err = mmap_fork(parent, child);   // releases what it shared if it fails
+  up_write(&to->lock);
   up_write(&from->lock);
   if(err){
     acquire(&child->lock);
@@ -441,7 +406,7 @@ thread_exit(int status)
   release(&wait_lock);
   if(last){
     down_write(&p->mm->lock);
-    vma_unmap_all(p, p->mm->pagetable);   // write back and give the mmap pages back now
+    mmap_unmap_all(p, p->mm->pagetable);   // write back and give the mmap pages back now
     up_write(&p->mm->lock);
   }
 

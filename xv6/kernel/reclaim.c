@@ -14,14 +14,14 @@
 // The changed page tables are shot down on the harts running their process (tlb.c) before
 // any page is released.
 //
-// When: at the start of a page fault or a heap growth, where the process holds no lock, if
-// free plus reclaimable pages have fallen below RECLAIM_LOW (param.h), once per tick; and
-// whenever such a fault or growth found no memory, before it tries again.  Allocations deep
-// inside the kernel only take the unreferenced pages (pc_reclaim), never sleep for more.
+// When: at the start of a page fault (heap and stack pages fault in too), where the process
+// holds no lock, if free plus reclaimable pages have fallen below RECLAIM_LOW (param.h), once
+// per tick; and whenever such a fault found no memory, before it tries again.  Allocations
+// deep inside the kernel only take the unreferenced pages (pc_reclaim), never sleep for more.
 //
 // Locking: each address space is scanned under its lock (mm.h), taken for writing.  The
-// reclaimer holds no other lock meanwhile (it runs only where its thread holds none: fault.c,
-// proc.c -- a fault lets go of its own address space's lock first), and a thread that holds
+// reclaimer holds no other lock meanwhile (it runs only where its thread holds none: the start
+// of a fault, which lets go of its own address space's lock to retry), and a thread that holds
 // an address space's lock never waits for another's (it does not reclaim then), so waiting for
 // it cannot close a cycle.  Writeback needs the transaction and inode locks, which the reclaimer
 // does not hold either.
@@ -53,7 +53,7 @@ sweep_mm(struct mm *mm, void *arg)
   struct pass *ps = arg;
   struct released rel = { .mm = mm };
   int cleared = 0;
-  if(holding_write(&mm->lock))
+  if(holding_write(&mm->lock, myproc()))
     return;
   down_write(&mm->lock);
   for(int i = 0; i < mm->vmas.n; i++){
@@ -88,7 +88,7 @@ sweep_mm(struct mm *mm, void *arg)
 
 // One sweep of the clock over every process's file mappings.
 void
-vm_reclaim(void)
+reclaim_sweep(void)
 {
   struct pass ps = { 0 };
   mm_foreach(sweep_mm, &ps);
@@ -97,17 +97,17 @@ vm_reclaim(void)
 
 // If free and reclaimable pages are short, sweep -- at most once per clock tick, so that
 // between two sweeps the pages in use have time to show it in their A bits, and so that a
-// shortage reclaim cannot help (anonymous memory) costs little.  An allocation that fails
-// sweeps at once instead (fault.c, proc.c).  Only where the caller holds no locks: the start
-// of a page fault or of sbrk.
+// shortage reclaim cannot help (anonymous memory) costs little.  A fault that finds no memory
+// sweeps at once instead (fault.c).  Only where the caller holds no locks: the start of a page
+// fault.
 void
-vm_reclaim_if_low(void)
+reclaim_if_low(void)
 {
   static uint last_tick = ~0U;    // a heuristic: races between harts only cost a sweep
-  if(kfreepages() + pc_reclaimable() >= RECLAIM_LOW)
+  if(kfreepages() >= RECLAIM_LOW || kfreepages() + pc_reclaimable() >= RECLAIM_LOW)
     return;                       // the common case: a glance without locks
   uint now = __atomic_load_n(&ticks, __ATOMIC_RELAXED);
   if(__atomic_exchange_n(&last_tick, now, __ATOMIC_RELAXED) == now)
     return;
-  vm_reclaim();
+  reclaim_sweep();
 }

@@ -121,10 +121,3 @@ up_write(struct rwsem *rw)
     wakeup(rw);
   release(&rw->lk);
 }
-
-// Does the calling thread hold rw for writing?  Only the holder sets writer to itself.
-int
-holding_write(struct rwsem *rw)
-{
-  return __atomic_load_n(&rw->writer, __ATOMIC_ACQUIRE) == myproc();
-}

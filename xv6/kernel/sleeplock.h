@@ -23,4 +23,12 @@ struct rwsem {
   char *name;
 };
 
+// Does thread p (a struct proc) hold rw for writing?  Only the holder sets writer to itself,
+// so the answer about p itself needs no lock and no ordering.
+static inline int
+holding_write(struct rwsem *rw, void *p)
+{
+  return __atomic_load_n(&rw->writer, __ATOMIC_RELAXED) == p;
+}
+
 #endif

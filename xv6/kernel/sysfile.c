@@ -411,7 +411,7 @@ sys_open(void)
   iunlock(ip);
   end_op();
   if(truncated)
-    vma_truncate(ip, 0);          // mappings lose the pages too (f holds ip)
+    mmap_truncate(ip, 0);          // mappings lose the pages too (f holds ip)
   return fd;
 
 fail_writer:

@@ -129,7 +129,7 @@ sys_mmap(void)
     off = 0;                // ignored for private anonymous memory, as in Linux
   }
   // MAP_STACK, MAP_EXECUTABLE and (without VALIDATE) MAP_SYNC: accepted, no effect.
-  return locked(vma_mmap(p, addr, len, prot, flags, obj, off));
+  return locked(mmap_create(p, addr, len, prot, flags, obj, off));
 }
 
 // The page-aligned range [*start, *end) of an (addr, len) argument pair.  0; -EINVAL for an
@@ -165,10 +165,10 @@ sys_munmap(void)
   uint64 end = addr + PGROUNDUP(len);
   if(end == addr)
     return -EINVAL;
-  int err = vma_huge_bounds(myproc(), addr, &end, 1);
+  int err = mmap_huge_bounds(myproc(), addr, &end, 1);
   if(err)
     return err;
-  return locked(vma_unmap(p, addr, end));
+  return locked(mmap_unmap(p, addr, end));
 }
 
 // int mprotect(void *addr, uint64 len, int prot)
@@ -188,33 +188,33 @@ sys_mprotect(void)
     return err;
   if(prot & PROT_GROWSDOWN){
     // The change extends down to the start of the grows-down region holding addr.
-    int64 s = vma_growsdown_start(myproc(), addr);
+    int64 s = mmap_growsdown_start(myproc(), addr);
     if(s < 0)
       return s;
     addr = s;
     prot &= ~PROT_GROWSDOWN;
   }
-  err = vma_huge_bounds(myproc(), addr, &end, 0);
+  err = mmap_huge_bounds(myproc(), addr, &end, 0);
   if(err)
     return err;
-  return locked(vma_mprotect(p, addr, end, prot));
+  return locked(mmap_mprotect(p, addr, end, prot));
 }
 
 // MS_SYNC makes durable every store made so far to the file pages of [start, end), whoever
 // made it (Linux's msync writes the file's dirty pages): the dirty records other processes
 // hold in their own PTEs of those files are moved into the pages first.  Outside the caller's
-// address-space lock: vma_harvest_all takes every space's lock in turn, and holding one while
+// address-space lock: mmap_harvest_all takes every space's lock in turn, and holding one while
 // waiting for another could deadlock with a second msync.  More files than fit here: all files.
 static void
 harvest_mappers(uint64 start, uint64 end)
 {
   enum { MAXF = 8 };
   struct file *f[MAXF];
-  int n = locked(vma_shared_files(p, start, end, f, MAXF));
+  int n = locked(mmap_shared_files(p, start, end, f, MAXF));
   if(n > MAXF)
-    vma_harvest_all(0);
+    mmap_harvest_all(0);
   for(int i = 0; i < n && i < MAXF; i++){
-    vma_harvest_all(f[i]->ip);
+    mmap_harvest_all(f[i]->ip);
     fileclose(f[i]);
   }
 }
@@ -236,12 +236,12 @@ sys_msync(void)
   int err = range_arg(addr, len, -ENOMEM, &start, &end);   // ~0UL: not all mapped
   if(err || start == end)
     return err;
-  err = vma_huge_bounds(myproc(), addr, &end, 0);
+  err = mmap_huge_bounds(myproc(), addr, &end, 0);
   if(err)
     return err;
   if(flags & MS_SYNC)
     harvest_mappers(addr, end);
-  return locked(vma_msync(p, addr, end, flags));
+  return locked(mmap_msync(p, addr, end, flags));
 }
 
 // int fsync(int fd): write the file's dirty pages to disk -- every process's stores to it.
@@ -258,7 +258,7 @@ sys_fsync(void)
   if(f->ip->type != T_FILE)
     return 0;               // directories and devices: nothing is ever held back
   struct proc *p = myproc();
-  vma_harvest_all(f->ip);         // every process's stores to it, not only ours
+  mmap_harvest_all(f->ip);         // every process's stores to it, not only ours
   int n = pc_sync_inode(f->ip);
   if(n < 0)
     return n;
@@ -271,7 +271,7 @@ uint64
 sys_sync(void)
 {
   struct proc *p = myproc();
-  vma_harvest_all(0);
+  mmap_harvest_all(0);
   int n = pc_sync_all();
   if(n < 0)
     return n;
@@ -326,7 +326,7 @@ sys_pagemap(void)
   uint64 addr, out;
   argaddr(0, &addr);
   argaddr(1, &out);
-  uint64 e = vma_pagemap(myproc(), addr);
+  uint64 e = mmap_pagemap(myproc(), addr);
   return copyout(myproc()->mm->pagetable, out, (char *)&e, sizeof(e));
 }
 
@@ -343,10 +343,10 @@ sys_madvise(void)
     return -EINVAL;
   int err = range_arg(addr, len, -EINVAL, &start, &end);   // Linux: a "negative" length
   if(err == 0 && start != end)
-    err = vma_huge_bounds(myproc(), start, &end, 0);
+    err = mmap_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)
     return err;
-  return locked(vma_madvise(p, start, end, advice));
+  return locked(mmap_madvise(p, start, end, advice));
 }
 
 // int mincore(void *addr, uint64 len, unsigned char *vec)
@@ -363,7 +363,7 @@ sys_mincore(void)
   uint64 n = (end - start) / PGSIZE;
   if(vec + n < vec || vec + n > MAXVA)
     return -EFAULT;         // as Linux, a vec outside user space is refused before the range
-  return locked(vma_mincore(p, start, end, vec));
+  return locked(mmap_mincore(p, start, end, vec));
 }
 
 // mlock (on) or munlock: addr is rounded down to a page, as in Linux.  EINVAL when addr + len
@@ -379,10 +379,10 @@ mlock_call(int on)
     return -EINVAL;
   int err = range_arg(PGROUNDDOWN(addr), len + addr % PGSIZE, -ENOMEM, &start, &end);
   if(err == 0 && start != end)
-    err = vma_huge_bounds(myproc(), start, &end, 0);
+    err = mmap_huge_bounds(myproc(), start, &end, 0);
   if(err || start == end)
     return err;
-  return locked(vma_mlock(p, start, end, on));
+  return locked(mmap_mlock(p, start, end, on));
 }
 
 // int mlock(void *addr, uint64 len)

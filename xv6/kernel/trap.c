@@ -131,7 +131,7 @@ user_fault(struct proc *p, uint64 scause)
   setkilled(p);
 }
 
-// A page fault that uvm_fault() could not resolve: say why, then mark the process for death.
+// A page fault that fault_page() could not resolve: say why, then mark the process for death.
 static void
 fault_failed(struct proc *p, uint64 scause, uint64 stval, int err)
 {
@@ -172,7 +172,7 @@ usertrap(void)
     // fatal.  Resolving it may sleep on the disk.
     uint64 stval = csrr_stval();
     intr_on();
-    int err = uvm_fault(p, stval, scause);
+    int err = fault_page(p, stval, scause);
     if(err)
       fault_failed(p, scause, stval, err);
   } else {

@@ -2,8 +2,8 @@
 //
 // The kernel page table maps RAM and the devices at their physical addresses, the trampoline
 // page at TRAMPOLINE, and a kernel stack per process slot below it (each with an unmapped
-// guard page beneath).  A user page table maps the process's memory [0, sz) with PTE_U, plus
-// TRAPFRAME and TRAMPOLINE without it.
+// guard page beneath).  A user page table maps the pages of the process's regions (mm.h) with
+// PTE_U, plus the trap frames and TRAMPOLINE without it.
 //
 // copyin/copyout/copyinstr walk the user page table in software, so a bad user pointer is an
 // error return (-EFAULT), never a kernel fault.
@@ -14,12 +14,6 @@
 #include "riscv.h"
 #include "errno.h"
 #include "mman.h"
-#include "vmpte.h"
-#include "spinlock.h"
-#include "sleeplock.h"
-#include "vma.h"
-#include "mm.h"
-#include "tlb.h"
 #include "defs.h"
 
 extern char etext[];        // kernel.ld: end of kernel text (page aligned)
@@ -275,75 +269,6 @@ uvmcreate(void)
   return zalloc();
 }
 
-// Pages of a process's stack and heap [start, sz): what they charge to the commit limit.
-static uint64
-heap_pages(uint64 start, uint64 sz)
-{
-  return sz > start ? (PGROUNDUP(sz) - start) / PGSIZE : 0;
-}
-
-// Grow a process's memory from oldsz to newsz bytes with zeroed pages, readable, user
-// accessible, plus the xperm bits (PTE_W, PTE_X), charging them to the commit limit
-// (commit.c).  Returns the new size, or 0 on failure (with nothing changed).
-uint64
-uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
-{
-  if(newsz <= oldsz)
-    return oldsz;
-  if(newsz > MMAPTOP)
-    return 0;
-  uint64 n = heap_pages(PGROUNDUP(oldsz), newsz);
-  if(commit_charge(n) != 0)
-    return 0;
-
-  for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
-    void *mem = zalloc();
-    if(mem && mappages(pagetable, a, PGSIZE, (uint64)mem, PTE_R | PTE_U | xperm) != 0){
-      kfree(mem);
-      mem = 0;
-    }
-    if(mem == 0){
-      uvmdealloc(pagetable, a, oldsz);
-      commit_uncharge(n);
-      return 0;
-    }
-  }
-  return newsz;
-}
-
-// Shrink a process's memory from oldsz to newsz bytes, freeing whole pages no longer covered
-// (uvmalloc's undo: their commit charge is the caller's).  Returns the new size.
-uint64
-uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
-{
-  if(newsz >= oldsz)
-    return oldsz;
-  uint64 first = PGROUNDUP(newsz);
-  uint64 limit = PGROUNDUP(oldsz);
-  if(first < limit)
-    uvmunmap(pagetable, first, (limit - first) / PGSIZE, 1);
-  return newsz;
-}
-
-// Shrink the heap of address space mm from oldsz to newsz bytes (sbrk with a negative
-// argument), freeing whole pages no longer covered -- only after the harts running the
-// space's other threads have forgotten them -- and their commit charge.  Caller holds
-// mm->lock for writing.  The new size.
-uint64
-uvmshrink(struct mm *mm, uint64 oldsz, uint64 newsz)
-{
-  struct released rel = { .mm = mm };
-  for(uint64 a = PGROUNDUP(newsz); a < PGROUNDUP(oldsz); a += PGSIZE){
-    pte_t *pte = walk(mm->pagetable, a, 0);
-    if(pte == 0 || (*pte & PTE_V) == 0)
-      panic("uvmshrink: page not mapped");
-    release_add(&rel, PTE2PA(__atomic_exchange_n(pte, 0, __ATOMIC_ACQ_REL)), 0);
-  }
-  release_flush(&rel);
-  commit_uncharge(heap_pages(PGROUNDUP(newsz), oldsz));
-  return newsz;
-}
-
 // Free the page-table pages of a table whose leaf mappings are all gone.
 static void
 freewalk(pagetable_t pagetable)
@@ -360,55 +285,12 @@ freewalk(pagetable_t pagetable)
   kfree(pagetable);
 }
 
-// Free a user page table and the memory [start, sz) it maps, with its commit charge (the
-// program image below start is mmap regions, unmapped before).
+// Free a user page table whose user pages are all unmapped (the regions are gone, exit or
+// exec; the trampoline and trap frames too).
 void
-uvmfree(pagetable_t pagetable, uint64 start, uint64 sz)
+uvmfree(pagetable_t pagetable)
 {
-  if(sz > start){
-    uvmunmap(pagetable, start, heap_pages(start, sz), 1);
-    commit_uncharge(heap_pages(start, sz));
-  }
   freewalk(pagetable);
-}
-
-// Share the parent's memory [start, sz) with the child, copy-on-write: writable pages lose W
-// in both page tables and get PTE_COW, so the first store of either copies the page
-// (fault.c).  Nothing is copied now, but the child's copy is charged to the commit limit: each
-// store may need a page.  Returns 0, or -ENOMEM with the child's partial mapping undone.  The
-// caller fences the parent's TLB.
-int
-uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 sz)
-{
-  if(commit_charge(heap_pages(start, sz)) != 0)
-    return -ENOMEM;
-  for(uint64 va = start; va < sz; va += PGSIZE){
-    pte_t *pte = walk(old, va, 0);
-    if(pte == 0 || (*pte & PTE_V) == 0)
-      panic("uvmcopy: parent page not mapped");
-    pte_t *dst = walk(new, va, 1);
-    if(dst == 0){
-      if(va > start)
-        uvmunmap(new, start, (va - start) / PGSIZE, 1);
-      commit_uncharge(heap_pages(start, sz));
-      return -ENOMEM;
-    }
-    if(*pte & PTE_W)
-      *pte = (*pte & ~PTE_W) | PTE_COW;
-    page_dup(PTE2PA(*pte));
-    *dst = *pte;
-  }
-  return 0;
-}
-
-// Take away user access to the page at va (exec's stack guard page).
-void
-uvmclear(pagetable_t pagetable, uint64 va)
-{
-  pte_t *pte = walk(pagetable, va, 0);
-  if(pte == 0)
-    panic("uvmclear: page not mapped");
-  *pte &= ~PTE_U;
 }
 
 // The user page at va (page aligned) as a kernel pointer, if it is mapped for user access and,
@@ -430,13 +312,13 @@ mapped_page(pagetable_t pagetable, uint64 va, int write)
   return (char *)pa;
 }
 
-// As mapped_page, but a page of an mmap region not touched yet is faulted in first (vma.c), so
-// a system call may use a fresh mapping as its buffer.
+// As mapped_page, but a page of a region not touched yet is faulted in first (fault.c), so a
+// system call may use a fresh mapping, or fresh heap, as its buffer.
 static char *
 user_page(pagetable_t pagetable, uint64 va, int write)
 {
   char *pa = mapped_page(pagetable, va, write);
-  if(pa == 0 && va < MAXVA && uvm_fault_in(pagetable, va, write) == 0)
+  if(pa == 0 && va < MAXVA && fault_in(pagetable, va, write) == 0)
     pa = mapped_page(pagetable, va, write);
   return pa;
 }
@@ -479,7 +361,7 @@ copyuser(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
     }
     pop_off();
     if(pa == 0){
-      if(page >= MAXVA || uvm_fault_in(pagetable, page, to_user) != 0)
+      if(page >= MAXVA || fault_in(pagetable, page, to_user) != 0)
         return -EFAULT;
       continue;                   // translate again, now that it is mapped
     }
@@ -530,7 +412,7 @@ copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
     }
     pop_off();
     if(pa == 0){
-      if(page >= MAXVA || uvm_fault_in(pagetable, page, 0) != 0)
+      if(page >= MAXVA || fault_in(pagetable, page, 0) != 0)
         return -EFAULT;
       continue;
     }

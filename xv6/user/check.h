@@ -1,4 +1,4 @@
-// check.h: the one harness of the guest test programs (xv6test, threadtest, mmaptest,
+// check.h: the one harness of the guest test programs (xv6test, threadtest, mmaptest, heaptest,
 // mmap2test, mapfiletest, mmapargs, mmapstress, commitfill, rotest).  A program defines
 // TEST_NAME (its name) before including this, keeps its subtests in one table and ends main
 // with exit(check_main(...)):

@@ -32,6 +32,8 @@
 //   munmap       munmap of the same (base: munmap of M clean pages)
 //   read         read() of N pages of the files, not cached (fault) against nothing (base)
 //   read-cached  read() of N pages already read once
+//   heap         sbrk(N pages) and the first store to each page (fault) against the stores
+//                again (base): what a heap page costs from sbrk to its first use
 
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
@@ -278,6 +280,25 @@ s_huge(int n, int m)
   fault_and_base(store_all, n);
 }
 
+// The heap: sbrk and first touch in one region, so the figure is comparable whether sbrk maps
+// the pages at once or they fault in on first touch.
+static void
+s_heap(int n, int m)
+{
+  char *brk = sbrk(0);
+  if(sbrk(PG - (uint64)brk % PG) == (char *)-1)   // page-align the break outside the regions
+    fail("sbrk");
+  pages_of(sbrk(0), n);
+  begin("fault");
+  if(sbrk(n * PG) == (char *)-1)
+    fail("sbrk");
+  store_all(n);
+  end();
+  begin("base");
+  store_all(n);
+  end();
+}
+
 static void
 s_populate(int n, int m)
 {
@@ -458,6 +479,7 @@ static struct {
   {"munmap", s_munmap, DIRTY},
   {"read", s_read, FILES},
   {"read-cached", s_read_cached, FILES},
+  {"heap", s_heap, ANON},
 };
 
 static void
