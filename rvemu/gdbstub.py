@@ -269,6 +269,12 @@ class GdbStub:
         self.close()
         return False
 
+    def pending(self) -> bool:
+        """Is a client waiting to be served?  (For callers that run the guest until one
+        connects, like QEMU's -gdb without -S: serve() then accepts it at once.)"""
+        r, _, _ = select.select([self._listener], [], [], 0)
+        return bool(r)
+
     def serve(self, accept_timeout: Optional[float] = None) -> SessionEnd:
         """Wait for a client (TimeoutError after accept_timeout seconds) and serve it until it
         detaches, kills, disconnects or -- after the guest exited -- goes away."""
