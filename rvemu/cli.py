@@ -193,11 +193,34 @@ def fail(msg: str) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Parse, boot, run.  SIGTERM, SIGINT and SIGHUP end the run cleanly from here on (the disk
+    flushed and closed, the terminal restored): one line on stderr, exit status 128 + signum,
+    as a shell reports a killed process.  (Before main, during interpreter start-up, nothing is
+    open and the signal's default action applies.)"""
     args = parse_args(argv)
     console = Console()
+    boards: List[Board] = []
+    console.catch_signals()
+    try:
+        status = _main(args, console, boards)
+    except Terminated:                      # during setup, or during the cleanup itself
+        for board in boards:
+            board.poweroff()                # finish it (later signals are ignored)
+        status = EXIT_USAGE
+    finally:
+        console.release_signals()
+    if console.signal is not None:
+        print(f"\nrvemu: terminating on signal {console.signal} "
+              f"({signal.Signals(console.signal).name})", file=sys.stderr)
+        return 128 + console.signal
+    return status
+
+
+def _main(args: argparse.Namespace, console: Console, boards: List[Board]) -> int:
     try:
         board = Board(ram_mib=args.memory, harts=args.smp, console=console.write,
                       realtime=args.realtime)
+        boards.append(board)
         if args.kernel:
             board.load_kernel(args.kernel)
             if args.drive:
@@ -233,15 +256,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     # At a terminal, idle time passes at the host's pace (no busy spinning through timer
     # ticks); scripted runs keep fast-forwarding idle time, deterministically.
     board.machine.idle_fast_forward = not (console.interactive or args.realtime)
-    try:
-        status = _session(board, console, args, start, tracer, stub)
-    except Terminated as e:                 # the signal came during the cleanup itself
-        board.poweroff()                    # finish it (later signals are ignored)
-        status = 128 + e.signum
-    if console.signal is not None:
-        print(f"\nrvemu: terminating on signal {console.signal} "
-              f"({signal.Signals(console.signal).name})", file=sys.stderr)
-        return 128 + console.signal
+    status = _session(board, console, args, start, tracer, stub)
     if args.stats:
         print_stats(board, time.monotonic() - start)
     return status

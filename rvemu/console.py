@@ -4,7 +4,8 @@ Owns: putting the terminal in raw mode and restoring it on every exit path (norm
 exception, a signal), the escape key (Ctrl-A X quits, Ctrl-A H helps, Ctrl-A Ctrl-A sends
 Ctrl-A), non-blocking reads of host input, and the signals that end a run.
 
-Signals: while the console is entered (``with console:``), SIGTERM, SIGINT and SIGHUP restore
+Signals: from catch_signals() to release_signals() (or while the console is entered, ``with
+console:``, if nobody called catch_signals()), SIGTERM, SIGINT and SIGHUP restore
 the terminal and raise Terminated(signum) -- a BaseException, so no ``except Exception`` on the
 way (the gdb stub's, a device's) swallows it -- and the caller ends the run cleanly (the CLI
 flushes the disk and exits with 128 + signum).  The first signal wins; later ones are ignored
@@ -53,14 +54,16 @@ class Console:
         self._saved = None
         self._escape = False
         self._handlers = {}
+        self._own_handlers = False
         self.eof = False
         self.signal: Optional[int] = None       # the signal that ended the run, if one did
 
     # ---- terminal state ---------------------------------------------------------------------
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in SIGNALS:
-                self._handlers[sig] = signal.signal(sig, self._on_signal)
+        """Raw mode at a terminal (and the signals caught, if catch_signals() has not)."""
+        if not self._handlers:
+            self.catch_signals()
+            self._own_handlers = True
         if self.interactive:
             import termios
             import tty
@@ -70,10 +73,22 @@ class Console:
 
     def __exit__(self, *exc):
         self.restore()
+        if self._own_handlers:
+            self.release_signals()
+        return False
+
+    def catch_signals(self) -> None:
+        """From now on SIGTERM, SIGINT and SIGHUP raise Terminated (main thread only)."""
+        if threading.current_thread() is threading.main_thread() and not self._handlers:
+            for sig in SIGNALS:
+                self._handlers[sig] = signal.signal(sig, self._on_signal)
+
+    def release_signals(self) -> None:
+        """The handlers that were there before catch_signals()."""
         for sig, handler in self._handlers.items():
             signal.signal(sig, handler)
         self._handlers = {}
-        return False
+        self._own_handlers = False
 
     def restore(self) -> None:
         if self._saved is not None:
