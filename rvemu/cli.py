@@ -5,9 +5,14 @@
     rvemu --gdb 1234 --kernel ELF         wait for gdb (target remote :1234) before starting
     rvemu --trace t.txt --trace-start 0x80001000 --trace-count 1000 --kernel ELF
     printf 'ls\\npoweroff\\n' | rvemu xv6.img   scripted: stdin feeds the UART
+    rvemu -machine virt -bios none -kernel kernel/kernel -m 128M -smp 3 -nographic \\
+      -global virtio-mmio.force-legacy=false -drive file=fs.img,if=none,format=raw,id=x0 \\
+      -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 -S -gdb tcp::25000
+                                          xv6's `make qemu-gdb` line (rvemu.qemuopts)
 
 The exit status is the guest's: the test device's poweroff code or the HTIF exit code.  Bad
-arguments and unusable files print one line and exit with status 2.
+arguments and unusable files print one line and exit with status 2.  SIGTERM, SIGINT and SIGHUP
+end the run cleanly with status 128 + signum.
 """
 
 from __future__ import annotations
