@@ -54,8 +54,8 @@ class _Timer:
 
 class Board:
     """A machine with RAM, harts, CLINT, PLIC, UART0, eight virtio-mmio slots (an optional
-    virtio-blk disk, in slot 0 unless attach_drive says otherwise; the others empty) and the test/poweroff device, at QEMU virt's
-    addresses.
+    virtio-blk disk, in slot 0 unless attach_drive says otherwise; the others empty) and the
+    test/poweroff device, at QEMU virt's addresses.
 
     ram_mib, harts and ipt are checked as Machine checks them; drive is a path or None,
     console a callable or None, drive_readonly and realtime True or False (TypeError /

@@ -199,3 +199,24 @@ def test_unsupported_option_exit_status_and_one_line(tmp_path):
 def test_version(tmp_path):
     r = rvemu_cmd("-version", cwd=tmp_path)
     assert r.returncode == 0 and r.stdout.decode().strip() == f"rvemu {rvemu.__version__}"
+
+
+def test_board_drive_slot(tmp_path):
+    """attach_drive's slot is QEMU's virtio-mmio-bus.N: the transport at memmap.VIRTIO[N]."""
+    from rvemu import memmap
+    from rvemu.board import Board
+    from rvemu.devices.virtio_empty import VirtioMmioEmpty
+    from rvemu.devices.virtio_mmio import VirtioMmio
+    disk = tmp_path / "d.img"
+    disk.write_bytes(bytes(4096))
+    b = Board(ram_mib=8)
+    b.attach_drive(str(disk), slot=7)
+    kinds = [type(b.bus.find(r.base)[1]) for r in memmap.VIRTIO]
+    assert kinds == [VirtioMmioEmpty] * 7 + [VirtioMmio]
+    assert b.virtio.device is not None and b.disk is not None
+    b.attach_drive(str(disk), slot=2)                    # one disk: it moves
+    kinds = [type(b.bus.find(r.base)[1]) for r in memmap.VIRTIO]
+    assert kinds == [VirtioMmioEmpty] * 2 + [VirtioMmio] + [VirtioMmioEmpty] * 5
+    with pytest.raises(ValueError, match="slot"):
+        b.attach_drive(str(disk), slot=8)
+    b.poweroff()
