@@ -414,3 +414,35 @@ def test_gdb_multiarch_with_the_lab_gdbinit(labtree):
         make.proc.wait(30)
     finally:
         make.kill()
+
+
+def kernel_symbol(path, name):
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as f:
+        sym = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name(name)
+    return sym[0]["st_value"]
+
+
+def test_grader_breakpoint_then_sigterm_while_stopped(labtree):
+    """The grader's stop_breakpoint: Z1 and c sent back to back, T05 when the kernel gets
+    there; SIGTERM while the guest sits stopped under the client still ends rvemu at once."""
+    port = free_port()
+    p = rvemu_popen(labtree, "-S", "-gdb", f"tcp::{port}")
+    try:
+        g = GraderGdb(port, timeout=30)
+        g.send("Z1,%x,1" % kernel_symbol(labtree / "kernel" / "kernel", "main"))
+        g.cont()
+        deadline = time.monotonic() + 60
+        while len(g.packets) < 2:
+            assert time.monotonic() < deadline, g.packets
+            g.read()
+        assert g.packets[0] == "OK" and g.packets[1].startswith("T05"), g.packets
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(20) == 143
+        err = p.stderr.read().decode()
+        assert "rvemu: terminating on signal 15 (SIGTERM)" in err and "Traceback" not in err
+        g.close()
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
