@@ -54,8 +54,8 @@ class _Timer:
 
 class Board:
     """A machine with RAM, harts, CLINT, PLIC, UART0, eight virtio-mmio slots (an optional
-    virtio-blk disk in slot 0, the others empty) and the test/poweroff device, at QEMU virt's
-    addresses.
+    virtio-blk disk, in slot 0 unless attach_drive says otherwise; the others empty) and the
+    test/poweroff device, at QEMU virt's addresses.
 
     ram_mib, harts and ipt are checked as Machine checks them; drive is a path or None,
     console a callable or None, drive_readonly and realtime True or False (TypeError /
@@ -104,20 +104,30 @@ class Board:
         self._entry: Optional[int] = None
 
     # ---- devices ----------------------------------------------------------------------------
-    def attach_drive(self, path: str, readonly: bool = False) -> None:
+    def attach_drive(self, path: str, readonly: bool = False, slot: int = 0) -> None:
+        """The disk: a virtio-blk device over the image file in virtio-mmio slot `slot` (0..7,
+        at memmap.VIRTIO[slot]; QEMU's virtio-mmio-bus.N).  The board has one disk: attaching
+        again replaces it."""
         path = checks.path("Board.attach_drive", "path", path)
         checks.flag("Board.attach_drive", "readonly", readonly)
+        slot = checks.integer("Board.attach_drive", "slot", slot, 0, len(memmap.VIRTIO) - 1)
         from .devices.backends import DiskImage
         from .devices.virtio_blk import VirtioBlk
         from .devices.virtio_mmio import VirtioMmio
-        self.disk = DiskImage(path, readonly=readonly)
+        disk = DiskImage(path, readonly=readonly)
+        if self.disk is not None:
+            self.disk.close()
+            self.bus.detach(self._disk_slot)
+            self.bus.attach(self._disk_slot, VirtioMmioEmpty())
+        self.disk = disk
+        self._disk_slot = memmap.VIRTIO[slot]
         # Guest writes reach the image file at once (so they survive the emulator being
         # killed); fsync happens on the guest's FLUSH requests and at shutdown, as QEMU's
         # default writeback cache does, not after every write.
         self.virtio = VirtioMmio(VirtioBlk(self.disk, writethrough_fsync=False),
-                                 self.plic.line(memmap.VIRTIO0.irq), DmaPort(self.machine.core))
-        self.bus.detach(memmap.VIRTIO0)
-        self.bus.attach(memmap.VIRTIO0, self.virtio)
+                                 self.plic.line(self._disk_slot.irq), DmaPort(self.machine.core))
+        self.bus.detach(self._disk_slot)
+        self.bus.attach(self._disk_slot, self.virtio)
 
     def _uart_out(self, data: bytes) -> None:
         self.output += data

@@ -5,23 +5,29 @@
     rvemu --gdb 1234 --kernel ELF         wait for gdb (target remote :1234) before starting
     rvemu --trace t.txt --trace-start 0x80001000 --trace-count 1000 --kernel ELF
     printf 'ls\\npoweroff\\n' | rvemu xv6.img   scripted: stdin feeds the UART
+    rvemu -machine virt -bios none -kernel kernel/kernel -m 128M -smp 3 -nographic \\
+      -global virtio-mmio.force-legacy=false -drive file=fs.img,if=none,format=raw,id=x0 \\
+      -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 -S -gdb tcp::25000
+                                          xv6's `make qemu-gdb` line (rvemu.qemuopts)
 
 The exit status is the guest's: the test device's poweroff code or the HTIF exit code.  Bad
-arguments and unusable files print one line and exit with status 2.
+arguments and unusable files print one line and exit with status 2.  SIGTERM, SIGINT and SIGHUP
+end the run cleanly with status 128 + signum.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from importlib import resources
 from typing import List, Optional
 
-from . import __version__, bootimg
+from . import __version__, bootimg, qemuopts
 from .board import Board, TIMEBASE_HZ
-from .console import Console, QuitRequest
+from .console import Console, QuitRequest, Terminated
 from .loader import ElfError
 from .machine import StopReason
 
@@ -58,18 +64,42 @@ def bundled_image() -> Optional[str]:
     return str(p) if p.is_file() else None
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors (status 2) and a help that survives a closed pipe
+    (xv6's Makefile runs ``rvemu -help | grep -q '^-gdb'``)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"rvemu: {message} (rvemu --help lists the options)\n")
+
+    def print_help(self, file=None):
+        try:
+            super().print_help(file)
+            (file or sys.stdout).flush()
+        except BrokenPipeError:
+            # the reader left: say nothing more, and do not let the interpreter's final flush
+            # complain on stderr
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="rvemu", description="RISC-V RV64 full-system emulator (QEMU virt-compatible board)")
+    """rvemu's own options and QEMU's (rvemu.qemuopts), merged into one namespace.  Besides
+    the options' own names it holds drive_slot (the disk's virtio-mmio slot) and gdb_hold
+    (hold every hart until gdb continues: --gdb, or -S with -gdb/-s)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p = _ArgumentParser(
+        prog="rvemu", description="RISC-V RV64 full-system emulator (QEMU virt-compatible board)",
+        epilog=qemuopts.HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("image", nargs="?", help="bootable disk image (default: the bundled xv6)")
     p.add_argument("--kernel", metavar="ELF", help="kernel ELF to boot (QEMU -kernel)")
-    p.add_argument("--drive", metavar="IMG", help="disk image for virtio-blk (QEMU -drive)")
+    p.add_argument("--drive", metavar="IMG", help="disk image for virtio-blk (with --kernel)")
     p.add_argument("--readonly", action="store_true", help="attach the disk read-only")
     p.add_argument("--smp", type=int, default=None, metavar="N",
                    help="number of harts (default: 3 for a bootable xv6 image, like xv6's "
                    "QEMU setup; 1 with --kernel)")
-    p.add_argument("-m", "--memory", type=int, default=128, metavar="MiB",
-                   help="RAM size in MiB (default 128)")
+    p.add_argument("--memory", type=_mib, default=None, metavar="SIZE",
+                   help="RAM size: MiB, or with suffix M/G (default 128; QEMU -m)")
     p.add_argument("--realtime", action="store_true",
                    help="tie guest time to the host clock (default: deterministic time)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -79,7 +109,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--stats", action="store_true", help="print statistics at exit (stderr)")
     p.add_argument("--gdb", type=int, metavar="PORT",
                    help="wait for gdb on 127.0.0.1:PORT and run under its control "
-                        "(0: any free port, printed)")
+                        "(0: any free port, printed; QEMU's -s -S)")
     p.add_argument("--trace", metavar="FILE",
                    help="write one line per executed instruction to FILE (see rvemu.trace)")
     p.add_argument("--trace-start", type=_trace_point, metavar="N|0xADDR",
@@ -90,15 +120,22 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                         "ADDR again (the guest runs on at full speed)")
     p.add_argument("--trace-count", type=int, metavar="N", help="trace at most N instructions")
     p.add_argument("--version", action="version", version=f"rvemu {__version__}")
-    args = p.parse_args(argv)
+    try:
+        q, rest = qemuopts.split(argv)
+    except qemuopts.QemuOptionError as e:
+        p.error(str(e))
+    args = p.parse_args(rest)
+    _merge_qemu(p, args, q)
     if args.smp is None:
         args.smp = 1 if args.kernel else 3
+    if args.memory is None:
+        args.memory = 128
     if not 1 <= args.smp <= 64:
         p.error("--smp must be between 1 and 64")
-    if not 1 <= args.memory <= 16384:
-        p.error("-m/--memory must be between 1 and 16384 MiB")
     if args.image and args.kernel:
         p.error("give either IMAGE or --kernel, not both")
+    if args.drive and not args.kernel:
+        p.error("--drive/-drive needs --kernel/-kernel (a bootable IMAGE is its own disk)")
     if args.gdb is not None and not 0 <= args.gdb <= 65535:
         p.error("--gdb PORT must be between 0 and 65535")
     if args.gdb is not None and args.trace:
@@ -108,6 +145,43 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     if args.trace_count is not None and args.trace_count < 0:
         p.error("--trace-count must not be negative")
     return args
+
+
+def _merge_qemu(p: argparse.ArgumentParser, args: argparse.Namespace,
+                q: "qemuopts.QemuConfig") -> None:
+    """Fold the QEMU options into rvemu's; the same setting given both ways is an error."""
+    args.gdb_hold = args.gdb is not None          # rvemu's --gdb waits for gdb (-s -S)
+    args.drive_slot = 0
+    for ours, theirs, name in ((args.kernel, q.kernel, "kernel"),
+                               (args.memory, q.memory_mib, "memory"),
+                               (args.smp, q.smp, "smp"),
+                               (args.drive, q.drive, "drive"),
+                               (args.gdb, q.gdb_port, "gdb")):
+        if ours is not None and theirs is not None:
+            qname = {"memory": "-m", "gdb": "-gdb/-s", "drive": "-drive/-device"}.get(
+                name, "-" + name)
+            p.error(f"--{name} and {qname}: give one of them")
+    if q.kernel is not None:
+        args.kernel = q.kernel
+    if q.memory_mib is not None:
+        args.memory = q.memory_mib
+    if q.smp is not None:
+        args.smp = q.smp
+    if q.drive is not None:
+        args.drive, args.drive_slot = q.drive, q.drive_slot
+        args.readonly = args.readonly or q.drive_readonly
+    if q.gdb_port is not None:
+        args.gdb = q.gdb_port
+        args.gdb_hold = q.hold
+    elif q.hold and args.gdb is None:
+        p.error("-S needs -gdb tcp::PORT or -s (rvemu has no monitor to continue from)")
+
+
+def _mib(text: str) -> int:
+    try:
+        return qemuopts.parse_mib(text)
+    except qemuopts.QemuOptionError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("-m ", "", 1)) from None
 
 
 def _trace_point(text: str):
@@ -124,15 +198,38 @@ def fail(msg: str) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Parse, boot, run.  SIGTERM, SIGINT and SIGHUP end the run cleanly from here on (the disk
+    flushed and closed, the terminal restored): one line on stderr, exit status 128 + signum,
+    as a shell reports a killed process.  (Before main, during interpreter start-up, nothing is
+    open and the signal's default action applies.)"""
     args = parse_args(argv)
     console = Console()
+    boards: List[Board] = []
+    console.catch_signals()
+    try:
+        status = _main(args, console, boards)
+    except Terminated:                      # during setup, or during the cleanup itself
+        for board in boards:
+            board.poweroff()                # finish it (later signals are ignored)
+        status = EXIT_USAGE
+    finally:
+        console.release_signals()
+    if console.signal is not None:
+        print(f"\nrvemu: terminating on signal {console.signal} "
+              f"({signal.Signals(console.signal).name})", file=sys.stderr)
+        return 128 + console.signal
+    return status
+
+
+def _main(args: argparse.Namespace, console: Console, boards: List[Board]) -> int:
     try:
         board = Board(ram_mib=args.memory, harts=args.smp, console=console.write,
                       realtime=args.realtime)
+        boards.append(board)
         if args.kernel:
             board.load_kernel(args.kernel)
             if args.drive:
-                board.attach_drive(args.drive, args.readonly)
+                board.attach_drive(args.drive, args.readonly, args.drive_slot)
         else:
             image = args.image or user_disk()
             if image is None:
@@ -152,33 +249,46 @@ def main(argv: Optional[List[str]] = None) -> int:
             tracer = Tracer(board, args.trace, start=args.trace_start, stop=args.trace_stop,
                             count=args.trace_count)
         if args.gdb is not None:
+            # the port listens before the guest prints anything (graders connect when they
+            # see a line of output)
             from .gdbstub import GdbStub
             stub = GdbStub(board, args.gdb, poll=lambda: _gdb_poll(board, console, args, start))
-            print(f"rvemu: waiting for gdb on 127.0.0.1:{stub.port}", file=sys.stderr)
+            what = "waiting for gdb on" if args.gdb_hold else "gdb server on"
+            print(f"rvemu: {what} 127.0.0.1:{stub.port}", file=sys.stderr)
     except OSError as e:
         return fail(f"{e.filename or '--gdb'}: {e.strerror or e}")
     start = time.monotonic()
-    status = 0
     # At a terminal, idle time passes at the host's pace (no busy spinning through timer
     # ticks); scripted runs keep fast-forwarding idle time, deterministically.
     board.machine.idle_fast_forward = not (console.interactive or args.realtime)
+    status = _session(board, console, args, start, tracer, stub)
+    if args.stats:
+        print_stats(board, time.monotonic() - start)
+    return status
+
+
+def _session(board: Board, console: Console, args, start: float, tracer, stub) -> int:
+    """Run the guest with the console entered; power off (flush the disk) on every way out.
+    A signal (SIGTERM, SIGINT, SIGHUP) ends the run with status 128 + signum."""
+    status = 0
     with console:
         try:
-            status = _serve_gdb(stub) if stub is not None else None
+            status = _serve_gdb(stub) if stub is not None and args.gdb_hold else None
             if status is None:
-                status = _run(board, console, args, start, tracer.run if tracer else None)
+                status = _run(board, console, args, start, tracer.run if tracer else None,
+                              stub)
         except QuitRequest:
             status = 0
         except _IdleForever:
             status = EXIT_TIMEOUT
+        except Terminated as e:
+            status = 128 + e.signum
         finally:
             board.poweroff()
             if stub is not None:
                 stub.close()
             if tracer is not None:
                 tracer.close()
-    if args.stats:
-        print_stats(board, time.monotonic() - start)
     return status
 
 
@@ -196,6 +306,7 @@ def _serve_gdb(stub) -> Optional[int]:
 
 def _gdb_poll(board: Board, console: Console, args, start: float) -> None:
     """Between run slices under gdb: console input, and the host clock with --realtime."""
+    console.check_signal()
     data = console.poll(0.0)
     if data:
         board.send(data)
@@ -204,10 +315,17 @@ def _gdb_poll(board: Board, console: Console, args, start: float) -> None:
                                        * board.machine.core.ipt)
 
 
-def _run(board: Board, console: Console, args, start: float, run=None) -> int:
+def _run(board: Board, console: Console, args, start: float, run=None, stub=None) -> int:
+    """Run until the guest exits, the budget or time runs out, or the user quits.  With a gdb
+    stub (-gdb without -S), a debugger that connects stops the guest and takes over."""
     core = board.machine.core
     executed = 0
     while True:
+        console.check_signal()
+        if stub is not None and stub.pending():
+            status = _serve_gdb(stub)
+            if status is not None:
+                return status
         data = console.poll(0.0)
         if data:
             board.send(data)

@@ -5,7 +5,7 @@ gdb reads (RV64 integer registers and pc, the privilege level, a few CSRs), the 
 threads, breakpoints through the core's host breakpoints, and running the machine while gdb waits
 for it to stop.  Written from the GDB manual's "Remote Protocol" appendix.
 
-Usage (what ``rvemu --gdb PORT`` does, like QEMU's ``-s -S``)::
+Usage (what ``rvemu --gdb PORT`` does, like QEMU's ``-S -gdb tcp::PORT``)::
 
     stub = GdbStub(board_or_machine, port=1234)      # port 0: any free port, see stub.port
     end = stub.serve()            # waits for gdb, then runs the guest under its control
@@ -39,6 +39,13 @@ Behaviour:
     is gone.  A Python exception raised by a device during a run is reported as SIGABRT
     (``T06``) and kept in ``stub.error``.
   * Malformed or unknown packets are answered (empty or ``E..``), never raised.
+  * Acks: each packet received is acknowledged with ``+`` until QStartNoAckMode, but the stub
+    never waits for the client's ack: a reply goes out once, and a ``-`` asks for it again.
+    So a client that never acknowledges and never sends qSupported (the MIT 6.1810 grader's:
+    ``$c#63`` right after connecting) is served like gdb.
+  * ``pending()`` says whether a client is waiting, for callers that run the guest until one
+    connects (``rvemu -gdb tcp::PORT`` without ``-S``, as QEMU does); ``serve()`` then stops
+    the guest and hands it to the client.
 """
 
 from __future__ import annotations
@@ -268,6 +275,12 @@ class GdbStub:
     def __exit__(self, *exc):
         self.close()
         return False
+
+    def pending(self) -> bool:
+        """Is a client waiting to be served?  (For callers that run the guest until one
+        connects, like QEMU's -gdb without -S: serve() then accepts it at once.)"""
+        r, _, _ = select.select([self._listener], [], [], 0)
+        return bool(r)
 
     def serve(self, accept_timeout: Optional[float] = None) -> SessionEnd:
         """Wait for a client (TimeoutError after accept_timeout seconds) and serve it until it

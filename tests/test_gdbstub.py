@@ -428,6 +428,35 @@ def test_real_gdb(gdb_elf):
     assert end is SessionEnd.EXITED and s.stub.exit_code == 7
 
 
+def test_client_that_never_acks_gets_each_reply_once(serve):
+    """The 6.1810 grader's client: no qSupported, no '+' ever, packets sent back to back.  The
+    stub answers each packet once, in order, and neither waits for an ack nor retransmits."""
+    m = machine(EXIT_PROGRAM)
+    s, c = serve(m)
+    c.ack = False
+    c.send(b"$?#3f$g#67$Z1,%x,1#%02x" % (BASE + 0xc, checksum(b"Z1,%x,1" % (BASE + 0xc))),
+           raw=True)
+    assert c.packet() == "T05thread:1;"
+    assert regs_from_g(c.packet())[32] == BASE
+    assert c.packet() == "OK"
+    c.send(b"$c#63", raw=True)
+    assert c.packet() == "T05thread:1;"               # the hardware breakpoint
+    assert m.harts[0].pc == BASE + 0xc and m.harts[0].x[10] == 0
+    c.send(b"$z1,%x,1#%02x" % (BASE + 0xc, checksum(b"z1,%x,1" % (BASE + 0xc))), raw=True)
+    assert c.packet() == "OK"
+    c.send(b"$c#63", raw=True)
+    assert c.packet() == "W07"
+    # nothing more comes: the stub sent each reply once and only acked our packets
+    c.sock.settimeout(0.5)
+    try:
+        extra = c.sock.recv(4096)
+    except socket.timeout:
+        extra = b""
+    assert set(c.buf + extra) <= set(b"+"), c.buf + extra
+    c.close()
+    assert s.finish() is SessionEnd.EXITED and s.stub.exit_code == 7
+
+
 # ---- the command line -----------------------------------------------------------------------
 
 def start_cli(elf, *args):
