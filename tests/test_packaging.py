@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -83,9 +84,11 @@ def test_one_version():
             assert not re.search(r"__version__\s*=", path.read_text()), path
 
 
-def test_cli_version():
+def test_cli_version(tmp_path):
+    # the rvemu under test (the source tree's or the installed one, as for this process)
+    env = dict(os.environ, PYTHONPATH=str(Path(rvemu.__file__).resolve().parent.parent))
     r = subprocess.run([sys.executable, "-m", "rvemu.cli", "--version"], capture_output=True,
-                       text=True, timeout=60)
+                       text=True, timeout=60, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"rvemu {the_version()}"
 
