@@ -1,27 +1,51 @@
 """Build script: the Cython extension and the bundled xv6 image (metadata is in pyproject.toml).
 
-* The decoder is generated from the encoding table (rvemu/opcodes.py) before cythonizing.
+Importing this file compiles nothing: `python setup.py --version`, pip's metadata step and
+`python -m build --sdist` only read metadata.  The work is done by two build commands:
+
+* build_ext generates the decoder from the encoding table (rvemu/_gendecode.py writes
+  rvemu/_decode.pxi from rvemu/opcodes.py), cythonizes rvemu/_core.pyx and compiles it.
+  RVEMU_DEBUG=1: unoptimised, with symbols.  RVEMU_ANNOTATE=1: `cython -a` HTML beside the .pyx.
 * build_py also builds the guest (xv6/build.py, with the ziglang toolchain from the build
   requirements) and installs the bootable image as rvemu/images/xv6.img, so a wheel carries it.
   RVEMU_SKIP_IMAGE=1 skips that (an emulator-only build).
 """
 
+import importlib.util
 import os
 import shutil
-import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "rvemu"))
-import _gendecode  # noqa: E402  (pure Python, loads opcodes.py by path)
 
-_gendecode.generate(os.path.join(HERE, "rvemu", "_decode.pxi"))
 
-from Cython.Build import cythonize  # noqa: E402
+def _load(name, path):
+    """A build helper module, by path (the rvemu package is not importable while it builds)."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-DEBUG = os.environ.get("RVEMU_DEBUG") == "1"
+
+class build_ext_cython(build_ext):
+    """build_ext that first generates the decoder and cythonizes (Cython is a build requirement
+    only: nothing imports it before this command runs)."""
+
+    def run(self):
+        _load("_rvemu_gendecode", "rvemu/_gendecode.py").generate(
+            os.path.join(HERE, "rvemu", "_decode.pxi"))  # rewritten only when it changes
+        from Cython.Build import cythonize
+        for ext in self.extensions:
+            # cythonize returns new Extension objects: keep ours (build_ext's finalize_options
+            # has set them up) and take only the generated C sources.
+            (cythonized,) = cythonize([ext], compiler_directives={"language_level": 3},
+                                      annotate=os.environ.get("RVEMU_ANNOTATE") == "1",
+                                      force=self.force)
+            ext.sources = cythonized.sources
+        super().run()
 
 
 class build_py_with_image(build_py):
@@ -33,11 +57,7 @@ class build_py_with_image(build_py):
             return
         if not os.path.exists(os.path.join(HERE, "xv6", "kernel", "main.c")):
             return                      # no guest in this tree yet
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("_xv6_build",
-                                                      os.path.join(HERE, "xv6", "build.py"))
-        xv6build = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(xv6build)
+        xv6build = _load("_xv6_build", "xv6/build.py")
         build_temp = self.get_finalized_command("build").build_temp
         image = xv6build.build(os.path.join(build_temp, "xv6"))
         dest = os.path.join(self.build_lib, "rvemu", "images")
@@ -45,19 +65,15 @@ class build_py_with_image(build_py):
         shutil.copyfile(image, os.path.join(dest, "xv6.img"))
 
 
-extensions = [
-    Extension(
-        "rvemu._core",
-        ["rvemu/_core.pyx"],
-        extra_compile_args=(["-O0", "-g"] if DEBUG else ["-O2"]) + ["-Wno-unused-function"],
-    ),
-]
+DEBUG = os.environ.get("RVEMU_DEBUG") == "1"
 
 setup(
-    cmdclass={"build_py": build_py_with_image},
-    ext_modules=cythonize(
-        extensions,
-        compiler_directives={"language_level": 3},
-        annotate=os.environ.get("RVEMU_ANNOTATE") == "1",
-    ),
+    cmdclass={"build_ext": build_ext_cython, "build_py": build_py_with_image},
+    ext_modules=[
+        Extension(
+            "rvemu._core",
+            ["rvemu/_core.pyx"],
+            extra_compile_args=(["-O0", "-g"] if DEBUG else ["-O2"]) + ["-Wno-unused-function"],
+        ),
+    ],
 )

@@ -12,6 +12,7 @@ work) and with the environment variable RVEMU_BENCH_SMOKE=1.
 """
 
 import contextlib
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -20,12 +21,35 @@ from typing import Optional
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# after site-packages: an installed rvemu (with its compiled core) wins over the source tree
+# after site-packages: `pytest benchmarks` imports the installed rvemu (with its compiled core)
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from benchmarks.harness import Progress, smoke_mode, xv6_build  # noqa: E402
-from rvemu import toolchain  # noqa: E402
+from benchmarks import which_rvemu  # noqa: E402
+
+# `python -m pytest benchmarks` from a checkout puts the checkout first: its rvemu serves when
+# its core is built in place, else an installed rvemu does, else the run stops saying what to do.
+if "rvemu" in sys.modules:                      # imported already: too late to choose
+    FIRST = Path(sys.modules["rvemu"].__file__).parent
+    RVEMU = FIRST if which_rvemu.has_core(FIRST) else None
+else:
+    FIRST = which_rvemu.first(sys.path, os.getcwd())
+    sys.path[:], RVEMU = which_rvemu.choose(sys.path, os.getcwd())
+
+if RVEMU is None:
+    def pytest_configure(config):
+        pytest.exit(which_rvemu.HOW_TO.format(tree=FIRST), returncode=pytest.ExitCode.USAGE_ERROR)
+else:
+    from benchmarks.harness import Progress, smoke_mode, xv6_build  # noqa: E402
+    from rvemu import toolchain  # noqa: E402
+
+
+def pytest_report_header(config):
+    import rvemu
+    line = f"rvemu {rvemu.__version__}: {RVEMU}"
+    if RVEMU != FIRST:
+        line += f" ({FIRST} has no compiled core)"
+    return line
 
 
 def pytest_addoption(parser):

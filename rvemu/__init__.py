@@ -12,7 +12,7 @@ The compiled core is imported on first use, so the pure-Python parts (opcodes, t
 xv6fs, bootimg) work before the extension is built (the build itself uses them).
 """
 
-__version__ = "0.2.0"
+from ._version import __version__
 
 _LAZY = {
     "Machine": "machine", "Hart": "machine", "StopReason": "machine",
