@@ -182,16 +182,50 @@ cdef inline uint8_t addi_then(int branch) noexcept nogil:
         return OP_ADDI_BGEU
     return 0
 
-cdef inline int is_fused(int op) noexcept nogil:
-    return (op == OP_ADDI_BEQ or op == OP_ADDI_BNE or op == OP_ADDI_BLT or op == OP_ADDI_BGE
-            or op == OP_ADDI_BLTU or op == OP_ADDI_BGEU)
+cdef inline uint8_t then_addi(int op) noexcept nogil:
+    """The fused operation for a load or store followed by an addi (a pointer's or a counter's
+    step after the access), or 0."""
+    if op == OP_LW:
+        return OP_LW_ADDI
+    if op == OP_LD:
+        return OP_LD_ADDI
+    if op == OP_LBU:
+        return OP_LBU_ADDI
+    if op == OP_SB:
+        return OP_SB_ADDI
+    if op == OP_SW:
+        return OP_SW_ADDI
+    if op == OP_SD:
+        return OP_SD_ADDI
+    return 0
+
+cdef inline uint8_t unfused(int op) noexcept nogil:
+    """The first instruction's own operation of a fused pair (0: op is not fused)."""
+    if (op == OP_ADDI_BEQ or op == OP_ADDI_BNE or op == OP_ADDI_BLT or op == OP_ADDI_BGE
+            or op == OP_ADDI_BLTU or op == OP_ADDI_BGEU):
+        return OP_ADDI
+    if op == OP_LW_ADDI:
+        return OP_LW
+    if op == OP_LD_ADDI:
+        return OP_LD
+    if op == OP_LBU_ADDI:
+        return OP_LBU
+    if op == OP_SB_ADDI:
+        return OP_SB
+    if op == OP_SW_ADDI:
+        return OP_SW
+    if op == OP_SD_ADDI:
+        return OP_SD
+    return 0
 
 cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
-    """An addi followed in the run by a conditional branch (a loop's step and test) becomes one
-    operation: the loop executes both without a second dispatch.  Only the addi's slot changes;
-    the branch's slot stays itself (a branch target, or where an early stop splits the pair:
-    the run loop then lets the addi run alone).  Emptying the branch's slot empties the addi's,
-    as it empties every slot whose run flows into it."""
+    """Two instructions in a row of the run become one operation, so the loop executes both
+    without a second dispatch: an addi followed by a conditional branch (a loop's step and test),
+    and a load or store followed by an addi (a pointer's step).  Only the first one's slot
+    changes; the second's stays itself (a branch target, the first of a pair of its own, or
+    where an early stop splits the pair: the run loop then lets the first run alone, and a load
+    or store that leaves the loop for its slow half continues at the second).  Emptying the
+    second's slot empties the first's, as it empties every slot whose run flows into it."""
     cdef int i
     cdef uint8_t f
     cdef Insn *s
@@ -199,8 +233,12 @@ cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
         s = &code[path[i]]
         if s.op == OP_ADDI:
             f = addi_then(code[path[i + 1]].op)
-            if f:
-                s.op = f
+        elif code[path[i + 1]].op == OP_ADDI:
+            f = then_addi(s.op)
+        else:
+            f = 0
+        if f:
+            s.op = f
 
 cdef inline int plain_csr_read(Insn *s) noexcept nogil:
     """IF_CSRR for csrr of a trap-handling CSR (what a kernel reads on every trap and spinlock).

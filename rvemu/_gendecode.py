@@ -96,6 +96,12 @@ def generate(path: str) -> None:
                 ("OP_ADDI_BGE", "addi, then the bge in the next slot"),
                 ("OP_ADDI_BLTU", "addi, then the bltu in the next slot"),
                 ("OP_ADDI_BGEU", "addi, then the bgeu in the next slot"),
+                ("OP_LW_ADDI", "lw, then the addi in the next slot (_code.pxi fuse_pairs)"),
+                ("OP_LD_ADDI", "ld, then the addi in the next slot"),
+                ("OP_LBU_ADDI", "lbu, then the addi in the next slot"),
+                ("OP_SB_ADDI", "sb, then the addi in the next slot"),
+                ("OP_SW_ADDI", "sw, then the addi in the next slot"),
+                ("OP_SD_ADDI", "sd, then the addi in the next slot"),
                 ("OP_PAGE_END", "sentinel after a page's last slot"))
     first = 256 - len(internal)
     if len(opcodes.OP_NUMBERS) > first:

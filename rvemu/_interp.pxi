@@ -211,15 +211,18 @@ cdef inline uint64_t load_extend(int op, uint64_t v) noexcept nogil:
         return <uint64_t><int64_t><int8_t>v
     return v
 
-cdef int mem_slow(Hart *h, Insn *ip, uint64_t va) noexcept nogil:
-    """A load or store at va that the loop's inline path did not complete (TLB miss, misaligned,
-    code page, MMIO).  The slot is copied to h.cur first: a store may empty it.  ST_OK: done and
-    no decoded code changed (the run goes on); else a status for the loop: an exception, ST_MMIO
-    (the loop finishes the access), ST_EVENT, or ST_CODE (done; the run must be re-read)."""
+cdef int mem_slow(Hart *h, Insn *ip, uint64_t va, int op) noexcept nogil:
+    """A load or store (op: the slot's own, or the first of its fused pair) at va that the loop's
+    inline path did not complete (TLB miss, misaligned, code page, MMIO).  The slot is copied to
+    h.cur first, as op alone: a store may empty it, and the slow half continues after op.  ST_OK:
+    done and no decoded code changed (the run goes on); else a status for the loop: an
+    exception, ST_MMIO (the loop finishes the access), ST_EVENT, or ST_CODE (done; the run must
+    be re-read)."""
     cdef Mach *m = h.m
     cdef uint64_t v = 0, gen = m.code_gen
-    cdef int op = ip.op, st
+    cdef int st
     h.cur = ip[0]
+    h.cur.op = <uint8_t>op
     if op == OP_SD or op == OP_SW or op == OP_SH or op == OP_SB:
         st = store_slow(h, va, mem_size(op), h.x[h.cur.rs2])
     else:
@@ -314,7 +317,7 @@ cdef int spin_trip(Hart *h, Insn *b, Insn *t, uint64_t left) noexcept nogil:
 
 cdef void place_stop(Hart *h, Insn *ip, uint64_t left) noexcept nogil:
     """The run entered at ip is longer than the left (> 0) instructions allowed: OP_STOP stands in
-    for the first instruction past them, and a fused addi before it runs alone."""
+    for the first instruction past them, and the first of a fused pair before it runs alone."""
     cdef Insn *cur = ip
     cdef Insn *last = ip
     while left:
@@ -324,10 +327,10 @@ cdef void place_stop(Hart *h, Insn *ip, uint64_t left) noexcept nogil:
     h.stop_at = cur
     h.stop_op = cur.op
     cur.op = OP_STOP
-    if is_fused(last.op):
+    if unfused(last.op):
         h.stop_fused = last
         h.stop_fused_op = last.op
-        last.op = OP_ADDI
+        last.op = unfused(last.op)
 
 cdef void lift_stop(Hart *h) noexcept nogil:
     """Undo place_stop, except in slots that a store emptied meanwhile."""
@@ -335,7 +338,7 @@ cdef void lift_stop(Hart *h) noexcept nogil:
         h.stop_at.op = h.stop_op
     h.stop_at = NULL
     if h.stop_fused != NULL:
-        if h.stop_fused.op == OP_ADDI:
+        if h.stop_fused.op == unfused(h.stop_fused_op):
             h.stop_fused.op = h.stop_fused_op
         h.stop_fused = NULL
 
@@ -615,7 +618,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     if e.tag == (va & ~<uint64_t>0xff8):
                         x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_LD)
                         if st:
                             ex = 1
                             break
@@ -627,7 +630,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     if e.tag == (va & ~<uint64_t>0xffc):
                         x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_LW)
                         if st:
                             ex = 1
                             break
@@ -639,7 +642,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     if e.tag == (va & ~<uint64_t>0xffc):
                         x[ip.rd] = (<uint32_t*>(e.addend + va))[0]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_LWU)
                         if st:
                             ex = 1
                             break
@@ -651,7 +654,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     if e.tag == (va & ~<uint64_t>0xffe):
                         x[ip.rd] = <uint64_t><int64_t>(<int16_t*>(e.addend + va))[0]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_LH)
                         if st:
                             ex = 1
                             break
@@ -663,7 +666,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     if e.tag == (va & ~<uint64_t>0xffe):
                         x[ip.rd] = (<uint16_t*>(e.addend + va))[0]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_LHU)
                         if st:
                             ex = 1
                             break
@@ -675,7 +678,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     if e.tag == (va & ~<uint64_t>0xfff):
                         x[ip.rd] = <uint64_t><int64_t>(<int8_t*>(e.addend + va))[0]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_LB)
                         if st:
                             ex = 1
                             break
@@ -687,7 +690,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     if e.tag == (va & ~<uint64_t>0xfff):
                         x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_LBU)
                         if st:
                             ex = 1
                             break
@@ -701,7 +704,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     elif (va & 7) == 0 and store_beside_code(m, e, va):
                         (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_SD)
                         if st:
                             ex = 1
                             break
@@ -715,7 +718,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     elif (va & 3) == 0 and store_beside_code(m, e, va):
                         (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_SW)
                         if st:
                             ex = 1
                             break
@@ -729,7 +732,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     elif (va & 1) == 0 and store_beside_code(m, e, va):
                         (<uint16_t*>(e.addend + va))[0] = <uint16_t>x[ip.rs2]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_SH)
                         if st:
                             ex = 1
                             break
@@ -743,10 +746,103 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     elif store_beside_code(m, e, va):
                         (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
                     else:
-                        st = mem_slow(h, ip, va)
+                        st = mem_slow(h, ip, va, OP_SB)
                         if st:
                             ex = 1
                             break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                # ---- a load or store, then the addi in the next slot (decode_run fuses the pair:
+                # a pointer's or a counter's step).  A slow half that leaves the loop continues at
+                # the addi, which runs on its own slot.
+                elif op == OP_LW_ADDI:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xffc):
+                        x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
+                    else:
+                        st = mem_slow(h, ip, va, OP_LW)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LD_ADDI:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va, OP_LD)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_LBU_ADDI:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xfff):
+                        x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va, OP_LBU)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SB_ADDI:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.store, va)
+                    if e.tag == (va & ~<uint64_t>0xfff):
+                        (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
+                    elif store_beside_code(m, e, va):
+                        (<uint8_t*>(e.addend + va))[0] = <uint8_t>x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va, OP_SB)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SW_ADDI:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.store, va)
+                    if e.tag == (va & ~<uint64_t>0xffc):
+                        (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
+                    elif (va & 3) == 0 and store_beside_code(m, e, va):
+                        (<uint32_t*>(e.addend + va))[0] = <uint32_t>x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va, OP_SW)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SD_ADDI:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.store, va)
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    elif (va & 7) == 0 and store_beside_code(m, e, va):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va, OP_SD)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
                 # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do

@@ -50,7 +50,7 @@ def random_program(rng, n):
         elif k < 0.55:
             emit(("c.addi", dict(rd=rd, imm=rng.randrange(1, 31))))
         elif k < 0.70:
-            emit((rng.choice(["ld", "lw", "lhu", "lb"]),
+            emit((rng.choice(["ld", "lw", "lhu", "lb", "lbu"]),
                   dict(rd=rd, rs1=rng.randrange(5, 10), imm=rng.randrange(-64, 64))))
         elif k < 0.85:
             # x10..x12 hold instruction words: such stores rewrite code into other code
@@ -177,6 +177,95 @@ def test_addi_branch_pairs_stop_anywhere(kind):
         assert (h.pc, h.x[29], h.x[28], h.instret) == (done_pc, 0, 3 * 37, total), (kind, sizes)
         finals.append(state(m))
     assert finals[0] == finals[1] == finals[2]
+
+
+# A load or store, then an addi (4-byte or compressed) that steps its pointer or its loaded value:
+# the run loop fuses the pair.  x10 walks DATA (8 bytes a trip), x29 counts 37 trips down.
+ACCESS_ADDI = {
+    "lw": [("lw", dict(rd=12, rs1=10, imm=4)), ("addi", dict(rd=12, rs1=12, imm=5))],
+    "ld": [("ld", dict(rd=12, rs1=10, imm=0)), ("c.addi", dict(rd=12, imm=3))],
+    "lbu": [("lbu", dict(rd=13, rs1=10, imm=1)), ("addi", dict(rd=14, rs1=13, imm=-1))],
+    "sb": [("sb", dict(rs1=10, rs2=29, imm=7)), ("c.addi", dict(rd=11, imm=1))],
+    "sw": [("sw", dict(rs1=10, rs2=11, imm=0)), ("addi", dict(rd=11, rs1=11, imm=7))],
+    "sd": [("sd", dict(rs1=10, rs2=11, imm=0)), ("addi", dict(rd=11, rs1=10, imm=-3))],
+    "sd-x0": [("sd", dict(rs1=10, rs2=11, imm=0)), ("addi", dict(rd=0, rs1=11, imm=7))],
+}
+
+
+def access_addi_loop(kind):
+    """The pair, its sums kept in x28 (so every trip's loaded value counts), the pointer's step,
+    and the loop's test (itself a fused addi and branch)."""
+    return ACCESS_ADDI[kind] + [("add", dict(rd=28, rs1=28, rs2=12)),
+                                ("add", dict(rd=28, rs1=28, rs2=14)),
+                                ("addi", dict(rd=10, rs1=10, imm=8)),
+                                ("addi", dict(rd=29, rs1=29, imm=-1)),
+                                ("bne", dict(rs1=29, rs2=0, imm=None))]
+
+
+def access_addi_code(kind):
+    body = access_addi_loop(kind)
+    back = -len(assemble(body[:-1]))
+    body[-1] = ("bne", dict(rs1=29, rs2=0, imm=back))
+    return body, assemble(body)
+
+
+@pytest.mark.parametrize("kind", sorted(ACCESS_ADDI))
+def test_access_addi_pairs_stop_anywhere(kind):
+    """A load or store and the addi after it run as one operation; a budget that ends between
+    them runs the access alone, whatever the chunk sizes, and every trip's values are the same
+    as single steps that decode afresh give."""
+    body, code = access_addi_code(kind)
+    data = bytes(random.Random(5).getrandbits(8) for _ in range(8 * 40))
+    total = 37 * len(body) + 40
+    finals = []
+    for sizes, fresh in (([total], False), ([1, 2, 3, 5], False), ([1], True)):
+        m = machine(code, regs={10: 0x80080000, 11: 0x1234, 29: 37}, mem={0x80080000: data})
+        run_in_chunks(m, total, random.Random(7), sizes, fresh=fresh)
+        h = m.harts[0]
+        assert (h.pc, h.x[29], h.x[10], h.instret) == (CODE + len(code), 0,
+                                                       0x80080000 + 8 * 37, total), sizes
+        finals.append((state(m), m.read_phys(0x80080000, len(data))))
+    assert finals[0] == finals[1] == finals[2]
+    if kind.startswith("l"):
+        assert finals[0][0][1][28] != 0                 # the loads were summed
+
+
+@pytest.mark.parametrize("kind", sorted(ACCESS_ADDI))
+def test_access_addi_pair_faults_before_its_addi(kind):
+    """Under Sv39 the pointer walks off its page into an unmapped one: the access of the fused
+    pair takes the page fault, and its addi has not run (the handler sees the registers as
+    they were before the access; sepc is the access's pc)."""
+    body, code = access_addi_code(kind)
+    m = machine(code, regs={11: 0x1234, 29: 1000})
+    va_data = 0x40000000
+    satp = sv39_map(m, 0x800C0000, {CODE: (CODE, PTE_R | PTE_X | PTE_A),
+                                    va_data: (0x80080000, PTE_R | PTE_W | PTE_A | PTE_D)})
+    h = m.harts[0]
+    h.set_csr("satp", satp)
+    h.set_csr("medeleg", 0xB000)                        # page faults to S-mode
+    h.priv = 1
+    h.set_x(10, va_data + 0x1000 - 8 * 5)               # five trips, then the next page
+    before = None
+    for _ in range(6 * len(body)):
+        if h.pc == CODE and h.x[10] == va_data + 0x1000:
+            before = tuple(h.x)
+        if m.core.run(0, 1)[1] == 0 or h.pc == TRAP_PC:
+            break
+    assert h.pc == TRAP_PC and h.csr("sepc") == CODE
+    assert h.csr("scause") == (13 if kind.startswith("l") else 15)
+    assert h.csr("stval") == va_data + 0x1000 + body[0][1]["imm"]
+    assert tuple(h.x) == before                         # the addi did not run
+    # the same in one run, the budget well past the fault, so that no stop splits the pair
+    m2 = machine(code, regs={11: 0x1234, 29: 1000})
+    sv39_map(m2, 0x800C0000, {CODE: (CODE, PTE_R | PTE_X | PTE_A),
+                              va_data: (0x80080000, PTE_R | PTE_W | PTE_A | PTE_D)})
+    h2 = m2.harts[0]
+    h2.set_csr("satp", satp)
+    h2.set_csr("medeleg", 0xB000)
+    h2.priv = 1
+    h2.set_x(10, va_data + 0x1000 - 8 * 5)
+    m2.core.run(0, h.instret + 50)                      # then parked at TRAP_PC (a self-loop)
+    assert (h2.pc, tuple(h2.x), h2.csr("sepc")) == (TRAP_PC, tuple(h.x), CODE)
 
 
 def store_loop(trips, store_offset, width="sd"):
