@@ -14,6 +14,7 @@ Importing this file compiles nothing: `python setup.py --version`, pip's metadat
 import importlib.util
 import os
 import shutil
+import tempfile
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -46,6 +47,29 @@ class build_ext_cython(build_ext):
                                       force=self.force)
             ext.sources = cythonized.sources
         super().run()
+
+    def build_extensions(self):
+        # The run loop is one large function; gcc's -fira-loop-pressure keeps what every
+        # instruction uses (the switch's jump table, the register file) in host registers: about
+        # 0.4 fewer host instructions per guest instruction (benchmarks/test_callgrind.py).
+        # Compilers that do not know the option (clang) go without it.
+        if not DEBUG and self._accepts("-fira-loop-pressure"):
+            for ext in self.extensions:
+                ext.extra_compile_args = list(ext.extra_compile_args) + ["-fira-loop-pressure"]
+        super().build_extensions()
+
+    def _accepts(self, flag):
+        """Whether the C compiler compiles a trivial file with flag."""
+        from setuptools.errors import CompileError
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "probe.c")
+            with open(src, "w") as f:
+                f.write("int rvemu_probe(void) { return 0; }\n")
+            try:
+                self.compiler.compile([src], output_dir=tmp, extra_postargs=[flag, "-Werror"])
+            except CompileError:
+                return False
+        return True
 
 
 class build_py_with_image(build_py):
