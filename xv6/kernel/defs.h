@@ -353,7 +353,10 @@ uint64          tlb_shootdowns(void);
 void            virtio_disk_init(void);
 void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
-void            virtio_disk_stats(uint64 *reads, uint64 *writes);
+void            virtio_disk_stats(uint64 *reads, uint64 *writes, uint64 *requests);
+struct disk_batch;
+void            virtio_disk_add(struct disk_batch *bt, uint blockno, uint nblocks, char *data, int write);
+void            virtio_disk_wait(struct disk_batch *bt);
 int             virtio_disk_readonly(void);
 
 // power.c -- the test/poweroff device
