@@ -23,4 +23,12 @@ struct disk_batch {
   uchar status;          //   and its VIRTIO_BLK_S_* (0, OK, while none failed)
 };
 
+// A page of file data for bio_page: the page, and the disk block behind each BSIZE piece of it
+// (0: none).
+#define PAGEBLOCKS 4           // PGSIZE / BSIZE (checked in bio.c)
+struct pageio {
+  char *data;
+  uint block[PAGEBLOCKS];
+};
+
 #endif

@@ -26,6 +26,9 @@ struct vmstat;
 void            binit(void);
 struct buf*     bread(uint dev, uint blockno);
 struct buf*     bread_overwrite(uint dev, uint blockno);
+struct pageio;
+struct disk_batch;
+void            bio_page(struct disk_batch *bt, uint dev, struct pageio *pg, int write);
 void            brelse(struct buf *b);
 void            bwrite(struct buf *b);
 void            bpin(struct buf *b);
@@ -98,6 +101,7 @@ int             deny_write_access(struct inode *ip);
 void            allow_write_access(struct inode *ip);
 int             write_denied(struct inode *ip);
 void            readpage(struct inode *ip, uint index, char *dst);
+void            readpages(struct inode *ip, uint index, char **dst, int n);
 int             writepage(struct inode *ip, uint index, char *src);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
 int             ialloc_err(uint dev, short type, struct inode **ipp);

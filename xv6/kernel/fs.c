@@ -547,25 +547,53 @@ stati(struct inode *ip, struct stat *st)
 // What a missing block of a file reads as.
 static char zeroblock[BSIZE];
 
-// Read page `index` of ip's contents into the page at dst, zeroes past end of file (and for
-// blocks never allocated).  For the page cache.  Caller holds ip->lock.
+// The disk blocks of file blocks [bn, bn+n) of ip in out[] (0 where there is none, and past
+// MAXFILE), reading the indirect block at most once.  Caller holds ip->lock.
+static void
+map_blocks(struct inode *ip, uint bn, uint n, uint *out)
+{
+  uint i = 0;
+  for(; i < n && bn + i < NDIRECT; i++)
+    out[i] = ip->addrs[bn + i];
+  if(i == n)
+    return;
+  struct buf *bp = ip->addrs[NDIRECT] ? bread(ip->dev, ip->addrs[NDIRECT]) : 0;
+  for(; i < n; i++){
+    uint j = bn + i - NDIRECT;
+    out[i] = bp && j < NINDIRECT ? ((uint *)bp->data)[j] : 0;
+  }
+  if(bp)
+    brelse(bp);
+}
+
+// Read pages index, index+1, ... index+n-1 of ip's contents into the pages dst[0..n), zeroes
+// past end of file (and for blocks never allocated), all with one batch of disk requests.  For
+// the page cache.  Caller holds ip->lock.
+void
+readpages(struct inode *ip, uint index, char **dst, int n)
+{
+  struct disk_batch bt = {0};
+  uint fileblocks = (ip->size + BSIZE - 1) / BSIZE;
+  for(int i = 0; i < n; i++){
+    struct pageio pg;
+    uint bn = (index + i) * PAGEBLOCKS;
+    uint have = bn < fileblocks ? MIN(PAGEBLOCKS, fileblocks - bn) : 0;
+    map_blocks(ip, bn, have, pg.block);
+    for(uint k = have; k < PAGEBLOCKS; k++)
+      pg.block[k] = 0;
+    pg.data = dst[i];
+    bio_page(&bt, ip->dev, &pg, 0);
+  }
+  virtio_disk_wait(&bt);
+  uint last = ip->size / PGSIZE;           // the page holding end of file, if it is partial
+  if(ip->size % PGSIZE && last >= index && last < index + n)
+    memset(dst[last - index] + ip->size % PGSIZE, 0, PGSIZE - ip->size % PGSIZE);
+}
+
 void
 readpage(struct inode *ip, uint index, char *dst)
 {
-  for(uint b = 0; b < PGSIZE / BSIZE; b++){
-    uint off = index * PGSIZE + b * BSIZE;
-    char *to = dst + b * BSIZE;
-    uint addr = off < ip->size ? bmap(ip, off / BSIZE, 0) : 0;
-    if(addr == 0){
-      memset(to, 0, BSIZE);
-      continue;
-    }
-    struct buf *bp = bread(ip->dev, addr);
-    memmove(to, bp->data, BSIZE);
-    brelse(bp);
-    if(ip->size - off < BSIZE)
-      memset(to + (ip->size - off), 0, BSIZE - (ip->size - off));
-  }
+  readpages(ip, index, &dst, 1);
 }
 
 // readi for a regular file: copy from its page-cache pages (reading them in if needed), so
@@ -641,10 +669,9 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
 
 // Write the part of page `index` of ip that lies before end of file from the page at src, in
 // one transaction (at most PGSIZE/BSIZE data blocks, the inode, and blocks allocated for
-// holes left by failed writes: within MAXOPBLOCKS).  For the page cache's writeback.  0 or
-// -errno.  Caller holds no locks.
-int
-writepage(struct inode *ip, uint index, char *src)
+// holes: within MAXOPBLOCKS), as write() would.  0 or -errno.  Caller holds no locks.
+static int
+writepage_logged(struct inode *ip, uint index, char *src)
 {
   _Static_assert(2 * (PGSIZE / BSIZE) + 2 <= MAXOPBLOCKS, "a page must fit a transaction");
   begin_op();
@@ -660,6 +687,12 @@ writepage(struct inode *ip, uint index, char *src)
   iunlock(ip);
   end_op();
   return r < 0 ? r : 0;
+}
+
+int
+writepage(struct inode *ip, uint index, char *src)
+{
+  return writepage_logged(ip, index, src);
 }
 
 // writei; with `cached`, bytes written also go into the page-cache page that holds them, if
