@@ -103,6 +103,7 @@ int             write_denied(struct inode *ip);
 void            readpage(struct inode *ip, uint index, char *dst);
 void            readpages(struct inode *ip, uint index, char **dst, int n);
 int             writepage(struct inode *ip, uint index, char *src);
+int             writepages(struct inode *ip, uint *index, char **src, int n);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
 int             ialloc_err(uint dev, short type, struct inode **ipp);
 int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct inode **ipp);

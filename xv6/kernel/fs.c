@@ -689,10 +689,76 @@ writepage_logged(struct inode *ip, uint index, char *src)
   return r < 0 ? r : 0;
 }
 
+// Set up pg to write page `index` of ip from src where its blocks are: 1 if so (whole blocks
+// in pg, a last block that end of file cuts short written here through the buffer cache), 0
+// if nothing of it lies before end of file, -1 if a block is missing.  Caller holds ip->lock.
+static int
+home_blocks(struct inode *ip, uint index, char *src, struct pageio *pg)
+{
+  uint off = index * PGSIZE;
+  if(off >= ip->size)
+    return 0;
+  uint len = MIN(PGSIZE, ip->size - off);
+  uint nblk = (len + BSIZE - 1) / BSIZE;
+  map_blocks(ip, off / BSIZE, nblk, pg->block);
+  for(uint k = 0; k < nblk; k++)
+    if(pg->block[k] == 0)
+      return -1;
+  for(uint k = nblk; k < PAGEBLOCKS; k++)
+    pg->block[k] = 0;
+  if(len % BSIZE){                 // the bytes past end of file stay as they are on disk
+    struct buf *bp = bread(ip->dev, pg->block[nblk - 1]);
+    memmove(bp->data, src + (nblk - 1) * BSIZE, len % BSIZE);
+    bwrite(bp);
+    brelse(bp);
+    pg->block[nblk - 1] = 0;
+  }
+  pg->data = src;
+  return 1;
+}
+
+// Write back pages index[0..n) of ip from src[0..n) (n <= 32), the part of each
+// before end of file.  A page whose blocks exist -- every page, unless a write failed half
+// way -- goes straight to its home blocks, all in one batch of disk requests, without the log
+// (ext4's data=ordered): no metadata changes, so whatever a crash cuts off, the file system is
+// consistent, and the page is on disk when this returns.  The transaction held meanwhile
+// writes no block of its own; it keeps a commit from installing an older logged copy of one of
+// these blocks (from a write()) over the new data.  A page with a missing block goes through
+// the log, as write() would.  0 or -errno.  Caller holds no locks.
+int
+writepages(struct inode *ip, uint *index, char **src, int n)
+{
+  struct disk_batch bt = {0};
+  uint logged = 0;                 // pages that need the log
+  if(n < 1 || n > 32)
+    panic("writepages: bad page count");
+  begin_op();
+  ilock(ip);
+  for(int i = 0; i < n; i++){
+    struct pageio pg;
+    int r = home_blocks(ip, index[i], src[i], &pg);
+    if(r > 0)
+      bio_page(&bt, ip->dev, &pg, 1);
+    else if(r < 0)
+      logged |= 1u << i;
+  }
+  virtio_disk_wait(&bt);
+  iunlock(ip);
+  end_op();
+  for(int i = 0; i < n; i++){
+    if(logged & (1u << i)){
+      int r = writepage_logged(ip, index[i], src[i]);
+      if(r < 0)
+        return r;
+    }
+  }
+  return 0;
+}
+
 int
 writepage(struct inode *ip, uint index, char *src)
 {
-  return writepage_logged(ip, index, src);
+  return writepages(ip, &index, &src, 1);
 }
 
 // writei; with `cached`, bytes written also go into the page-cache page that holds them, if
