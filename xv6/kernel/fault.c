@@ -207,10 +207,7 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
     else
       bits &= ~PTE_W;
   }
-  int err = install(p, va, pte, pa, bits, 1, kind);
-  if(err == 0 && !store)
-    fault_around(p, r, va, bits);          // faultaround.c
-  return err;
+  return install(p, va, pte, pa, bits, 1, kind);
 }
 
 // A page of region r at va that has a page, for an access r allows.
