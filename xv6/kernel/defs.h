@@ -100,6 +100,7 @@ void            put_write_access(struct inode *ip);
 int             deny_write_access(struct inode *ip);
 void            allow_write_access(struct inode *ip);
 int             write_denied(struct inode *ip);
+void            readpage(struct inode *ip, uint index, char *dst);
 void            readpages(struct inode *ip, uint index, char **dst, int n);
 int             writepage(struct inode *ip, uint index, char *src);
 int             writepages(struct inode *ip, uint *index, char **src, int n);
