@@ -145,6 +145,7 @@ void            pc_drop(uint dev, uint inum, uint from, uint to);
 void            pc_truncate(struct inode *ip, uint newsize);
 void            pc_set_dirty(uint64 pa);
 int             pc_writeback(struct inode *ip, uint64 pa);
+int             pc_writeback_pages(struct inode *ip, uint64 *pa, int n);
 int             pc_sync_inode(struct inode *ip);
 int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
