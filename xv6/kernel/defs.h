@@ -102,8 +102,7 @@ void            allow_write_access(struct inode *ip);
 int             write_denied(struct inode *ip);
 void            readpage(struct inode *ip, uint index, char *dst);
 void            readpages(struct inode *ip, uint index, char **dst, int n);
-int             writepage(struct inode *ip, uint index, char *src);
-int             writepages(struct inode *ip, uint *index, char **src, int n);
+int             writepages(struct inode *ip, uint64 *pa, int n);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
 int             ialloc_err(uint dev, short type, struct inode **ipp);
 int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct inode **ipp);
@@ -146,6 +145,7 @@ void            pc_truncate(struct inode *ip, uint newsize);
 void            pc_set_dirty(uint64 pa);
 int             pc_writeback(struct inode *ip, uint64 pa);
 int             pc_writeback_pages(struct inode *ip, uint64 *pa, int n);
+uint            pc_index(uint64 pa);
 int             pc_sync_inode(struct inode *ip);
 int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);

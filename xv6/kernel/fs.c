@@ -717,7 +717,8 @@ home_blocks(struct inode *ip, uint index, char *src, struct pageio *pg)
   return 1;
 }
 
-// Write back pages index[0..n) of ip from src[0..n) (n <= 32), the part of each
+// Write back the page-cache pages pa[0..n) of ip (n <= 64; pc_index() says which page of the
+// file each is, and the caller keeps them in writeback), the part of each
 // before end of file.  A page whose blocks exist -- every page, unless a write failed half
 // way -- goes straight to its home blocks, all in one batch of disk requests, without the log
 // (ext4's data=ordered): no metadata changes, so whatever a crash cuts off, the file system is
@@ -726,39 +727,33 @@ home_blocks(struct inode *ip, uint index, char *src, struct pageio *pg)
 // these blocks (from a write()) over the new data.  A page with a missing block goes through
 // the log, as write() would.  0 or -errno.  Caller holds no locks.
 int
-writepages(struct inode *ip, uint *index, char **src, int n)
+writepages(struct inode *ip, uint64 *pa, int n)
 {
   struct disk_batch bt = {0};
-  uint logged = 0;                 // pages that need the log
-  if(n < 1 || n > 32)
+  uint64 logged = 0;               // pages that need the log
+  if(n < 1 || n > 64)
     panic("writepages: bad page count");
   begin_op();
   ilock(ip);
   for(int i = 0; i < n; i++){
     struct pageio pg;
-    int r = home_blocks(ip, index[i], src[i], &pg);
+    int r = home_blocks(ip, pc_index(pa[i]), (char *)pa[i], &pg);
     if(r > 0)
       bio_page(&bt, ip->dev, &pg, 1);
     else if(r < 0)
-      logged |= 1u << i;
+      logged |= 1UL << i;
   }
   virtio_disk_wait(&bt);
   iunlock(ip);
   end_op();
   for(int i = 0; i < n; i++){
-    if(logged & (1u << i)){
-      int r = writepage_logged(ip, index[i], src[i]);
+    if(logged & (1UL << i)){
+      int r = writepage_logged(ip, pc_index(pa[i]), (char *)pa[i]);
       if(r < 0)
         return r;
     }
   }
   return 0;
-}
-
-int
-writepage(struct inode *ip, uint index, char *src)
-{
-  return writepages(ip, &index, &src, 1);
 }
 
 // writei; with `cached`, bytes written also go into the page-cache page that holds them, if

@@ -9,8 +9,9 @@
 //     is freed when its last reference goes, except a cache page, which stays cached;
 //   - the hash table of cache pages, and the LRU list of unreferenced, clean file pages that
 //     kalloc() may reclaim when memory runs out;
-//   - the dirty state of file pages (PG_DIRTY) and writing them back (through fs.c's
-//     writepage, which uses the log), and the system-wide counters vmstat() reports.
+//   - the dirty state of file pages (PG_DIRTY) and writing them back, a batch at a time
+//     (through fs.c's writepages, straight to the file's blocks), and the system-wide
+//     counters vmstat() reports.
 //
 // Locking: pcache.lock (a spinlock) guards every struct page field, the hash table, the LRU
 // list and the counters.  It is held only for short, non-sleeping work and never while calling
@@ -382,7 +383,7 @@ pc_set_dirty(uint64 pa)
   release(&pc.lock);
 }
 
-#define WB_BATCH 16            // pages written back in one batch (writepages)
+#define WB_BATCH 8             // pages pc_sync_range writes back in one batch
 
 // Claim page pg for writeback if it is dirty: 1 if so (PG_WRITEBACK set, PG_DIRTY cleared, so
 // a store that lands meanwhile marks it dirty again), else 0.  If another process is writing
@@ -416,32 +417,37 @@ wb_finish(struct page *pg, int err)
   release(&pc.lock);
 }
 
-// Write the dirty ones of the n (<= WB_BATCH) file pages pa[0..n) of ip, each referenced by
-// the caller, to disk -- their bytes before end of file -- in one batch: the number written,
-// or -errno (then they stay dirty).
+// Write the dirty ones of the n file pages pa[0..n) of ip, each referenced by the caller, to
+// disk -- their bytes before end of file -- in one batch: the number written, or -errno (then
+// they stay dirty).  The dirty pages move to the front of pa[] (no array of our own: this runs
+// deep in munmap and exec, on a one-page kernel stack).
 int
 pc_writeback_pages(struct inode *ip, uint64 *pa, int n)
 {
-  uint index[WB_BATCH];
-  char *src[WB_BATCH];
   int k = 0;
-  if(n > WB_BATCH)
-    panic("pc_writeback_pages: batch too big");
   for(int i = 0; i < n; i++){
     struct page *pg = pa2page(pa[i]);
     if(!wb_claim(pg))
       continue;
     if(pg->dev != ip->dev || pg->inum != ip->inum)
       panic("pc_writeback_pages: page of another file");
-    index[k] = pg->index;
-    src[k++] = (char *)pa[i];
+    uint64 t = pa[k];
+    pa[k++] = pa[i];
+    pa[i] = t;
   }
   if(k == 0)
     return 0;
-  int err = writepages(ip, index, src, k);
+  int err = writepages(ip, pa, k);
   for(int i = 0; i < k; i++)
-    wb_finish(pa2page((uint64)src[i]), err);
+    wb_finish(pa2page(pa[i]), err);
   return err ? err : k;
+}
+
+// The page index within its file of cache page pa, which the caller holds in writeback.
+uint
+pc_index(uint64 pa)
+{
+  return pa2page(pa)->index;
 }
 
 // If file page pa (of ip, and referenced by the caller) is dirty, write it back (see
