@@ -361,7 +361,8 @@ void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
 void            virtio_disk_stats(uint64 *reads, uint64 *writes, uint64 *requests);
 struct disk_batch;
-void            virtio_disk_add(struct disk_batch *bt, uint blockno, uint nblocks, char *data, int write);
+void            virtio_disk_add(struct disk_batch *bt, uint blockno, uint nblocks, char *data,
+                                int write);
 void            virtio_disk_wait(struct disk_batch *bt);
 int             virtio_disk_readonly(void);
 

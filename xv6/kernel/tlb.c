@@ -83,7 +83,8 @@ tlb_shootdown(struct mm *mm)
 // ---- pages freed behind a shootdown (tlb.h) -----------------------------------------------------
 
 // Shoot down the harts running rel->mm, then write back the batch's dirty file pages (a batch of
-// disk requests per run of pages of one file) and drop its references.  Nothing is left in the batch.
+// disk requests per run of pages of one file) and drop its references.  Nothing is left in the
+// batch.
 void
 release_flush(struct released *rel)
 {
