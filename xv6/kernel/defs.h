@@ -26,6 +26,9 @@ struct vmstat;
 void            binit(void);
 struct buf*     bread(uint dev, uint blockno);
 struct buf*     bread_overwrite(uint dev, uint blockno);
+struct pageio;
+struct disk_batch;
+void            bio_page(struct disk_batch *bt, uint dev, struct pageio *pg, int write);
 void            brelse(struct buf *b);
 void            bwrite(struct buf *b);
 void            bpin(struct buf *b);
@@ -98,7 +101,8 @@ int             deny_write_access(struct inode *ip);
 void            allow_write_access(struct inode *ip);
 int             write_denied(struct inode *ip);
 void            readpage(struct inode *ip, uint index, char *dst);
-int             writepage(struct inode *ip, uint index, char *src);
+void            readpages(struct inode *ip, uint index, char **dst, int n);
+int             writepages(struct inode *ip, uint64 *pa, int n);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
 int             ialloc_err(uint dev, short type, struct inode **ipp);
 int             dirlookup_err(struct inode *dp, char *name, uint *poff, struct inode **ipp);
@@ -142,6 +146,8 @@ void            pc_drop(uint dev, uint inum, uint from, uint to);
 void            pc_truncate(struct inode *ip, uint newsize);
 void            pc_set_dirty(uint64 pa);
 int             pc_writeback(struct inode *ip, uint64 pa);
+int             pc_writeback_pages(struct inode *ip, uint64 *pa, int n);
+uint            pc_index(uint64 pa);
 int             pc_sync_inode(struct inode *ip);
 int             pc_sync_range(struct inode *ip, uint from, uint to);
 int             pc_sync_all(void);
@@ -350,7 +356,11 @@ uint64          tlb_shootdowns(void);
 void            virtio_disk_init(void);
 void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
-void            virtio_disk_stats(uint64 *reads, uint64 *writes);
+void            virtio_disk_stats(uint64 *reads, uint64 *writes, uint64 *requests);
+struct disk_batch;
+void            virtio_disk_add(struct disk_batch *bt, uint blockno, uint nblocks, char *data,
+                                int write);
+void            virtio_disk_wait(struct disk_batch *bt);
 int             virtio_disk_readonly(void);
 
 // power.c -- the test/poweroff device

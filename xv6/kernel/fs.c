@@ -547,25 +547,53 @@ stati(struct inode *ip, struct stat *st)
 // What a missing block of a file reads as.
 static char zeroblock[BSIZE];
 
-// Read page `index` of ip's contents into the page at dst, zeroes past end of file (and for
-// blocks never allocated).  For the page cache.  Caller holds ip->lock.
+// The disk blocks of file blocks [bn, bn+n) of ip in out[] (0 where there is none, and past
+// MAXFILE), reading the indirect block at most once.  Caller holds ip->lock.
+static void
+map_blocks(struct inode *ip, uint bn, uint n, uint *out)
+{
+  uint i = 0;
+  for(; i < n && bn + i < NDIRECT; i++)
+    out[i] = ip->addrs[bn + i];
+  if(i == n)
+    return;
+  struct buf *bp = ip->addrs[NDIRECT] ? bread(ip->dev, ip->addrs[NDIRECT]) : 0;
+  for(; i < n; i++){
+    uint j = bn + i - NDIRECT;
+    out[i] = bp && j < NINDIRECT ? ((uint *)bp->data)[j] : 0;
+  }
+  if(bp)
+    brelse(bp);
+}
+
+// Read pages index, index+1, ... index+n-1 of ip's contents into the pages dst[0..n), zeroes
+// past end of file (and for blocks never allocated), all with one batch of disk requests.  For
+// the page cache.  Caller holds ip->lock.
+void
+readpages(struct inode *ip, uint index, char **dst, int n)
+{
+  struct disk_batch bt = {0};
+  uint fileblocks = (ip->size + BSIZE - 1) / BSIZE;
+  for(int i = 0; i < n; i++){
+    struct pageio pg;
+    uint bn = (index + i) * PAGEBLOCKS;
+    uint have = bn < fileblocks ? MIN(PAGEBLOCKS, fileblocks - bn) : 0;
+    map_blocks(ip, bn, have, pg.block);
+    for(uint k = have; k < PAGEBLOCKS; k++)
+      pg.block[k] = 0;
+    pg.data = dst[i];
+    bio_page(&bt, ip->dev, &pg, 0);
+  }
+  virtio_disk_wait(&bt);
+  uint last = ip->size / PGSIZE;           // the page holding end of file, if it is partial
+  if(ip->size % PGSIZE && last >= index && last < index + n)
+    memset(dst[last - index] + ip->size % PGSIZE, 0, PGSIZE - ip->size % PGSIZE);
+}
+
 void
 readpage(struct inode *ip, uint index, char *dst)
 {
-  for(uint b = 0; b < PGSIZE / BSIZE; b++){
-    uint off = index * PGSIZE + b * BSIZE;
-    char *to = dst + b * BSIZE;
-    uint addr = off < ip->size ? bmap(ip, off / BSIZE, 0) : 0;
-    if(addr == 0){
-      memset(to, 0, BSIZE);
-      continue;
-    }
-    struct buf *bp = bread(ip->dev, addr);
-    memmove(to, bp->data, BSIZE);
-    brelse(bp);
-    if(ip->size - off < BSIZE)
-      memset(to + (ip->size - off), 0, BSIZE - (ip->size - off));
-  }
+  readpages(ip, index, &dst, 1);
 }
 
 // readi for a regular file: copy from its page-cache pages (reading them in if needed), so
@@ -641,10 +669,9 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
 
 // Write the part of page `index` of ip that lies before end of file from the page at src, in
 // one transaction (at most PGSIZE/BSIZE data blocks, the inode, and blocks allocated for
-// holes left by failed writes: within MAXOPBLOCKS).  For the page cache's writeback.  0 or
-// -errno.  Caller holds no locks.
-int
-writepage(struct inode *ip, uint index, char *src)
+// holes: within MAXOPBLOCKS), as write() would.  0 or -errno.  Caller holds no locks.
+static int
+writepage_logged(struct inode *ip, uint index, char *src)
 {
   _Static_assert(2 * (PGSIZE / BSIZE) + 2 <= MAXOPBLOCKS, "a page must fit a transaction");
   begin_op();
@@ -660,6 +687,73 @@ writepage(struct inode *ip, uint index, char *src)
   iunlock(ip);
   end_op();
   return r < 0 ? r : 0;
+}
+
+// Set up pg to write page `index` of ip from src where its blocks are: 1 if so (whole blocks
+// in pg, a last block that end of file cuts short written here through the buffer cache), 0
+// if nothing of it lies before end of file, -1 if a block is missing.  Caller holds ip->lock.
+static int
+home_blocks(struct inode *ip, uint index, char *src, struct pageio *pg)
+{
+  uint off = index * PGSIZE;
+  if(off >= ip->size)
+    return 0;
+  uint len = MIN(PGSIZE, ip->size - off);
+  uint nblk = (len + BSIZE - 1) / BSIZE;
+  map_blocks(ip, off / BSIZE, nblk, pg->block);
+  for(uint k = 0; k < nblk; k++)
+    if(pg->block[k] == 0)
+      return -1;
+  for(uint k = nblk; k < PAGEBLOCKS; k++)
+    pg->block[k] = 0;
+  if(len % BSIZE){                 // the bytes past end of file stay as they are on disk
+    struct buf *bp = bread(ip->dev, pg->block[nblk - 1]);
+    memmove(bp->data, src + (nblk - 1) * BSIZE, len % BSIZE);
+    bwrite(bp);
+    brelse(bp);
+    pg->block[nblk - 1] = 0;
+  }
+  pg->data = src;
+  return 1;
+}
+
+// Write back the page-cache pages pa[0..n) of ip (n <= 64; pc_index() says which page of the
+// file each is, and the caller keeps them in writeback), the part of each
+// before end of file.  A page whose blocks exist -- every page, unless a write failed half
+// way -- goes straight to its home blocks, all in one batch of disk requests, without the log
+// (ext4's data=ordered): no metadata changes, so whatever a crash cuts off, the file system is
+// consistent, and the page is on disk when this returns.  The transaction held meanwhile
+// writes no block of its own; it keeps a commit from installing an older logged copy of one of
+// these blocks (from a write()) over the new data.  A page with a missing block goes through
+// the log, as write() would.  0 or -errno.  Caller holds no locks.
+int
+writepages(struct inode *ip, uint64 *pa, int n)
+{
+  struct disk_batch bt = {0};
+  uint64 logged = 0;               // pages that need the log
+  if(n < 1 || n > 64)
+    panic("writepages: bad page count");
+  begin_op();
+  ilock(ip);
+  for(int i = 0; i < n; i++){
+    struct pageio pg;
+    int r = home_blocks(ip, pc_index(pa[i]), (char *)pa[i], &pg);
+    if(r > 0)
+      bio_page(&bt, ip->dev, &pg, 1);
+    else if(r < 0)
+      logged |= 1UL << i;
+  }
+  virtio_disk_wait(&bt);
+  iunlock(ip);
+  end_op();
+  for(int i = 0; i < n; i++){
+    if(logged & (1UL << i)){
+      int r = writepage_logged(ip, pc_index(pa[i]), (char *)pa[i]);
+      if(r < 0)
+        return r;
+    }
+  }
+  return 0;
 }
 
 // writei; with `cached`, bytes written also go into the page-cache page that holds them, if

@@ -10,8 +10,9 @@
 //     reference, on the LRU list;
 //   - the hash table of cache pages, and the LRU list of unreferenced, clean file pages that
 //     kalloc() may reclaim when memory runs out;
-//   - the dirty state of file pages (PG_DIRTY) and writing them back (through fs.c's
-//     writepage, which uses the log), and the system-wide counters vmstat() reports.
+//   - the dirty state of file pages (PG_DIRTY) and writing them back, a batch at a time
+//     (through fs.c's writepages, straight to the file's blocks), and the system-wide
+//     counters vmstat() reports.
 //
 // Locking: pcache.lock (a spinlock) guards the fields of cache pages, the hash table, the LRU
 // list and the counters.  It is held only for short, non-sleeping work and never while calling
@@ -384,28 +385,29 @@ pc_set_dirty(uint64 pa)
   release(&pc.lock);
 }
 
-// If file page pa (of ip, and referenced by the caller) is dirty, write its bytes before end of
-// file to disk: 1 if it was written, 0 if clean, or -errno (then it stays dirty).  If another
-// process is writing it back right now, wait for that first, so that on return everything
-// stored before the call is on disk (msync's MS_SYNC, fsync).  The dirty flag is cleared
-// before the copy, so a store that lands meanwhile marks it dirty again.
-int
-pc_writeback(struct inode *ip, uint64 pa)
+#define WB_BATCH 8             // pages pc_sync_range writes back in one batch
+
+// Claim page pg for writeback if it is dirty: 1 if so (PG_WRITEBACK set, PG_DIRTY cleared, so
+// a store that lands meanwhile marks it dirty again), else 0.  If another process is writing
+// it back right now, wait for that first, so that once the caller's writeback is done
+// everything stored before the call is on disk (msync's MS_SYNC, fsync).
+static int
+wb_claim(struct page *pg)
 {
-  struct page *pg = pa2page(pa);
   acquire(&pc.lock);
   while(pg->flags & PG_WRITEBACK)
     sleep(pg, &pc.lock);
   int dirty = (pg->flags & (PG_CACHE | PG_DIRTY)) == (PG_CACHE | PG_DIRTY);
-  uint index = pg->index;
   if(dirty)
     pg->flags = (pg->flags & ~PG_DIRTY) | PG_WRITEBACK;
   release(&pc.lock);
-  if(!dirty)
-    return 0;
-  if(pg->dev != ip->dev || pg->inum != ip->inum)
-    panic("pc_writeback: page of another file");
-  int err = writepage(ip, index, (char *)pa);
+  return dirty;
+}
+
+// Writeback of a claimed page is over: dirty again if it failed.
+static void
+wb_finish(struct page *pg, int err)
+{
   acquire(&pc.lock);
   pg->flags &= ~PG_WRITEBACK;
   if(err)
@@ -415,7 +417,47 @@ pc_writeback(struct inode *ip, uint64 pa)
   lru_maybe_add(pg);
   wakeup(pg);
   release(&pc.lock);
-  return err ? err : 1;
+}
+
+// Write the dirty ones of the n file pages pa[0..n) of ip, each referenced by the caller, to
+// disk -- their bytes before end of file -- in one batch: the number written, or -errno (then
+// they stay dirty).  The dirty pages move to the front of pa[] (no array of our own: this runs
+// deep in munmap and exec, on a one-page kernel stack).
+int
+pc_writeback_pages(struct inode *ip, uint64 *pa, int n)
+{
+  int k = 0;
+  for(int i = 0; i < n; i++){
+    struct page *pg = pa2page(pa[i]);
+    if(!wb_claim(pg))
+      continue;
+    if(pg->dev != ip->dev || pg->inum != ip->inum)
+      panic("pc_writeback_pages: page of another file");
+    uint64 t = pa[k];
+    pa[k++] = pa[i];
+    pa[i] = t;
+  }
+  if(k == 0)
+    return 0;
+  int err = writepages(ip, pa, k);
+  for(int i = 0; i < k; i++)
+    wb_finish(pa2page(pa[i]), err);
+  return err ? err : k;
+}
+
+// The page index within its file of cache page pa, which the caller holds in writeback.
+uint
+pc_index(uint64 pa)
+{
+  return pa2page(pa)->index;
+}
+
+// If file page pa (of ip, and referenced by the caller) is dirty, write it back (see
+// pc_writeback_pages): 1 if it was written, 0 if clean, or -errno.
+int
+pc_writeback(struct inode *ip, uint64 pa)
+{
+  return pc_writeback_pages(ip, &pa, 1);
 }
 
 // Write back every dirty cached page of file ip.  The number written, or -errno.
@@ -425,7 +467,8 @@ pc_sync_inode(struct inode *ip)
   return pc_sync_range(ip, 0, (ip->size + PGSIZE - 1) / PGSIZE);
 }
 
-// Write back the dirty cached pages [from, to) of file ip.  The number written, or -errno.
+// Write back the dirty cached pages [from, to) of file ip, WB_BATCH at a time.  The number
+// written, or -errno.
 int
 pc_sync_range(struct inode *ip, uint from, uint to)
 {
@@ -433,19 +476,23 @@ pc_sync_range(struct inode *ip, uint from, uint to)
   uint npages = (ip->size + PGSIZE - 1) / PGSIZE;
   if(to > npages)
     to = npages;
-  for(uint index = from; index < to; index++){
+  uint index = from;
+  while(index < to){
+    uint64 pa[WB_BATCH];
+    int k = 0;
     acquire(&pc.lock);
-    struct page *pg = lookup(ip->dev, ip->inum, index);
-    int dirty = pg && (pg->flags & (PG_DIRTY | PG_WRITEBACK));   // in flight: wait for it
-    if(dirty){
-      pg->ref++;                   // keep it while we write
-      lru_remove(pg);
+    for(; index < to && k < WB_BATCH; index++){
+      struct page *pg = lookup(ip->dev, ip->inum, index);
+      if(pg && (pg->flags & (PG_DIRTY | PG_WRITEBACK))){   // in flight: wait for it
+        pg->ref++;                 // keep it while we write
+        lru_remove(pg);
+        pa[k++] = page2pa(pg);
+      }
     }
     release(&pc.lock);
-    if(!dirty)
-      continue;
-    int r = pc_writeback(ip, page2pa(pg));
-    page_put(page2pa(pg));
+    int r = k ? pc_writeback_pages(ip, pa, k) : 0;
+    for(int i = 0; i < k; i++)
+      page_put(pa[i]);
     if(r < 0)
       return r;
     n += r;

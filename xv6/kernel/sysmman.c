@@ -311,7 +311,7 @@ sys_vmstat(void)
   st.total_pages = ktotalpages();
   st.free_pages = kfreepages();
   pc_stats(&st);
-  virtio_disk_stats(&st.disk_reads, &st.disk_writes);
+  virtio_disk_stats(&st.disk_reads, &st.disk_writes, &st.disk_requests);
   st.dirty_mode = DIRTY_TRACKING;
   st.tlb_shootdowns = tlb_shootdowns();
   st.commit_limit = commit_limit();

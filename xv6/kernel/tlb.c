@@ -82,22 +82,28 @@ tlb_shootdown(struct mm *mm)
 
 // ---- pages freed behind a shootdown (tlb.h) -----------------------------------------------------
 
-// Shoot down the harts running rel->mm, then write back the batch's dirty file pages and drop
-// its references.  Nothing is left in the batch.
+// Shoot down the harts running rel->mm, then write back the batch's dirty file pages (a batch of
+// disk requests per run of pages of one file) and drop its references.  Nothing is left in the
+// batch.
 void
 release_flush(struct released *rel)
 {
   tlb_shootdown(rel->mm);
-  for(int i = 0; i < rel->n; i++){
+  for(int i = 0; i < rel->n; ){
+    int k = 1;                    // a run of pages of one file: written back in one batch
+    while(i + k < rel->n && k < 16 && rel->ip[i + k] == rel->ip[i])
+      k++;
     if(rel->ip[i]){
-      int w = pc_writeback(rel->ip[i], rel->pa[i]);   // if dirty
+      int w = pc_writeback_pages(rel->ip[i], &rel->pa[i], k);   // those that are dirty
       if(w < 0)
         printf("writeback of a page of inode %d failed (%d)\n", (int)rel->ip[i]->inum, w);
       else
         rel->written += w;
     }
-    page_put(rel->pa[i]);
+    i += k;
   }
+  for(int i = 0; i < rel->n; i++)
+    page_put(rel->pa[i]);
   rel->n = 0;
 }
 

@@ -1,18 +1,26 @@
 // Driver for the virtio block device behind the virtio-mmio (version 2) window at VIRTIO0.
 //
 // One virtqueue (queue 0) carries every request.  A request always takes three descriptors
-// (header, data block, status byte), so instead of allocating descriptors one at a time the
-// table is cut into fixed "slots" of three pre-linked descriptors: slot s owns descriptors
-// 3s, 3s+1 and 3s+2, and its chain always starts at 3s.  A request grabs a free slot, fills in
-// the buffer addresses, publishes 3s in the available ring and sleeps on its struct buf until
-// the interrupt handler sees that chain come back through the used ring.
+// (header, data, status byte), so instead of allocating descriptors one at a time the table is
+// cut into fixed "slots" of three pre-linked descriptors: slot s owns descriptors 3s, 3s+1 and
+// 3s+2, and its chain always starts at 3s.  The data descriptor covers a run of consecutive
+// blocks in physically contiguous memory (at most a page: the page cache moves a page in one
+// request, the buffer cache a block).
+//
+// Interface: a batch of requests (struct disk_batch, buf.h) is built with virtio_disk_add(),
+// each request going into the ring at once; virtio_disk_wait() then rings the doorbell once and
+// returns when all are done (so one interrupt can finish a whole batch).  virtio_disk_rw(b,
+// write) is the one-block batch of the buffer cache.  Before sleeping, the waiter looks at the
+// used ring itself: a device that finished at once (as rvemu's does) costs no sleep and no
+// context switch, and the interrupt that follows finds nothing to do.
 //
 // The kernel maps RAM one-to-one, so kernel addresses of the rings, the per-slot headers and the
-// buffer cache's data are also the physical addresses the device needs.
+// data are also the physical addresses the device needs.
 
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
+#include "riscv.h"
 #include "spinlock.h"
 #include "sleeplock.h"
 #include "fs.h"
@@ -21,7 +29,7 @@
 #include "defs.h"
 
 #define RINGPAGE 4096           // kalloc() hands out pages of this size
-#define QMAX     32             // descriptors we would like in the queue (a power of two)
+#define QMAX     128            // descriptors we would like in the queue (a power of two)
 #define NSLOTMAX (QMAX / 3)
 
 // The whole split virtqueue lives in one zeroed page, in the order the spec lays it out.
@@ -52,19 +60,23 @@ struct slot {
   struct virtio_blk_req_hdr hdr;   // read by the device
   volatile uint8 status;           // written by the device
   uchar busy;
-  struct buf *b;                   // the buffer being read or written
+  struct disk_batch *bt;           // the batch of the request it carries
 };
 
 static struct disk {
-  struct spinlock lock;            // guards everything here and buf.disk
+  struct spinlock lock;            // guards everything here and the batches being waited for
   volatile struct vring *q;
   uint qsize;                      // descriptors in the queue (power of two, <= QMAX)
   uint nslot;                      // usable slots: qsize / 3
+  uint nfree;                      // slots not busy
+  uint slot_waiters;               // submitters asleep until a slot frees up
   uint16 used_seen;                // used.idx as far as we have processed it
+  uint16 unkicked;                 // entries put in the available ring, index not yet moved
   uint64 capacity;                 // disk size in 512-byte sectors
   int readonly;                    // VIRTIO_BLK_F_RO: set once by init, then only read
   struct slot slot[NSLOTMAX];
   uint64 reads, writes;            // blocks requested since boot
+  uint64 requests;                 // requests since boot
 } disk;
 
 static inline volatile uint32 *
@@ -169,7 +181,6 @@ virtio_disk_init(void)
     d[0].len = sizeof(struct virtio_blk_req_hdr);
     d[0].flags = VIRTQ_DESC_F_NEXT;
     d[0].next = 3 * s + 1;
-    d[1].len = BSIZE;
     d[1].flags = VIRTQ_DESC_F_NEXT;
     d[1].next = 3 * s + 2;
     d[2].addr = (uint64)&disk.slot[s].status;
@@ -178,6 +189,7 @@ virtio_disk_init(void)
     d[2].next = 0;
     disk.slot[s].busy = 0;
   }
+  disk.nfree = disk.nslot;
 
   uint64 desc = (uint64)q->desc, avail = (uint64)&q->avail, used = (uint64)&q->used;
   __sync_synchronize();          // the rings' contents reach memory before the device looks
@@ -209,77 +221,161 @@ virtio_disk_init(void)
     fail("device needs a reset right after initialisation");
 }
 
+// Check a request before it goes out: a broken one is a kernel bug.
+static void
+check(uint blockno, uint nblocks, int write)
+{
+  uint64 sector = (uint64)blockno * (BSIZE / VIRTIO_BLK_SECTOR);
+  uint64 nsect = (uint64)nblocks * (BSIZE / VIRTIO_BLK_SECTOR);
+  if(write && disk.readonly)
+    panic("virtio_disk_add: write to a read-only disk (the file system should not write)");
+  if(nblocks == 0 || nblocks * BSIZE > PGSIZE)
+    panic("virtio_disk_add: request of no blocks or more than a page");
+  if(sector + nsect > disk.capacity){
+    printf("virtio disk: block %d is past the end of the disk (%d blocks)\n",
+           (int)(blockno + nblocks - 1), (int)(disk.capacity / (BSIZE / VIRTIO_BLK_SECTOR)));
+    panic("virtio_disk_add: block out of range");
+  }
+}
+
+// Put a request in a free slot and in the available ring, without telling the device yet.
+// Caller holds disk.lock and has seen disk.nfree > 0.
+static void
+publish(struct disk_batch *bt, uint blockno, uint nblocks, char *data, int write)
+{
+  int s = 0;
+  while(disk.slot[s].busy)
+    s++;
+  struct slot *sl = &disk.slot[s];
+  sl->busy = 1;
+  disk.nfree--;
+  sl->bt = bt;
+  sl->hdr.type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+  sl->hdr.reserved = 0;
+  sl->hdr.sector = (uint64)blockno * (BSIZE / VIRTIO_BLK_SECTOR);
+  sl->status = 0xff;             // anything but OK, in case the device never writes it
+  bt->pending++;
+
+  volatile struct virtq_desc *d = &disk.q->desc[3 * s];
+  d[1].addr = (uint64)data;
+  d[1].len = nblocks * BSIZE;
+  d[1].flags = VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE);
+
+  if(write)
+    disk.writes += nblocks;
+  else
+    disk.reads += nblocks;
+  disk.requests++;
+
+  // The ring entry now; the index moves (after a fence) in kick().
+  volatile struct vring *q = disk.q;
+  q->avail.ring[(uint16)(q->avail.idx + disk.unkicked) % disk.qsize] = 3 * s;
+  disk.unkicked++;
+}
+
+// Hand the requests published since the last kick (anybody's) to the device: first the ring
+// entries (a fence, so the device never sees the new index before them), then the index, then
+// the doorbell.  Caller holds disk.lock.
+static void
+kick(void)
+{
+  if(disk.unkicked == 0)
+    return;
+  volatile struct vring *q = disk.q;
+  __sync_synchronize();
+  q->avail.idx = q->avail.idx + disk.unkicked;
+  disk.unkicked = 0;
+  __sync_synchronize();
+  wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+}
+
+// Finish every request the device has put in the used ring since we last looked: note a
+// failure in its batch, free its slot, wake the batch's submitter if that was the last one.
+// Caller holds disk.lock.
+static void
+reap(void)
+{
+  volatile struct vring *q = disk.q;
+  while(disk.used_seen != q->used.idx){
+    __sync_synchronize();        // read the entry only after seeing the index move
+    uint32 id = q->used.ring[disk.used_seen % disk.qsize].id;
+    uint s = id / 3;
+    if(id % 3 != 0 || s >= disk.nslot || !disk.slot[s].busy || disk.slot[s].bt == 0)
+      panic("virtio_disk: used ring names a chain we did not submit");
+    struct slot *sl = &disk.slot[s];
+    struct disk_batch *bt = sl->bt;
+    if(sl->status != VIRTIO_BLK_S_OK && bt->status == VIRTIO_BLK_S_OK){
+      bt->status = sl->status;
+      bt->failed = sl->hdr.sector / (BSIZE / VIRTIO_BLK_SECTOR);
+      bt->failed_write = sl->hdr.type == VIRTIO_BLK_T_OUT;
+    }
+    sl->bt = 0;
+    sl->busy = 0;
+    disk.nfree++;
+    if(--bt->pending == 0 && bt->waiting)
+      wakeup(bt);
+    disk.used_seen++;
+  }
+  if(disk.slot_waiters)
+    wakeup(&disk.nfree);
+}
+
+// Add to batch bt (zeroed before its first request) a request to read (write == 0) or write
+// nblocks consecutive blocks from blockno, to or from data (contiguous, at most a page).  It may
+// not go out before virtio_disk_wait(bt); the data must stay put until that returns.
+void
+virtio_disk_add(struct disk_batch *bt, uint blockno, uint nblocks, char *data, int write)
+{
+  check(blockno, nblocks, write);
+  acquire(&disk.lock);
+  while(disk.nfree == 0){        // the ring is full: start what is there, wait for a slot
+    kick();
+    reap();
+    if(disk.nfree == 0){
+      disk.slot_waiters++;
+      sleep(&disk.nfree, &disk.lock);
+      disk.slot_waiters--;
+    }
+  }
+  publish(bt, blockno, nblocks, data, write);
+  release(&disk.lock);
+}
+
+// Start every request of batch bt and return once the device has finished them all: the
+// doorbell rings once, and the used ring is looked at before sleeping, so a device that
+// finished at once (as rvemu's does) costs no sleep.  A failed request panics: the file
+// system has no way to go on.
+void
+virtio_disk_wait(struct disk_batch *bt)
+{
+  acquire(&disk.lock);
+  kick();
+  while(bt->pending > 0){
+    reap();
+    if(bt->pending > 0){
+      bt->waiting = 1;
+      sleep(bt, &disk.lock);
+    }
+  }
+  release(&disk.lock);
+  if(bt->status != VIRTIO_BLK_S_OK){
+    uint8 st = bt->status;
+    printf("virtio disk: %s of block %d failed with status %d (%s)\n",
+           bt->failed_write ? "write" : "read", (int)bt->failed, st,
+           st == VIRTIO_BLK_S_IOERR ? "I/O error" :
+           st == VIRTIO_BLK_S_UNSUPP ? "unsupported" : "no status written");
+    panic("virtio_disk_wait: disk I/O error");
+  }
+}
+
 // Read (write == 0) or write block b->blockno of the disk to or from b->data, and return once
 // the device has finished.  The caller holds b->lock.
 void
 virtio_disk_rw(struct buf *b, int write)
 {
-  uint64 sector = (uint64)b->blockno * (BSIZE / VIRTIO_BLK_SECTOR);
-
-  if(write && disk.readonly)
-    panic("virtio_disk_rw: write to a read-only disk (the file system should not write)");
-  if(sector + BSIZE / VIRTIO_BLK_SECTOR > disk.capacity){
-    printf("virtio disk: block %d is past the end of the disk (%d blocks)\n",
-           (int)b->blockno, (int)(disk.capacity / (BSIZE / VIRTIO_BLK_SECTOR)));
-    panic("virtio_disk_rw: block out of range");
-  }
-
-  acquire(&disk.lock);
-  if(write)
-    disk.writes++;
-  else
-    disk.reads++;
-
-  // Wait for a free slot.
-  int s;
-  for(;;){
-    for(s = 0; s < disk.nslot; s++)
-      if(!disk.slot[s].busy)
-        break;
-    if(s < disk.nslot)
-      break;
-    sleep(&disk.slot[0], &disk.lock);
-  }
-  struct slot *sl = &disk.slot[s];
-  sl->busy = 1;
-  sl->b = b;
-  sl->hdr.type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
-  sl->hdr.reserved = 0;
-  sl->hdr.sector = sector;
-  sl->status = 0xff;             // anything but OK, in case the device never writes it
-
-  volatile struct virtq_desc *d = &disk.q->desc[3 * s];
-  d[1].addr = (uint64)b->data;
-  d[1].flags = VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE);
-
-  b->disk = 1;
-
-  // Publish the chain: first the ring entry, then (after a fence, so the device never sees the
-  // new index before the entry) the index, then the doorbell.
-  volatile struct vring *q = disk.q;
-  q->avail.ring[q->avail.idx % disk.qsize] = 3 * s;
-  __sync_synchronize();
-  q->avail.idx = q->avail.idx + 1;
-  __sync_synchronize();
-  wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-
-  // virtio_disk_intr() clears b->disk when the chain comes back.
-  while(b->disk == 1)
-    sleep(b, &disk.lock);
-
-  uint8 st = sl->status;
-  sl->busy = 0;
-  sl->b = 0;
-  wakeup(&disk.slot[0]);
-  release(&disk.lock);
-
-  if(st != VIRTIO_BLK_S_OK){
-    printf("virtio disk: %s of block %d failed with status %d (%s)\n",
-           write ? "write" : "read", (int)b->blockno, st,
-           st == VIRTIO_BLK_S_IOERR ? "I/O error" :
-           st == VIRTIO_BLK_S_UNSUPP ? "unsupported" : "no status written");
-    panic("virtio_disk_rw: disk I/O error");
-  }
+  struct disk_batch bt = {0};
+  virtio_disk_add(&bt, b->blockno, 1, (char *)b->data, write);
+  virtio_disk_wait(&bt);
 }
 
 // Does the disk refuse writes (VIRTIO_BLK_F_RO)?  Fixed once virtio_disk_init has run.
@@ -289,13 +385,14 @@ virtio_disk_readonly(void)
   return disk.readonly;
 }
 
-// Blocks read and written since boot (vmstat).
+// Blocks read and written, and requests, since boot (vmstat).
 void
-virtio_disk_stats(uint64 *reads, uint64 *writes)
+virtio_disk_stats(uint64 *reads, uint64 *writes, uint64 *requests)
 {
   acquire(&disk.lock);
   *reads = disk.reads;
   *writes = disk.writes;
+  *requests = disk.requests;
   release(&disk.lock);
 }
 
@@ -304,8 +401,8 @@ virtio_disk_intr(void)
 {
   acquire(&disk.lock);
 
-  // Acknowledge first: a completion that lands after this raises a new interrupt, and the loop
-  // below picks up everything that landed before.
+  // Acknowledge first: a completion that lands after this raises a new interrupt, and reap()
+  // picks up everything that landed before.
   uint32 why = rd(VIRTIO_MMIO_INTERRUPT_STATUS) & (VIRTIO_INT_USED_BUFFER | VIRTIO_INT_CONFIG_CHANGE);
   wr(VIRTIO_MMIO_INTERRUPT_ACK, why);
   __sync_synchronize();
@@ -314,18 +411,6 @@ virtio_disk_intr(void)
      (rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
     panic("virtio_disk_intr: device reports DEVICE_NEEDS_RESET (broken virtqueue?)");
 
-  volatile struct vring *q = disk.q;
-  while(disk.used_seen != q->used.idx){
-    __sync_synchronize();        // read the entry only after seeing the index move
-    uint32 id = q->used.ring[disk.used_seen % disk.qsize].id;
-    uint s = id / 3;
-    if(id % 3 != 0 || s >= disk.nslot || !disk.slot[s].busy || disk.slot[s].b == 0)
-      panic("virtio_disk_intr: used ring names a chain we did not submit");
-    struct buf *b = disk.slot[s].b;
-    b->disk = 0;
-    wakeup(b);
-    disk.used_seen++;
-  }
-
+  reap();
   release(&disk.lock);
 }

@@ -44,6 +44,7 @@ struct vmstat {
   uint64 tlb_shootdowns;    // inter-hart interrupts sent to flush another hart's TLB
   uint64 commit_limit;      // pages that may be promised to processes (Linux's CommitLimit)
   uint64 committed_pages;   // pages promised now: reserved mappings, stacks, heaps (Committed_AS)
+  uint64 disk_requests;     // virtio requests (each moves a run of up to a page of blocks)
 };
 
 // pagemap(addr, &entry): Linux's /proc/self/pagemap entry for the page holding addr.  Bits as
