@@ -199,6 +199,17 @@ cdef inline uint8_t then_addi(int op) noexcept nogil:
         return OP_SD_ADDI
     return 0
 
+cdef inline uint8_t add_then(int op) noexcept nogil:
+    """The fused operation for an add followed by a load (an indexed load: base plus index,
+    then the load from the sum), or 0."""
+    if op == OP_LW:
+        return OP_ADD_LW
+    if op == OP_LD:
+        return OP_ADD_LD
+    if op == OP_LBU:
+        return OP_ADD_LBU
+    return 0
+
 cdef inline uint8_t unfused(int op) noexcept nogil:
     """The first instruction's own operation of a fused pair (0: op is not fused)."""
     if (op == OP_ADDI_BEQ or op == OP_ADDI_BNE or op == OP_ADDI_BLT or op == OP_ADDI_BGE
@@ -216,12 +227,15 @@ cdef inline uint8_t unfused(int op) noexcept nogil:
         return OP_SW
     if op == OP_SD_ADDI:
         return OP_SD
+    if op == OP_ADD_LW or op == OP_ADD_LD or op == OP_ADD_LBU:
+        return OP_ADD
     return 0
 
 cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
     """Two instructions in a row of the run become one operation, so the loop executes both
     without a second dispatch: an addi followed by a conditional branch (a loop's step and test),
-    and a load or store followed by an addi (a pointer's step).  Only the first one's slot
+    a load or store followed by an addi (a pointer's step), and an add followed by a load (an
+    indexed load).  Only the first one's slot
     changes; the second's stays itself (a branch target, the first of a pair of its own, or
     where an early stop splits the pair: the run loop then lets the first run alone, and a load
     or store that leaves the loop for its slow half continues at the second).  Emptying the
@@ -233,6 +247,8 @@ cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
         s = &code[path[i]]
         if s.op == OP_ADDI:
             f = addi_then(code[path[i + 1]].op)
+        elif s.op == OP_ADD:
+            f = add_then(code[path[i + 1]].op)
         elif code[path[i + 1]].op == OP_ADDI:
             f = then_addi(s.op)
         else:

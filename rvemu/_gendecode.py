@@ -102,6 +102,9 @@ def generate(path: str) -> None:
                 ("OP_SB_ADDI", "sb, then the addi in the next slot"),
                 ("OP_SW_ADDI", "sw, then the addi in the next slot"),
                 ("OP_SD_ADDI", "sd, then the addi in the next slot"),
+                ("OP_ADD_LW", "add, then the lw in the next slot (an indexed load)"),
+                ("OP_ADD_LD", "add, then the ld in the next slot"),
+                ("OP_ADD_LBU", "add, then the lbu in the next slot"),
                 ("OP_PAGE_END", "sentinel after a page's last slot"))
     first = 256 - len(internal)
     if len(opcodes.OP_NUMBERS) > first:

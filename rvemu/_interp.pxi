@@ -845,6 +845,51 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     x[ip.rd] = x[ip.rs1] + <uint64_t><int64_t>ip.imm
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
+                # ---- an add, then the load in the next slot (decode_run fuses the pair: an indexed
+                # load); ip moves to the load's own slot before the access, so its slow half is
+                # the plain load's
+                elif op == OP_ADD_LW:
+                    x[ip.rd] = x[ip.rs1] + x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xffc):
+                        x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
+                    else:
+                        st = mem_slow(h, ip, va, OP_LW)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_ADD_LD:
+                    x[ip.rd] = x[ip.rs1] + x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va, OP_LD)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_ADD_LBU:
+                    x[ip.rd] = x[ip.rs1] + x[ip.rs2]
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xfff):
+                        x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va, OP_LBU)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
                 # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do
                 # ---- csrr of a trap-handling CSR (IF_CSRR): no side effect, so inline; any other
                 # CSR instruction, or a read this privilege may not do, in exec_system

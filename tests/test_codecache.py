@@ -268,6 +268,76 @@ def test_access_addi_pair_faults_before_its_addi(kind):
     assert (h2.pc, tuple(h2.x), h2.csr("sepc")) == (TRAP_PC, tuple(h.x), CODE)
 
 
+# An add that forms an address, then a load from it: the run loop fuses the pair.  x10 is the
+# base, x15 the index (8 bytes a trip); the add's sum is also the load's destination in "ld".
+ADD_LOAD = {
+    "lw": [("add", dict(rd=12, rs1=10, rs2=15)), ("lw", dict(rd=13, rs1=12, imm=4))],
+    "ld": [("add", dict(rd=13, rs1=15, rs2=10)), ("ld", dict(rd=13, rs1=13, imm=0))],
+    "lbu": [("c.add", dict(rd=12, rs2=15)), ("lbu", dict(rd=13, rs1=12, imm=-1))],
+}
+
+
+def add_load_code(kind):
+    body = ADD_LOAD[kind] + [("add", dict(rd=28, rs1=28, rs2=13)),
+                             ("addi", dict(rd=15, rs1=15, imm=8)),
+                             ("addi", dict(rd=29, rs1=29, imm=-1)),
+                             ("bne", dict(rs1=29, rs2=0, imm=None))]
+    if kind == "lbu":                                   # c.add adds to x12 itself: reset it
+        body.insert(0, ("addi", dict(rd=12, rs1=10, imm=1)))
+    body[-1] = ("bne", dict(rs1=29, rs2=0, imm=-len(assemble(body[:-1]))))
+    return body, assemble(body)
+
+
+@pytest.mark.parametrize("kind", sorted(ADD_LOAD))
+def test_add_load_pairs_stop_anywhere(kind):
+    """An add and the load after it run as one operation; a budget that ends between them runs
+    the add alone, whatever the chunk sizes, with the same values as fresh single steps."""
+    body, code = add_load_code(kind)
+    data = bytes(random.Random(9).getrandbits(8) for _ in range(8 * 40))
+    total = 37 * len(body) + 40
+    finals = []
+    for sizes, fresh in (([total], False), ([1, 2, 3, 5], False), ([1], True)):
+        m = machine(code, regs={10: 0x80080000, 15: 0, 29: 37}, mem={0x80080000: data})
+        run_in_chunks(m, total, random.Random(3), sizes, fresh=fresh)
+        h = m.harts[0]
+        assert (h.pc, h.x[29], h.x[15], h.instret) == (CODE + len(code), 0, 8 * 37, total), sizes
+        finals.append(state(m))
+    assert finals[0] == finals[1] == finals[2]
+    assert finals[0][1][28] != 0                        # the loads were summed
+
+
+@pytest.mark.parametrize("kind", sorted(ADD_LOAD))
+def test_add_load_pair_faults_after_its_add(kind):
+    """Under Sv39 the index walks off the base's page: the load of the fused pair takes the page
+    fault with its add done (the handler sees the sum; sepc is the load's pc)."""
+    body, code = add_load_code(kind)
+    load_pc = CODE + len(assemble(body[:body.index(ADD_LOAD[kind][1])]))
+    va_data = 0x40000000
+    runs = []
+    for budget in (None, 1):
+        m = machine(code, regs={15: 0x1000 - 8 * 5, 29: 1000})
+        satp = sv39_map(m, 0x800C0000, {CODE: (CODE, PTE_R | PTE_X | PTE_A),
+                                        va_data: (0x80080000, PTE_R | PTE_W | PTE_A | PTE_D)})
+        h = m.harts[0]
+        h.set_csr("satp", satp)
+        h.set_csr("medeleg", 0xB000)                    # page faults to S-mode
+        h.priv = 1
+        h.set_x(10, va_data)
+        if budget is None:
+            m.core.run(0, 40 * len(body))               # then parked at TRAP_PC (a self-loop)
+        else:
+            for _ in range(40 * len(body)):
+                if h.pc == TRAP_PC:
+                    break
+                m.core.run(0, 1)
+        assert (h.pc, h.csr("sepc"), h.csr("scause")) == (TRAP_PC, load_pc, 13)
+        rs1 = ADD_LOAD[kind][1][1]["rs1"]
+        assert h.csr("stval") == h.x[rs1] + ADD_LOAD[kind][1][1]["imm"]
+        assert h.x[rs1] >= va_data + 0x1000 - 1         # the add ran: the sum is past the page
+        runs.append(tuple(h.x))
+    assert runs[0] == runs[1]
+
+
 def store_loop(trips, store_offset, width="sd"):
     """A loop that stores x11 at x10 + store_offset trips times, then parks."""
     return [("addi", dict(rd=12, rs1=0, imm=trips)),
