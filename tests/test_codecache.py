@@ -209,25 +209,35 @@ def access_addi_code(kind):
     return body, assemble(body)
 
 
+def loop_three_ways(code, body_len, regs, seed, pointer):
+    """Run code, a loop of body_len instructions that x29 counts down to 0 over 320 random bytes
+    at 0x80080000, then parks: in one run, in chunks of 1-5 instructions, and in fresh single
+    steps.  All three must end alike, after the whole loop, with pointer = (register, value);
+    returns the final (state, data)."""
+    data = bytes(random.Random(seed).getrandbits(8) for _ in range(8 * 40))
+    total = 37 * body_len + 40
+    finals = []
+    for sizes, fresh in (([total], False), ([1, 2, 3, 5], False), ([1], True)):
+        m = machine(code, regs=regs, mem={0x80080000: data})
+        run_in_chunks(m, total, random.Random(7), sizes, fresh=fresh)
+        h = m.harts[0]
+        assert (h.pc, h.x[29], h.x[pointer[0]], h.instret) == (CODE + len(code), 0, pointer[1],
+                                                               total), sizes
+        finals.append((state(m), m.read_phys(0x80080000, len(data))))
+    assert finals[0] == finals[1] == finals[2]
+    return finals[0]
+
+
 @pytest.mark.parametrize("kind", sorted(ACCESS_ADDI))
 def test_access_addi_pairs_stop_anywhere(kind):
     """A load or store and the addi after it run as one operation; a budget that ends between
     them runs the access alone, whatever the chunk sizes, and every trip's values are the same
     as single steps that decode afresh give."""
     body, code = access_addi_code(kind)
-    data = bytes(random.Random(5).getrandbits(8) for _ in range(8 * 40))
-    total = 37 * len(body) + 40
-    finals = []
-    for sizes, fresh in (([total], False), ([1, 2, 3, 5], False), ([1], True)):
-        m = machine(code, regs={10: 0x80080000, 11: 0x1234, 29: 37}, mem={0x80080000: data})
-        run_in_chunks(m, total, random.Random(7), sizes, fresh=fresh)
-        h = m.harts[0]
-        assert (h.pc, h.x[29], h.x[10], h.instret) == (CODE + len(code), 0,
-                                                       0x80080000 + 8 * 37, total), sizes
-        finals.append((state(m), m.read_phys(0x80080000, len(data))))
-    assert finals[0] == finals[1] == finals[2]
+    final = loop_three_ways(code, len(body), {10: 0x80080000, 11: 0x1234, 29: 37}, 5,
+                            (10, 0x80080000 + 8 * 37))
     if kind.startswith("l"):
-        assert finals[0][0][1][28] != 0                 # the loads were summed
+        assert final[0][1][28] != 0                     # the loads were summed
 
 
 @pytest.mark.parametrize("kind", sorted(ACCESS_ADDI))
@@ -293,17 +303,8 @@ def test_add_load_pairs_stop_anywhere(kind):
     """An add and the load after it run as one operation; a budget that ends between them runs
     the add alone, whatever the chunk sizes, with the same values as fresh single steps."""
     body, code = add_load_code(kind)
-    data = bytes(random.Random(9).getrandbits(8) for _ in range(8 * 40))
-    total = 37 * len(body) + 40
-    finals = []
-    for sizes, fresh in (([total], False), ([1, 2, 3, 5], False), ([1], True)):
-        m = machine(code, regs={10: 0x80080000, 15: 0, 29: 37}, mem={0x80080000: data})
-        run_in_chunks(m, total, random.Random(3), sizes, fresh=fresh)
-        h = m.harts[0]
-        assert (h.pc, h.x[29], h.x[15], h.instret) == (CODE + len(code), 0, 8 * 37, total), sizes
-        finals.append(state(m))
-    assert finals[0] == finals[1] == finals[2]
-    assert finals[0][1][28] != 0                        # the loads were summed
+    final = loop_three_ways(code, len(body), {10: 0x80080000, 15: 0, 29: 37}, 9, (15, 8 * 37))
+    assert final[0][1][28] != 0                         # the loads were summed
 
 
 @pytest.mark.parametrize("kind", sorted(ADD_LOAD))

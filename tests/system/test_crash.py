@@ -49,20 +49,25 @@ def synced_files(lines):
     return [int(line.split(b"synced f")[1]) for line in lines if b"synced f" in line]
 
 
+def recovered(image, tmp_path, trial):
+    """The killed run's image is consistent as the kernel will see it after recovery (log
+    replay, and freeing inodes that were open and unlinked), and a copy with the log replayed
+    is clean: that copy, opened."""
+    problems = [p for p in xv6fs.fsck(image)
+                if "to replay" not in p and not p.startswith("orphan inode")]
+    assert problems == [], (trial, problems)
+    copy = tmp_path / "replayed.img"
+    shutil.copyfile(image, copy)
+    xv6fs.replay_log(str(copy))
+    assert xv6fs.fsck(str(copy)) == []
+    return xv6fs.Image(str(copy))
+
+
 def test_kill_during_writes_then_recover(fresh_image, tmp_path):
     rng = random.Random(20261126)
     for trial in range(3):
         synced = synced_files(run_and_kill(fresh_image, tmp_path, rng.uniform(0.05, 1.5)))
-        # the image is consistent as the kernel will see it after recovery (log replay, and
-        # freeing inodes that were open and unlinked)
-        problems = [p for p in xv6fs.fsck(fresh_image)
-                    if "to replay" not in p and not p.startswith("orphan inode")]
-        assert problems == [], (trial, problems)
-        copy = tmp_path / "replayed.img"
-        shutil.copyfile(fresh_image, copy)
-        xv6fs.replay_log(str(copy))
-        assert xv6fs.fsck(str(copy)) == []
-        img = xv6fs.Image(str(copy))
+        img = recovered(fresh_image, tmp_path, trial)
         for i in synced:
             assert img.read(f"/d/f{i}") == expected(i), (trial, i)
     # and the kernel recovers by itself: boot, read the last synced file, power off cleanly
@@ -130,14 +135,7 @@ def test_kill_during_mmap_writeback_then_recover(fresh_image, tmp_path):
         lines = run_and_kill(fresh_image, tmp_path, rng.uniform(0.2, 3.0),
                              b"mapstress 1000\n", b"mapstress: start")
         assert not any(b"FAIL" in line for line in lines), lines[-5:]
-        problems = [p for p in xv6fs.fsck(fresh_image)
-                    if "to replay" not in p and not p.startswith("orphan inode")]
-        assert problems == [], (trial, problems)
-        copy = tmp_path / "replayed.img"
-        shutil.copyfile(fresh_image, copy)
-        xv6fs.replay_log(str(copy))
-        assert xv6fs.fsck(str(copy)) == []
-        img = xv6fs.Image(str(copy))
+        img = recovered(fresh_image, tmp_path, trial)
         for word, name in ((b"msync", "a"), (b"munmap", "b"), (b"fsync", "d")):
             r, _ = last_round(lines, word)
             if r is not None:
