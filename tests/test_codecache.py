@@ -240,21 +240,32 @@ def test_access_addi_pairs_stop_anywhere(kind):
         assert final[0][1][28] != 0                     # the loads were summed
 
 
+VA_DATA = 0x40000000                # under Sv39: one data page (at 0x80080000), the next unmapped
+
+
+def sv39_data_machine(code, regs):
+    """A machine running code in S-mode under Sv39 with one mapped data page at VA_DATA and page
+    faults delegated to S-mode (whose handler, at TRAP_PC, parks)."""
+    m = machine(code, regs=regs)
+    satp = sv39_map(m, 0x800C0000, {CODE: (CODE, PTE_R | PTE_X | PTE_A),
+                                    VA_DATA: (0x80080000, PTE_R | PTE_W | PTE_A | PTE_D)})
+    h = m.harts[0]
+    h.set_csr("satp", satp)
+    h.set_csr("medeleg", 0xB000)
+    h.priv = 1
+    return m
+
+
 @pytest.mark.parametrize("kind", sorted(ACCESS_ADDI))
 def test_access_addi_pair_faults_before_its_addi(kind):
     """Under Sv39 the pointer walks off its page into an unmapped one: the access of the fused
     pair takes the page fault, and its addi has not run (the handler sees the registers as
     they were before the access; sepc is the access's pc)."""
     body, code = access_addi_code(kind)
-    m = machine(code, regs={11: 0x1234, 29: 1000})
-    va_data = 0x40000000
-    satp = sv39_map(m, 0x800C0000, {CODE: (CODE, PTE_R | PTE_X | PTE_A),
-                                    va_data: (0x80080000, PTE_R | PTE_W | PTE_A | PTE_D)})
+    va_data = VA_DATA
+    regs = {10: va_data + 0x1000 - 8 * 5, 11: 0x1234, 29: 1000}   # five trips, then the next page
+    m = sv39_data_machine(code, regs)
     h = m.harts[0]
-    h.set_csr("satp", satp)
-    h.set_csr("medeleg", 0xB000)                        # page faults to S-mode
-    h.priv = 1
-    h.set_x(10, va_data + 0x1000 - 8 * 5)               # five trips, then the next page
     before = None
     for _ in range(6 * len(body)):
         if h.pc == CODE and h.x[10] == va_data + 0x1000:
@@ -266,14 +277,8 @@ def test_access_addi_pair_faults_before_its_addi(kind):
     assert h.csr("stval") == va_data + 0x1000 + body[0][1]["imm"]
     assert tuple(h.x) == before                         # the addi did not run
     # the same in one run, the budget well past the fault, so that no stop splits the pair
-    m2 = machine(code, regs={11: 0x1234, 29: 1000})
-    sv39_map(m2, 0x800C0000, {CODE: (CODE, PTE_R | PTE_X | PTE_A),
-                              va_data: (0x80080000, PTE_R | PTE_W | PTE_A | PTE_D)})
+    m2 = sv39_data_machine(code, regs)
     h2 = m2.harts[0]
-    h2.set_csr("satp", satp)
-    h2.set_csr("medeleg", 0xB000)
-    h2.priv = 1
-    h2.set_x(10, va_data + 0x1000 - 8 * 5)
     m2.core.run(0, h.instret + 50)                      # then parked at TRAP_PC (a self-loop)
     assert (h2.pc, tuple(h2.x), h2.csr("sepc")) == (TRAP_PC, tuple(h.x), CODE)
 
@@ -313,17 +318,11 @@ def test_add_load_pair_faults_after_its_add(kind):
     fault with its add done (the handler sees the sum; sepc is the load's pc)."""
     body, code = add_load_code(kind)
     load_pc = CODE + len(assemble(body[:body.index(ADD_LOAD[kind][1])]))
-    va_data = 0x40000000
+    va_data = VA_DATA
     runs = []
     for budget in (None, 1):
-        m = machine(code, regs={15: 0x1000 - 8 * 5, 29: 1000})
-        satp = sv39_map(m, 0x800C0000, {CODE: (CODE, PTE_R | PTE_X | PTE_A),
-                                        va_data: (0x80080000, PTE_R | PTE_W | PTE_A | PTE_D)})
+        m = sv39_data_machine(code, {10: va_data, 15: 0x1000 - 8 * 5, 29: 1000})
         h = m.harts[0]
-        h.set_csr("satp", satp)
-        h.set_csr("medeleg", 0xB000)                    # page faults to S-mode
-        h.priv = 1
-        h.set_x(10, va_data)
         if budget is None:
             m.core.run(0, 40 * len(body))               # then parked at TRAP_PC (a self-loop)
         else:
