@@ -100,7 +100,6 @@ void            put_write_access(struct inode *ip);
 int             deny_write_access(struct inode *ip);
 void            allow_write_access(struct inode *ip);
 int             write_denied(struct inode *ip);
-void            readpage(struct inode *ip, uint index, char *dst);
 void            readpages(struct inode *ip, uint index, char **dst, int n);
 int             writepages(struct inode *ip, uint64 *pa, int n);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
