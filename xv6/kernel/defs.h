@@ -138,6 +138,8 @@ int             page_exclusive(uint64 pa);
 int             page_dirty(uint64 pa);
 int             pc_get(struct inode *ip, uint index, int flags, uint64 *pap);
 int             pc_cached(struct inode *ip, uint index);
+uint            pc_find_pages(struct inode *ip, uint index, uint n, uint want, uint64 *pa);
+void            pc_note_faultaround(int n);
 int             pc_cached_shm(uint id, uint index);
 int             pc_get_shm(uint id, uint index, int huge, uint64 *pap);
 void            pc_update(struct inode *ip, uint off, char *src, uint n);
@@ -350,6 +352,9 @@ void            tlb_shootdown(struct mm *mm);
 void            release_add(struct released *rel, uint64 pa, struct inode *ip);
 void            release_flush(struct released *rel);
 uint64          tlb_shootdowns(void);
+
+// faultaround.c
+void            fault_around(struct proc *p, struct vma *r, uint64 va, uint64 bits);
 
 // virtio_disk.c
 void            virtio_disk_init(void);

@@ -214,7 +214,10 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
     else
       bits &= ~PTE_W;
   }
-  return install(p, va, pte, pa, bits, 1, kind);
+  int err = install(p, va, pte, pa, bits, 1, kind);
+  if(err == 0 && !store)
+    fault_around(p, r, va, bits);          // faultaround.c
+  return err;
 }
 
 // A page of region r that has a page, for an access r allows; huge: a megapage.

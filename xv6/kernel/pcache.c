@@ -230,6 +230,37 @@ find(uint dev, uint inum, uint index)
   return pg ? page2pa(pg) : 0;
 }
 
+// For fault-around: of the pages index + k of file ip (k < n, bit k set in want), the cached
+// ones, each with a new reference, in pa[k]; returns the mask of those found.  Pages past end
+// of file are not looked for.
+uint
+pc_find_pages(struct inode *ip, uint index, uint n, uint want, uint64 *pa)
+{
+  uint found = 0;
+  uint npages = (ip->size + PGSIZE - 1) / PGSIZE;   // a snapshot: install-time checks decide
+  acquire(&pc.lock);
+  for(uint k = 0; k < n && index + k < npages; k++){
+    if(!(want & (1u << k)))
+      continue;
+    struct page *pg = lookup(ip->dev, ip->inum, index + k);
+    if(pg){
+      pg->ref++;
+      lru_remove(pg);
+      pa[k] = page2pa(pg);
+      found |= 1u << k;
+    }
+  }
+  release(&pc.lock);
+  return found;
+}
+
+// Fault-around mapped n pages (faultaround.c).
+void
+pc_note_faultaround(int n)
+{
+  __atomic_fetch_add(&pc.faultaround, (uint64)n, __ATOMIC_RELAXED);
+}
+
 // Is page `index` of file ip (of shared anonymous object id) in the cache?  For mincore.
 int
 pc_cached(struct inode *ip, uint index)

@@ -115,14 +115,17 @@ t_madvise(void)
   vmstat(&before);
   CHECK(madvise(w, 4 * PG, MADV_WILLNEED) == 0, "WILLNEED: errno %d", errno);
   vmstat(&after);
-  CHECK(after.cache_misses - before.cache_misses == 4, "WILLNEED read %d pages, not 4",
-        (int)(after.cache_misses - before.cache_misses));
+  CHECK(after.cache_misses + after.readahead_pages - before.cache_misses -
+        before.readahead_pages == 4, "WILLNEED read %d pages, not 4",
+        (int)(after.cache_misses + after.readahead_pages - before.cache_misses -
+              before.readahead_pages));
   struct rusage r0, r1;
   getrusage(RUSAGE_SELF, &r0);
   for(int k = 0; k < 4; k++)
     CHECK(w[k * PG + 1] == (char)(k + 1), "WILLNEED page %d contents", k);
   getrusage(RUSAGE_SELF, &r1);
-  CHECK(r1.ru_majflt == r0.ru_majflt && r1.ru_cacheflt - r0.ru_cacheflt == 4,
+  // one fault: fault-around maps the other three pages
+  CHECK(r1.ru_majflt == r0.ru_majflt && r1.ru_cacheflt - r0.ru_cacheflt == 1,
         "after WILLNEED: %d major, %d cache faults", (int)(r1.ru_majflt - r0.ru_majflt),
         (int)(r1.ru_cacheflt - r0.ru_cacheflt));
   munmap(w, 4 * PG);
@@ -156,10 +159,11 @@ t_mincore(void)
   make_file("minc.f", 3);
   int fd = open("minc.f", O_RDONLY);
   char *f = mmap(0, 3 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
-  char buf[16];
-  CHECK(read(fd, buf, sizeof(buf)) == sizeof(buf), "read");     // brings page 0 in
+  CHECK(f[2 * PG] == 2, "page 2");   // a fault out of sequence: page 2 alone comes in
+  munmap(f, 3 * PG);
+  f = mmap(0, 3 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
   CHECK(mincore(f, 3 * PG, vec) == 0, "mincore file");
-  CHECK(vec[0] == 1 && vec[1] == 0 && vec[2] == 0, "file residency %d%d%d, want 100",
+  CHECK(vec[0] == 0 && vec[1] == 0 && vec[2] == 1, "file residency %d%d%d, want 001",
         vec[0], vec[1], vec[2]);
   munmap(f, 3 * PG);
   close(fd);
