@@ -131,6 +131,7 @@ int             page_refs(uint64 pa);
 #define PC_ZERO  2      //          a new zero-filled shared anonymous page
 #define PC_LOCKED 0x1   // pc_get flags: caller holds the inode's lock
 #define PC_NOIO   0x2   //               do not read from disk (-EAGAIN instead)
+#define PC_RANDOM 0x4   //               read just the page asked for (no readahead)
 void            pcinit(void);
 int             page_cached(uint64 pa);
 int             page_still_cached(uint64 pa);

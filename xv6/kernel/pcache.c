@@ -294,12 +294,13 @@ pc_cached_shm(uint id, uint index)
 #define RA_MAX     16         // pages of the largest window
 #define RA_MINFREE 256        // free pages below which nothing is read ahead
 
-// How many pages to read for a miss on page index of ip.  Caller holds ip->lock.
+// How many pages to read for a miss on page index of ip (with PC_RANDOM in flags: just that
+// one).  Caller holds ip->lock.
 static uint
-ra_window(struct inode *ip, uint index)
+ra_window(struct inode *ip, uint index, int flags)
 {
   uint want = 1;
-  if(index == ip->ra_next && kfreepages() >= RA_MINFREE)
+  if(!(flags & PC_RANDOM) && index == ip->ra_next && kfreepages() >= RA_MINFREE)
     want = ip->ra_pages ? ip->ra_pages * 2 : RA_INIT;
   if(want > RA_MAX)
     want = RA_MAX;
@@ -310,13 +311,13 @@ ra_window(struct inode *ip, uint index)
 }
 
 // Read page index of ip (not cached) and the pages ra_window() adds after it into new cache
-// pages; page index with a reference for the caller, in *pap.  PC_READ or -ENOMEM.  Caller
-// holds ip->lock.
+// pages; page index with a reference for the caller, in *pap.  flags: pc_get's.  PC_READ or
+// -ENOMEM.  Caller holds ip->lock.
 static int
-read_pages(struct inode *ip, uint index, uint64 *pap)
+read_pages(struct inode *ip, uint index, int flags, uint64 *pap)
 {
   char *mem[RA_MAX];
-  uint want = ra_window(ip, index), n = 0;
+  uint want = ra_window(ip, index, flags), n = 0;
   for(; n < want; n++){
     if(n > 0 && pc_cached(ip, index + n))
       break;
@@ -348,7 +349,7 @@ read_pages(struct inode *ip, uint index, uint64 *pap)
 // cached), PC_READ (read from disk now, with the pages readahead adds), or -ENXIO (the page
 // lies wholly past end of file), -EAGAIN (not cached and `flags` has PC_NOIO), -ENOMEM.  The
 // caller holds ip's sleeplock iff `flags` has PC_LOCKED; otherwise it is taken for the disk
-// read.  Only regular files.
+// read.  With PC_RANDOM a miss reads that page alone.  Only regular files.
 int
 pc_get(struct inode *ip, uint index, int flags, uint64 *pap)
 {
@@ -366,7 +367,7 @@ pc_get(struct inode *ip, uint index, int flags, uint64 *pap)
   else if((*pap = find(ip->dev, ip->inum, index)) != 0)
     r = PC_HIT;                   // read by someone else while we waited for the lock
   else
-    r = read_pages(ip, index, pap);
+    r = read_pages(ip, index, flags, pap);
   if(!(flags & PC_LOCKED))
     iunlock(ip);
   return r;
