@@ -100,7 +100,7 @@ EXPECTED = {
     "fixed": lambda: {"mf_fixed": patterned(17, 3 * PG, [(PG + 64, 32, 0xf1)])},
     "sysbuf": sysbuf_files,
     "populate": lambda: {"mf_pop": patterned(20, 4 * PG), "mf_popnb": patterned(21, 4 * PG),
-                         "mf_popc": patterned(22, 4 * PG)},
+                         "mf_popc": patterned(22, 8 * PG)},
     "many": lambda: {"mf_many": patterned(23, 4 * PG)},
     "conc": lambda: {"mf_conc": conc_file()},
     "trunc": lambda: {"mf_trunc": with_marks(bytes(100), [(0, 100, 0x19)])},

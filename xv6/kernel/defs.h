@@ -100,7 +100,6 @@ void            put_write_access(struct inode *ip);
 int             deny_write_access(struct inode *ip);
 void            allow_write_access(struct inode *ip);
 int             write_denied(struct inode *ip);
-void            readpage(struct inode *ip, uint index, char *dst);
 void            readpages(struct inode *ip, uint index, char **dst, int n);
 int             writepages(struct inode *ip, uint64 *pa, int n);
 // ... the same lookups reporting why they failed: 0 and the inode in *ipp, or -errno
@@ -132,6 +131,7 @@ int             page_refs(uint64 pa);
 #define PC_ZERO  2      //          a new zero-filled shared anonymous page
 #define PC_LOCKED 0x1   // pc_get flags: caller holds the inode's lock
 #define PC_NOIO   0x2   //               do not read from disk (-EAGAIN instead)
+#define PC_RANDOM 0x4   //               read just the page asked for (no readahead)
 void            pcinit(void);
 int             page_cached(uint64 pa);
 int             page_still_cached(uint64 pa);
@@ -139,6 +139,8 @@ int             page_exclusive(uint64 pa);
 int             page_dirty(uint64 pa);
 int             pc_get(struct inode *ip, uint index, int flags, uint64 *pap);
 int             pc_cached(struct inode *ip, uint index);
+uint            pc_find_pages(struct inode *ip, uint index, uint n, uint want, uint64 *pa);
+void            pc_note_faultaround(int n);
 int             pc_cached_shm(uint id, uint index);
 int             pc_get_shm(uint id, uint index, int huge, uint64 *pap);
 void            pc_update(struct inode *ip, uint off, char *src, uint n);
@@ -351,6 +353,9 @@ void            tlb_shootdown(struct mm *mm);
 void            release_add(struct released *rel, uint64 pa, struct inode *ip);
 void            release_flush(struct released *rel);
 uint64          tlb_shootdowns(void);
+
+// faultaround.c
+void            fault_around(struct proc *p, struct vma *r, uint64 va, uint64 bits);
 
 // virtio_disk.c
 void            virtio_disk_init(void);

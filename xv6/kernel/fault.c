@@ -197,7 +197,9 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
                    got == PC_HIT ? &p->ru.ru_cacheflt : &p->ru.ru_zeroflt);
   }
 
-  int got = pc_get(r->file->ip, object_index(r, va), noio ? PC_NOIO : 0, &pa);
+  int random = (r->flags & VMA_RANDOM) != 0;   // madvise(MADV_RANDOM)
+  int got = pc_get(r->file->ip, object_index(r, va),
+                   (noio ? PC_NOIO : 0) | (random ? PC_RANDOM : 0), &pa);
   if(got < 0)
     return got;
   uint64 *kind = got == PC_READ ? &p->ru.ru_majflt : &p->ru.ru_cacheflt;
@@ -214,7 +216,10 @@ fill_fault(struct proc *p, struct vma *r, uint64 va, pte_t *pte, uint64 cause, i
     else
       bits &= ~PTE_W;
   }
-  return install(p, va, pte, pa, bits, 1, kind);
+  int err = install(p, va, pte, pa, bits, 1, kind);
+  if(err == 0 && !store && !random)
+    fault_around(p, r, va, bits);          // faultaround.c
+  return err;
 }
 
 // A page of region r that has a page, for an access r allows; huge: a megapage.

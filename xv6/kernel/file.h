@@ -47,6 +47,9 @@ struct inode {
   short nlink;
   uint size;
   uint addrs[NDIRECT+1];
+
+  uint ra_next;          // readahead (pcache.c, under lock): the page a sequential reader
+  uint ra_pages;         //   misses next, and the last window read (0: none yet)
 };
 
 // Device switch: read/write entry points per major device number.

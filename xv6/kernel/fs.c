@@ -197,6 +197,8 @@ iget(uint dev, uint inum)
     free->valid = 0;
     free->writers = 0;
     free->denywrite = 0;
+    free->ra_next = 0;
+    free->ra_pages = 0;
   }
   release(&itable.lock);
   return free;
@@ -588,12 +590,6 @@ readpages(struct inode *ip, uint index, char **dst, int n)
   uint last = ip->size / PGSIZE;           // the page holding end of file, if it is partial
   if(ip->size % PGSIZE && last >= index && last < index + n)
     memset(dst[last - index] + ip->size % PGSIZE, 0, PGSIZE - ip->size % PGSIZE);
-}
-
-void
-readpage(struct inode *ip, uint index, char *dst)
-{
-  readpages(ip, index, &dst, 1);
 }
 
 // readi for a regular file: copy from its page-cache pages (reading them in if needed), so

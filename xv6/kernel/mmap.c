@@ -719,16 +719,40 @@ mmap_mlock(struct proc *p, uint64 start, uint64 end, int on)
   return on ? populate(p, start, end, 0) : 0;
 }
 
+// madvise(MADV_RANDOM) marks the regions of [start, end) VMA_RANDOM: their file faults read
+// no pages ahead and map none around (fault.c).  NORMAL and SEQUENTIAL take the mark off
+// (sequential access is what readahead assumes anyway).  Regions are split at start and end
+// first.  0, or -ENOMEM (too many regions).
+static int
+set_random(struct vmas *t, uint64 start, uint64 end, int on)
+{
+  if(split_range(t, start, end) != 0)
+    return -ENOMEM;
+  for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
+    if(on)
+      vma_at(t, i)->flags |= VMA_RANDOM;
+    else
+      vma_at(t, i)->flags &= ~VMA_RANDOM;
+  }
+  vma_coalesce(t, start, end, region_drop);
+  return 0;
+}
+
 // madvise: DONTNEED drops the pages of [start, end) (private anonymous memory comes back as
 // zeros, file and shared pages from the page cache; dirty shared file pages are written back
-// first, so nothing is lost); WILLNEED reads file pages into the page cache; NORMAL, RANDOM
-// and SEQUENTIAL are accepted hints.  -EINVAL for DONTNEED on locked memory, -ENOMEM if part
-// of the range is unmapped (the mapped parts are still done).
+// first, so nothing is lost); WILLNEED reads file pages into the page cache; RANDOM turns
+// readahead and fault-around off for the range, NORMAL and SEQUENTIAL back on (set_random).
+// -EINVAL for DONTNEED on locked memory, -ENOMEM if part of the range is unmapped (the mapped
+// parts are still done) or the regions cannot be split.
 int
 mmap_madvise(struct proc *p, uint64 start, uint64 end, int advice)
 {
   struct vmas *t = &p->mm->vmas;
   int err = mapped_throughout(t, start, end) ? 0 : -ENOMEM;
+  if(advice == MADV_RANDOM || advice == MADV_NORMAL || advice == MADV_SEQUENTIAL){
+    int e = set_random(t, start, end, advice == MADV_RANDOM);
+    return e ? e : err;
+  }
   for(int i = vma_index(t, start); i < t->n && vma_at(t, i)->start < end; i++){
     struct vma *r = vma_at(t, i);
     uint64 lo, hi;

@@ -43,6 +43,8 @@ static struct {
   uint64 npages;             // pages with PG_CACHE
   uint64 nlru;               // pages on the LRU list
   uint64 hits, misses, writebacks, reclaimed, unmapped;
+  uint64 readahead;          // pages read ahead of a sequential reader
+  uint64 faultaround;        // pages mapped around a fault (atomic adds, no lock)
 } pc;
 
 static uint64 pc_reclaim(void);
@@ -228,6 +230,37 @@ find(uint dev, uint inum, uint index)
   return pg ? page2pa(pg) : 0;
 }
 
+// For fault-around: of the pages index + k of file ip (k < n, bit k set in want), the cached
+// ones, each with a new reference, in pa[k]; returns the mask of those found.  Pages past end
+// of file are not looked for.
+uint
+pc_find_pages(struct inode *ip, uint index, uint n, uint want, uint64 *pa)
+{
+  uint found = 0;
+  uint npages = (ip->size + PGSIZE - 1) / PGSIZE;   // a snapshot: install-time checks decide
+  acquire(&pc.lock);
+  for(uint k = 0; k < n && index + k < npages; k++){
+    if(!(want & (1u << k)))
+      continue;
+    struct page *pg = lookup(ip->dev, ip->inum, index + k);
+    if(pg){
+      pg->ref++;
+      lru_remove(pg);
+      pa[k] = page2pa(pg);
+      found |= 1u << k;
+    }
+  }
+  release(&pc.lock);
+  return found;
+}
+
+// Fault-around mapped n pages (faultaround.c).
+void
+pc_note_faultaround(int n)
+{
+  __atomic_fetch_add(&pc.faultaround, (uint64)n, __ATOMIC_RELAXED);
+}
+
 // Is page `index` of file ip (of shared anonymous object id) in the cache?  For mincore.
 int
 pc_cached(struct inode *ip, uint index)
@@ -247,10 +280,76 @@ pc_cached_shm(uint id, uint index)
   return c;
 }
 
+// ---- readahead ----------------------------------------------------------------------------------
+//
+// A miss on the page a sequential reader (read() or faults) would want next reads a window of
+// pages in one batch of disk requests: RA_INIT pages at first, twice the last window after that,
+// up to RA_MAX (a simplified form of Linux's on-demand readahead).  A miss anywhere else reads
+// just that page and starts watching from there.  Only pages not cached yet are read (the
+// window stops at the first one that is), none past end of file, and none while memory is low;
+// the extra pages go into the cache unreferenced, clean, on the LRU list: reclaim takes them
+// back first if nobody uses them.  The state (ra_next, ra_pages) is the inode's, under its lock.
+
+#define RA_INIT    4          // pages of the first window
+#define RA_MAX     16         // pages of the largest window
+#define RA_MINFREE 256        // free pages below which nothing is read ahead
+
+// How many pages to read for a miss on page index of ip (with PC_RANDOM in flags: just that
+// one).  Caller holds ip->lock.
+static uint
+ra_window(struct inode *ip, uint index, int flags)
+{
+  uint want = 1;
+  if(!(flags & PC_RANDOM) && index == ip->ra_next && kfreepages() >= RA_MINFREE)
+    want = ip->ra_pages ? ip->ra_pages * 2 : RA_INIT;
+  if(want > RA_MAX)
+    want = RA_MAX;
+  uint npages = (ip->size + PGSIZE - 1) / PGSIZE;
+  if(want > npages - index)
+    want = npages - index;
+  return want;
+}
+
+// Read page index of ip (not cached) and the pages ra_window() adds after it into new cache
+// pages; page index with a reference for the caller, in *pap.  flags: pc_get's.  PC_READ or
+// -ENOMEM.  Caller holds ip->lock.
+static int
+read_pages(struct inode *ip, uint index, int flags, uint64 *pap)
+{
+  char *mem[RA_MAX];
+  uint want = ra_window(ip, index, flags), n = 0;
+  for(; n < want; n++){
+    if(n > 0 && pc_cached(ip, index + n))
+      break;
+    if((mem[n] = kalloc()) == 0)
+      break;
+  }
+  if(n == 0)
+    return -ENOMEM;
+  readpages(ip, index, mem, n);   // while we hold ip->lock nobody else can insert these pages
+  acquire(&pc.lock);
+  for(uint i = 0; i < n; i++){
+    struct page *pg = pa2page((uint64)mem[i]);
+    hash_insert(pg, ip->dev, ip->inum, index + i);
+    if(i > 0){
+      pg->ref = 0;                 // nobody's yet: reclaimable
+      lru_maybe_add(pg);
+    }
+  }
+  pc.misses++;
+  pc.readahead += n - 1;
+  release(&pc.lock);
+  ip->ra_next = index + n;
+  ip->ra_pages = n > 1 ? n : 0;
+  *pap = (uint64)mem[0];
+  return PC_READ;
+}
+
 // Page `index` of file ip, with a reference for the caller, in *pap.  Returns PC_HIT (it was
-// cached), PC_READ (read from disk now), or -ENXIO (the page lies wholly past end of file),
-// -EAGAIN (not cached and `flags` has PC_NOIO), -ENOMEM.  The caller holds ip's sleeplock iff
-// `flags` has PC_LOCKED; otherwise it is taken for the disk read.  Only regular files.
+// cached), PC_READ (read from disk now, with the pages readahead adds), or -ENXIO (the page
+// lies wholly past end of file), -EAGAIN (not cached and `flags` has PC_NOIO), -ENOMEM.  The
+// caller holds ip's sleeplock iff `flags` has PC_LOCKED; otherwise it is taken for the disk
+// read.  With PC_RANDOM a miss reads that page alone.  Only regular files.
 int
 pc_get(struct inode *ip, uint index, int flags, uint64 *pap)
 {
@@ -263,24 +362,12 @@ pc_get(struct inode *ip, uint index, int flags, uint64 *pap)
   if(!(flags & PC_LOCKED))
     ilock(ip);
   int r;
-  if((uint64)index * PGSIZE >= ip->size){
+  if((uint64)index * PGSIZE >= ip->size)
     r = -ENXIO;
-  } else if((*pap = find(ip->dev, ip->inum, index)) != 0){
+  else if((*pap = find(ip->dev, ip->inum, index)) != 0)
     r = PC_HIT;                   // read by someone else while we waited for the lock
-  } else {
-    char *mem = kalloc();
-    if(mem == 0){
-      r = -ENOMEM;
-    } else {
-      readpage(ip, index, mem);   // while we hold ip->lock nobody else can insert this page
-      acquire(&pc.lock);
-      hash_insert(pa2page((uint64)mem), ip->dev, ip->inum, index);
-      pc.misses++;
-      release(&pc.lock);
-      *pap = (uint64)mem;
-      r = PC_READ;
-    }
-  }
+  else
+    r = read_pages(ip, index, flags, pap);
   if(!(flags & PC_LOCKED))
     iunlock(ip);
   return r;
@@ -587,5 +674,7 @@ pc_stats(struct vmstat *st)
   st->writeback_pages = pc.writebacks;
   st->reclaimed_pages = pc.reclaimed;
   st->reclaim_unmapped = pc.unmapped;
+  st->readahead_pages = pc.readahead;
+  st->faultaround_pages = __atomic_load_n(&pc.faultaround, __ATOMIC_RELAXED);
   release(&pc.lock);
 }

@@ -50,6 +50,8 @@ vma_at(struct vmas *t, int i)
 
 // Bits of struct vma's flags that are ours, not MAP_* (Linux leaves bits 21-25 unused).
 #define VMA_ACCOUNT (1 << 21)    // its pages are charged to the commit limit (mmap.c)
+#define VMA_RANDOM  (1 << 22)    // madvise(MADV_RANDOM): faults read no pages ahead and map
+                                 // none around (Linux's VM_RAND_READ)
 
 static inline int
 vma_shared(struct vma *r)

@@ -1,5 +1,6 @@
 // How user PTEs encode what the memory system needs beyond Sv39's bits: shared by vm.c,
-// fault.c and mmap.c, which are the only files that build or read user PTEs.
+// fault.c (and its faultaround.c) and mmap.c, which are the only files that build or read user
+// PTEs.
 //
 //   PROT_NONE    must not be a valid PTE (V=1 with R=W=X=0 points to the next level), so a page
 //                that has memory but is PROT_NONE keeps its physical address with V=0 and the

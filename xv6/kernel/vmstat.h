@@ -45,6 +45,8 @@ struct vmstat {
   uint64 commit_limit;      // pages that may be promised to processes (Linux's CommitLimit)
   uint64 committed_pages;   // pages promised now: reserved mappings, stacks, heaps (Committed_AS)
   uint64 disk_requests;     // virtio requests (each moves a run of up to a page of blocks)
+  uint64 readahead_pages;   // file pages read ahead of a sequential reader (not yet asked for)
+  uint64 faultaround_pages; // cached file pages mapped around a faulting page (not faulted on)
 };
 
 // pagemap(addr, &entry): Linux's /proc/self/pagemap entry for the page holding addr.  Bits as

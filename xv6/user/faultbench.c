@@ -130,6 +130,9 @@ report(int from)
       printf(" cache_hits=%lu cache_misses=%lu writeback_pages=%lu disk_reads=%lu"
              " disk_writes=%lu", D(vs.cache_hits), D(vs.cache_misses), D(vs.writeback_pages),
              D(vs.disk_reads), D(vs.disk_writes));
+    if(have_vs)
+      printf(" disk_requests=%lu readahead_pages=%lu faultaround_pages=%lu",
+             D(vs.disk_requests), D(vs.readahead_pages), D(vs.faultaround_pages));
     printf("\n");
   }
 }
