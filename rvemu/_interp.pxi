@@ -320,6 +320,7 @@ cdef void place_stop(Hart *h, Insn *ip, uint64_t left) noexcept nogil:
     for the first instruction past them, and the first of a fused pair before it runs alone."""
     cdef Insn *cur = ip
     cdef Insn *last = ip
+    cdef uint8_t alone
     while left:
         last = cur
         cur = <Insn*>(<char*>cur + cur.step)
@@ -327,10 +328,11 @@ cdef void place_stop(Hart *h, Insn *ip, uint64_t left) noexcept nogil:
     h.stop_at = cur
     h.stop_op = cur.op
     cur.op = OP_STOP
-    if unfused(last.op):
+    alone = unfused(last.op)
+    if alone:
         h.stop_fused = last
         h.stop_fused_op = last.op
-        last.op = unfused(last.op)
+        last.op = alone
 
 cdef void lift_stop(Hart *h) noexcept nogil:
     """Undo place_stop, except in slots that a store emptied meanwhile."""
