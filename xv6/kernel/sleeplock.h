@@ -9,6 +9,8 @@ struct sleeplock {
   struct spinlock lk; // guards this structure
   char *name;
   int pid;            // holder
+  int waiters;        // processes asleep in acquiresleep (guarded by lk): release wakes
+                      // them only if there are any, as wakeup() scans every process
 };
 
 // Readers share it, a writer has it alone.  Writers come first: once one waits, new readers
