@@ -158,7 +158,7 @@ cdef int decode_run(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
         else:
             s.blen = <uint16_t>(1 + blen)
             s.flags = IF_CONT | (pure if is_pure(s.op) else 0)
-        s.flags |= near_target(s) | plain_csr_read(s)
+        s.flags |= near_target(s) | plain_csr_read(s) | sie_toggle(s)
         blen = s.blen
         pure = s.flags & IF_PURE
     fuse_pairs(code, path, n)
@@ -268,6 +268,16 @@ cdef inline int plain_csr_read(Insn *s) noexcept nogil:
             or csr == CSR_MTVEC or csr == CSR_MSCRATCH or csr == CSR_MEPC or csr == CSR_MCAUSE
             or csr == CSR_MTVAL or csr == CSR_MHARTID):
         return IF_CSRR
+    return 0
+
+cdef inline int sie_toggle(Insn *s) noexcept nogil:
+    """IF_SIE for csrs/csrc/csrsi/csrci of sstatus with rd = x0: what a kernel's spinlocks do to
+    turn interrupts off and on (xv6's intr_off/intr_on, Linux's local_irq_disable/enable)."""
+    if (s.imm & 0xfff) != CSR_SSTATUS or s.rd != 32:
+        return 0
+    if s.op == OP_CSRRSI or s.op == OP_CSRRCI or ((s.op == OP_CSRRS or s.op == OP_CSRRC)
+                                                  and s.rs1 != 0):
+        return IF_SIE
     return 0
 
 cdef inline int near_target(Insn *s) noexcept nogil:

@@ -49,6 +49,8 @@ cdef enum:
     IF_INLINE = 16              # taken, it enters its target in the run loop: IF_NEAR, not IF_SPIN
     IF_CSRR = 32                # csrr (csrrs rd, csr, x0) of a CSR whose read has no side effect and
                                 # no use of the counters: the run loop reads it inline
+    IF_SIE = 64                 # csrs/csrc (register or immediate) of sstatus that does not read
+                                # it (rd = x0): the run loop sets or clears SIE inline
 
 
 # One pre-decoded instruction, in its page's slot (_code.pxi).  op == OP_INVALID (0) marks an

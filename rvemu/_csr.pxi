@@ -244,6 +244,27 @@ cdef int set_mstatus(Hart *h, uint64_t v) noexcept nogil:
     return CSR_CHANGED_NONE
 
 
+cdef inline int sie_clear(Hart *h, uint64_t v) noexcept nogil:
+    """csrc sstatus, v (rd = x0; IF_SIE) done by the run loop: 1 if done, 0 to take the general
+    path.  Done when v holds no bit but SIE and the hart may write sstatus (S or M): then clearing
+    is all set_mstatus would do (no translation change, and no interrupt becomes deliverable)."""
+    if h.priv >= PRIV_S and (v & ~MSTATUS_SIE) == 0:
+        h.mstatus &= ~v
+        return 1
+    return 0
+
+cdef inline int sie_set(Hart *h, uint64_t v) noexcept nogil:
+    """csrs sstatus, v (rd = x0; IF_SIE) done by the run loop: as sie_clear, and only when the
+    block need not end for it: SIE was already set, or no interrupt is both pending and enabled
+    (mip & mie), so none becomes deliverable.  mip cannot change inside a block: timer lines
+    change at deadlines (which end blocks), devices and other harts act between blocks."""
+    if (h.priv >= PRIV_S and (v & ~MSTATUS_SIE) == 0
+            and ((h.mstatus & MSTATUS_SIE) or (hart_mip(h) & h.mie) == 0)):
+        h.mstatus |= v
+        return 1
+    return 0
+
+
 cdef int csr_write(Hart *h, int csr, uint64_t v) noexcept nogil:
     """Write v (the value after csrrs/csrrc arithmetic) from an instruction, which h.instret
     does not count yet.  Returns CSR_ILLEGAL or CSR_CHANGED_*.

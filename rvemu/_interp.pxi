@@ -900,6 +900,35 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                         x[ip.rd] = v
                         ip = <Insn*>(<char*>ip + ip.step)
                         continue
+                    if (ip.flags & IF_SIE) and sie_set(h, x[ip.rs1]):
+                        ip = <Insn*>(<char*>ip + ip.step)
+                        continue
+                    h.cur = ip[0]
+                    st = 0
+                    ex = 1
+                    break
+                # ---- csrs/csrc of sstatus's SIE alone (IF_SIE): spinlocks; inline when sie_set /
+                # sie_clear say the block goes on
+                elif op == OP_CSRRC:
+                    if (ip.flags & IF_SIE) and sie_clear(h, x[ip.rs1]):
+                        ip = <Insn*>(<char*>ip + ip.step)
+                        continue
+                    h.cur = ip[0]
+                    st = 0
+                    ex = 1
+                    break
+                elif op == OP_CSRRSI:
+                    if (ip.flags & IF_SIE) and sie_set(h, ip.rs1):
+                        ip = <Insn*>(<char*>ip + ip.step)
+                        continue
+                    h.cur = ip[0]
+                    st = 0
+                    ex = 1
+                    break
+                elif op == OP_CSRRCI:
+                    if (ip.flags & IF_SIE) and sie_clear(h, ip.rs1):
+                        ip = <Insn*>(<char*>ip + ip.step)
+                        continue
                     h.cur = ip[0]
                     st = 0
                     ex = 1

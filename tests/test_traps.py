@@ -512,6 +512,91 @@ def test_software_ssip_in_s_mode():
     assert r.h.csr("sip") & (1 << SSI)
 
 
+SUM = 1 << 18
+ADD1 = E("addi", rd=10, rs1=10, imm=1)
+
+
+def sstatus_op(form: str, value: int) -> int:
+    """csrs/csrc of sstatus with rd = x0, as a kernel's spinlocks do: the register forms take
+    value from t0 (x5), the immediate forms carry it."""
+    if form.endswith("i"):
+        return E(form, rd=0, rs1=value, imm=CSR["sstatus"])
+    return E(form, rd=0, rs1=5, imm=CSR["sstatus"])
+
+
+@pytest.mark.parametrize("form", ["csrrs", "csrrsi"])
+def test_sie_set_takes_a_pending_interrupt_before_the_next_instruction(form):
+    """intr_on with a delegated interrupt pending and enabled: it is taken right after the csrs
+    (sepc: the next instruction, which has not run), though the run loop does a csrs of SIE alone
+    inline when nothing is pending."""
+    r = Rig()
+    r.h.set_csr("mideleg", 1 << SSI)
+    r.h.set_csr("sie", 1 << SSI)
+    r.set_pending(SSI)
+    r.h.set_x(5, SIE)
+    r.start(sstatus_op(form, SIE), ADD1, ADD1, priv=PRIV_S, mstatus=0)
+    r.run(3)
+    assert r.in_s_trap(INT | SSI) and r.h.csr("sepc") == CODE + 4
+    assert r.h.x[10] == 0
+
+
+@pytest.mark.parametrize("form", ["csrrs", "csrrsi"])
+def test_sie_set_with_nothing_pending_runs_on_and_a_later_interrupt_is_taken(form):
+    r = Rig()
+    r.h.set_csr("mideleg", 1 << SSI)
+    r.h.set_csr("sie", 1 << SSI)
+    r.h.set_x(5, SIE)
+    r.start(sstatus_op(form, SIE), ADD1, ADD1, priv=PRIV_S, mstatus=0)
+    r.run(3)
+    assert r.h.pc == CODE + 12 and r.h.x[10] == 2 and r.mstatus & SIE
+    r.set_pending(SSI)
+    r.run(1)
+    assert r.in_s_trap(INT | SSI) and r.h.csr("sepc") == CODE + 12
+
+
+@pytest.mark.parametrize("form", ["csrrc", "csrrci"])
+def test_sie_clear_masks_a_pending_interrupt(form):
+    """intr_off: after csrc sstatus, SIE a pending S interrupt waits; the next csrs takes it."""
+    r = Rig()
+    r.h.set_csr("mideleg", 1 << SSI)
+    r.h.set_csr("sie", 1 << SSI)
+    r.h.set_x(5, SIE)
+    setter = form.replace("rrc", "rrs")
+    r.start(sstatus_op(form, SIE), ADD1, sstatus_op(setter, SIE), ADD1, priv=PRIV_S, mstatus=SIE)
+    r.run(2)
+    assert r.h.pc == CODE + 8 and r.h.x[10] == 1 and not r.mstatus & SIE
+    r.set_pending(SSI)
+    r.run(1)                                   # still masked: the csrs runs
+    assert r.h.csr("scause") == SENTINEL
+    r.run(1)
+    assert r.in_s_trap(INT | SSI) and r.h.csr("sepc") == CODE + 12 and r.h.x[10] == 1
+
+
+@pytest.mark.parametrize("form", ["csrrs", "csrrc", "csrrsi", "csrrci"])
+def test_sstatus_set_clear_from_u_mode_is_illegal(form):
+    r = Rig()
+    r.h.set_x(5, SIE)
+    word = sstatus_op(form, SIE)
+    before = SIE if "rrc" in form else 0
+    r.start(word, ADD1, priv=PRIV_U, mstatus=before)
+    r.run(1)
+    assert r.in_m_trap(2) and r.h.csr("mepc") == CODE
+    assert r.h.csr("mtval") in (0, word)
+    assert r.mstatus & SIE == before
+
+
+@pytest.mark.parametrize("form", ["csrrs", "csrrc"])
+def test_sstatus_set_clear_of_more_than_sie(form):
+    """SIE together with another bit (SUM) goes the general way: both change."""
+    r = Rig()
+    r.h.set_x(5, SIE | SUM)
+    before = SIE | SUM if form == "csrrc" else 0
+    r.start(sstatus_op(form, 0), ADD1, priv=PRIV_S, mstatus=before)
+    r.run(2)
+    assert r.mstatus & (SIE | SUM) == (SIE | SUM) ^ before
+    assert r.h.x[10] == 1
+
+
 def test_sip_ssip_not_writable_when_not_delegated():
     r = Rig()
     r.h.set_csr("mie", 1 << SSI)
