@@ -62,16 +62,18 @@ cpuid(void)
 
 // ---- the process table ----------------------------------------------------------------------------
 
-// Allocate a page for each process slot's kernel stack and map it high in the kernel's
-// address space, with an unmapped guard page below each.
+// Allocate the pages of each process slot's kernel stack and map them high in the kernel's
+// address space, with an unmapped guard page below each stack.
 void
 proc_mapstacks(pagetable_t kpgtbl)
 {
   for(int i = 0; i < NPROC; i++){
-    char *pa = kalloc();
-    if(pa == 0)
-      panic("proc_mapstacks: out of memory");
-    kvmmap(kpgtbl, KSTACK(i), (uint64)pa, PGSIZE, PTE_R | PTE_W);
+    for(uint64 off = 0; off < KSTACK_SIZE; off += PGSIZE){
+      char *pa = kalloc();
+      if(pa == 0)
+        panic("proc_mapstacks: out of memory");
+      kvmmap(kpgtbl, KSTACK(i) + off, (uint64)pa, PGSIZE, PTE_R | PTE_W);
+    }
   }
 }
 
@@ -191,7 +193,7 @@ allocproc(struct mm *share)
 
   memset(&p->context, 0, sizeof(p->context));
   p->context.ra = (uint64)forkret;
-  p->context.sp = p->kstack + PGSIZE;
+  p->context.sp = p->kstack + KSTACK_SIZE;
   return p;
 }
 

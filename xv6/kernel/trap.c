@@ -201,7 +201,7 @@ usertrapret(void)
 
   // What uservec will need on the next trap.
   p->trapframe->kernel_satp = csrr_satp();
-  p->trapframe->kernel_sp = p->kstack + PGSIZE;
+  p->trapframe->kernel_sp = p->kstack + KSTACK_SIZE;
   p->trapframe->kernel_trap = (uint64)usertrap;
   p->trapframe->kernel_hartid = read_tp();
 
