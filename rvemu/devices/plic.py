@@ -156,8 +156,16 @@ class Plic:
         return best
 
     def _update(self) -> None:
+        """Drive every context's line to its level.  A context with no pending source enabled
+        needs no priority scan, and a line already at its level is left alone (unless it
+        repeats, where each set(True) is an event): the common case, one source and several
+        harts, then costs a few integer tests per context."""
+        pending = self.pending
+        enable = self.enable
         for ctx, ln in enumerate(self.context_lines):
-            ln.set(self._best(ctx, self.threshold[ctx]) != 0)
+            level = bool(pending & enable[ctx]) and self._best(ctx, self.threshold[ctx]) != 0
+            if level != ln.level or (level and ln.repeats):
+                ln.set(level)
 
     def claim(self, ctx: int) -> int:
         src = self._best(ctx, 0)
