@@ -110,9 +110,18 @@ class Console:
 
     # ---- data -------------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
+        """Guest output to stdout.  If its reader has gone (`rvemu | head`), the run ends as
+        SIGPIPE ends a filter, but through the same clean exit as the signals above: disk
+        flushed, terminal restored, status 128 + SIGPIPE, one line on stderr."""
         if self.interactive:
             data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        os.write(self.out_fd, data)
+        try:
+            os.write(self.out_fd, data)
+        except BrokenPipeError:
+            if self.signal is None:
+                self.signal = signal.SIGPIPE
+                self.restore()
+            raise Terminated(signal.SIGPIPE) from None
 
     def poll(self, timeout: float = 0.0) -> bytes:
         """Host input available now (waiting up to timeout seconds).  Raises QuitRequest."""

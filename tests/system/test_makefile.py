@@ -327,6 +327,30 @@ def test_signal_ends_rvemu_with_128_plus_signum(labtree, sig):
     assert xv6fs.Image(str(labtree / "fs.img")).read("/sigfile") == b"signalled\n"
 
 
+def test_closed_output_pipe_ends_rvemu_like_sigpipe(labtree):
+    """`rvemu ... | head`: once the reader of its output is gone, the next guest output ends the
+    run as SIGPIPE would, cleanly: status 128 + SIGPIPE, one line on stderr, no traceback, and
+    what the guest wrote before is on the disk."""
+    p = rvemu_popen(labtree)
+    try:
+        read_until(p, rb"\$ $")
+        p.stdin.write(b"echo piped > pipefile\n")
+        p.stdin.flush()
+        read_until(p, rb"\$ $")
+        p.stdout.close()                          # the reader leaves
+        p.stdin.write(b"ls\n")                    # output with nowhere to go
+        p.stdin.flush()
+        assert p.wait(20) == 128 + signal.SIGPIPE
+        err = p.stderr.read().decode()
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    assert err.strip().splitlines()[-1] == "rvemu: terminating on signal 13 (SIGPIPE)", err
+    assert "Traceback" not in err
+    assert xv6fs.Image(str(labtree / "fs.img")).read("/pipefile") == b"piped\n"
+
+
 def test_sigterm_restores_the_terminal(labtree):
     """rvemu on a pty (raw console), killed: the shell after it finds echo and icanon back."""
     pexpect = pytest.importorskip("pexpect")
