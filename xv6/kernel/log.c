@@ -20,9 +20,12 @@
 // Space: an operation may write at most MAXOPBLOCKS distinct blocks, and begin_op() admits an
 // operation only if every admitted operation could still do that without overflowing the log.
 //
-// The log area belongs to this file: its blocks never go through the buffer cache, but are read
-// and written through one private buffer.  So committing never needs a free cache buffer (the
-// cache may be full of pinned blocks), and the cache never holds stale copies of log blocks.
+// The log area belongs to this file: its blocks never go through the buffer cache.  The header
+// (and recovery) use one private buffer; a commit copies the transaction's blocks into a private
+// staging area and writes it twice, each time as one batch of requests behind one doorbell:
+// into the log, then home.  So committing never needs a free cache buffer (the cache may be
+// full of pinned blocks), holds no buffer lock while the disk works, and the cache never holds
+// stale copies of log blocks.
 
 #include "types.h"
 #include "param.h"
@@ -44,8 +47,12 @@ static struct {
   struct logheader lh; // blocks of the open transaction, in the order first written
 } log;
 
-// Only the committer (or recovery, before anything else runs) uses this.
+// Only the committer (or recovery, before anything else runs) uses these: the header's buffer,
+// and the staged copies of the transaction's blocks with the pinned cache buffers they came
+// from (log.committing keeps a second committer out).
 static struct buf logbuf;
+static char staged[LOGSIZE][BSIZE] __attribute__((aligned(BSIZE)));
+static struct buf *pinned[LOGSIZE];
 
 // Raw I/O on log block `blockno` (0 = header) through logbuf, which the caller holds.
 static void
@@ -132,6 +139,25 @@ initlog(int dev, struct superblock *sb)
   recover(sb);
 }
 
+// Write staged[0..n) to the log area (home == 0: blocks 1..n after the header) or to their home
+// blocks, as one batch: consecutive blocks go in one request of up to a page (staged[] is
+// contiguous), and this returns when the device has finished them all.
+static void
+write_staged(int n, int home)
+{
+  struct disk_batch bt = {0};
+  for(int i = 0; i < n; ){
+    uint first = home ? log.lh.block[i] : log.start + 1 + i;
+    int run = 1;
+    while(i + run < n && run < PAGEBLOCKS &&
+          (home ? log.lh.block[i + run] : log.start + 1 + i + run) == first + run)
+      run++;
+    virtio_disk_add(&bt, first, run, staged[i], 1);
+    i += run;
+  }
+  virtio_disk_wait(&bt);
+}
+
 // Commit the open transaction.  Called with no operation outstanding and log.committing set,
 // so nobody changes a logged block while this runs.
 static void
@@ -141,26 +167,23 @@ commit(void)
   if(n == 0)
     return;
 
-  // 1. The logged copies.  The home buffers are pinned, so bread finds them in the cache.
-  acquiresleep(&logbuf.lock);
+  // 1. The logged copies.  The home buffers are pinned, so bread finds them in the cache, and
+  //    nobody changes them while this runs: the staged copies are what each block will hold.
   for(int i = 0; i < n; i++){
     struct buf *b = bread(log.dev, log.lh.block[i]);
-    memmove(logbuf.data, b->data, BSIZE);
-    brelse(b);
-    logdisk(1 + i, 1);
+    memmove(staged[i], b->data, BSIZE);
+    pinned[i] = b;
+    brelse(b);                     // still pinned: the pointer stays good until bunpin
   }
-  releasesleep(&logbuf.lock);
+  write_staged(n, 0);
 
-  // 2. Commit point.
+  // 2. Commit point (after every logged copy is on disk: write_staged waits).
   write_head();
 
-  // 3. Install.  The cached buffer is exactly what was logged; write it home and unpin it.
-  for(int i = 0; i < n; i++){
-    struct buf *b = bread(log.dev, log.lh.block[i]);
-    bwrite(b);
-    bunpin(b);
-    brelse(b);
-  }
+  // 3. Install the same copies home, then unpin the buffers.
+  write_staged(n, 1);
+  for(int i = 0; i < n; i++)
+    bunpin(pinned[i]);
 
   // 4. Empty the log.
   log.lh.n = 0;
