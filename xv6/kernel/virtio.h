@@ -62,6 +62,8 @@ struct virtq_desc {
 };
 #define VIRTQ_DESC_F_NEXT  1   // the chain continues at `next`
 #define VIRTQ_DESC_F_WRITE 2   // the device writes this buffer (otherwise it reads it)
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1         // avail.flags: no used-buffer interrupt wanted now
+                                               // (a hint the device may ignore; spec 2.7.7)
 
 // ---- virtio block requests (5.2.6) --------------------------------------------------------------
 // A request is: this header (device reads), the data (device reads for OUT, writes for IN), then

@@ -12,7 +12,14 @@
 // returns when all are done (so one interrupt can finish a whole batch).  virtio_disk_rw(b,
 // write) is the one-block batch of the buffer cache.  Before sleeping, the waiter looks at the
 // used ring itself: a device that finished at once (as rvemu's does) costs no sleep and no
-// context switch, and the interrupt that follows finds nothing to do.
+// context switch.
+//
+// Interrupts are only asked for while somebody sleeps (disk.sleepers): with nobody asleep the
+// doorbell goes out with VIRTQ_AVAIL_F_NO_INTERRUPT set, and the submitter collects its own
+// completions from the used ring.  A waiter about to sleep first clears the flag, then looks at
+// the used ring once more (a completion that landed while the flag was set raised nothing), and
+// only then sleeps; while it sleeps nobody sets the flag again.  The flag is a hint (a device
+// may interrupt anyway, and the handler then finds nothing or less to do).
 //
 // The kernel maps RAM one-to-one, so kernel addresses of the rings, the per-slot headers and the
 // data are also the physical addresses the device needs.
@@ -70,6 +77,8 @@ static struct disk {
   uint nslot;                      // usable slots: qsize / 3
   uint nfree;                      // slots not busy
   uint slot_waiters;               // submitters asleep until a slot frees up
+  uint sleepers;                   // processes asleep here (on a batch or a slot): while
+                                   // any is, used-buffer interrupts stay on
   uint16 used_seen;                // used.idx as far as we have processed it
   uint16 unkicked;                 // entries put in the available ring, index not yet moved
   uint64 capacity;                 // disk size in 512-byte sectors
@@ -273,15 +282,27 @@ publish(struct disk_batch *bt, uint blockno, uint nblocks, char *data, int write
   disk.unkicked++;
 }
 
+// Ask for used-buffer interrupts (on) or not; the fence orders the flag before what follows (a
+// look at the used ring, or the doorbell).  Caller holds disk.lock.
+static void
+want_interrupts(int on)
+{
+  disk.q->avail.flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+  __sync_synchronize();
+}
+
 // Hand the requests published since the last kick (anybody's) to the device: first the ring
 // entries (a fence, so the device never sees the new index before them), then the index, then
-// the doorbell.  Caller holds disk.lock.
+// the doorbell.  With nobody asleep here, without asking for an interrupt.  Caller holds
+// disk.lock.
 static void
 kick(void)
 {
   if(disk.unkicked == 0)
     return;
   volatile struct vring *q = disk.q;
+  if(disk.sleepers == 0)
+    q->avail.flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
   __sync_synchronize();
   q->avail.idx = q->avail.idx + disk.unkicked;
   disk.unkicked = 0;
@@ -320,6 +341,37 @@ reap(void)
     wakeup(&disk.nfree);
 }
 
+// Sleep until a slot frees up, with interrupts on (see the top of the file).  Caller holds
+// disk.lock and found no free slot after reaping.
+static void
+sleep_for_slot(void)
+{
+  disk.sleepers++;
+  want_interrupts(1);
+  reap();                        // what finished while interrupts were off
+  if(disk.nfree == 0){
+    disk.slot_waiters++;
+    sleep(&disk.nfree, &disk.lock);
+    disk.slot_waiters--;
+  }
+  disk.sleepers--;
+}
+
+// Sleep until batch bt is finished, with interrupts on.  Caller holds disk.lock and found bt
+// pending after reaping.
+static void
+sleep_for_batch(struct disk_batch *bt)
+{
+  disk.sleepers++;
+  want_interrupts(1);
+  reap();
+  if(bt->pending > 0){
+    bt->waiting = 1;
+    sleep(bt, &disk.lock);
+  }
+  disk.sleepers--;
+}
+
 // Add to batch bt (zeroed before its first request) a request to read (write == 0) or write
 // nblocks consecutive blocks from blockno, to or from data (contiguous, at most a page).  It may
 // not go out before virtio_disk_wait(bt); the data must stay put until that returns.
@@ -331,11 +383,8 @@ virtio_disk_add(struct disk_batch *bt, uint blockno, uint nblocks, char *data, i
   while(disk.nfree == 0){        // the ring is full: start what is there, wait for a slot
     kick();
     reap();
-    if(disk.nfree == 0){
-      disk.slot_waiters++;
-      sleep(&disk.nfree, &disk.lock);
-      disk.slot_waiters--;
-    }
+    if(disk.nfree == 0)
+      sleep_for_slot();
   }
   publish(bt, blockno, nblocks, data, write);
   release(&disk.lock);
@@ -352,10 +401,8 @@ virtio_disk_wait(struct disk_batch *bt)
   kick();
   while(bt->pending > 0){
     reap();
-    if(bt->pending > 0){
-      bt->waiting = 1;
-      sleep(bt, &disk.lock);
-    }
+    if(bt->pending > 0)
+      sleep_for_batch(bt);
   }
   release(&disk.lock);
   if(bt->status != VIRTIO_BLK_S_OK){
