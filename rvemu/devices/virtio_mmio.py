@@ -607,13 +607,15 @@ class VirtioMmio:
                 slot = q.device + 4 + 8 * (q.used_idx % q.num)
                 dma.write(slot, _USED_ELEM.pack(head, written))
                 q.used_idx = (q.used_idx + 1) & 0xFFFF
-                dma.write(q.device + 2, _U16.pack(q.used_idx))
                 q.last_avail = (q.last_avail + 1) & 0xFFFF
                 used += 1
                 self.completed += 1
         except (VirtqueueError, DmaError) as e:
             self._fail(f"queue {q.index}: {e}")
         if used:
+            # the index once for the whole run, after its elements (spec 2.7.8: a driver reads
+            # the elements only up to the index); the ring was checked to lie in RAM
+            dma.write(q.device + 2, _U16.pack(q.used_idx))
             flags = _U16.unpack_from(ram, q.driver - base)[0]
             if not flags & VIRTQ_AVAIL_F_NO_INTERRUPT:
                 self._interrupt(INT_USED_BUFFER)

@@ -613,6 +613,23 @@ def test_descriptor_loop_needs_reset():
     assert not echo.requests
 
 
+def test_chains_before_a_bad_one_in_the_same_notify_are_returned():
+    """Two good chains and then a looping one behind one doorbell: the good ones come back
+    (elements and index: the index is written once for the run) before the device stops."""
+    dev, drv, irq, echo = make()
+    drv.init()
+    first, _ = drv.submit([(b"ab", False), (2, True)], notify=False)
+    second, _ = drv.submit([(b"cde", False), (3, True)], notify=False)
+    a, _ = drv.buffer(b"x", False)
+    bad = drv._take_desc()
+    drv.write_desc(bad, a, 1, VIRTQ_DESC_F_NEXT, bad)          # a chain that loops on itself
+    drv.make_available(bad)
+    drv.notify()
+    assert_needs_reset(dev, drv, irq, used_before=2)
+    assert drv.pop_used() == (first, 2) and drv.pop_used() == (second, 3)
+    assert drv.pop_used() is None
+
+
 def test_self_loop_in_indirect_table_needs_reset():
     dev, drv, irq, echo = make()
     drv.init()
