@@ -524,16 +524,22 @@ def sstatus_op(form: str, value: int) -> int:
     return E(form, rd=0, rs1=5, imm=CSR["sstatus"])
 
 
+def ssi_rig() -> Rig:
+    """A Rig with SSI delegated to S and enabled in sie, and SIE in t0 for the register forms."""
+    r = Rig()
+    r.h.set_csr("mideleg", 1 << SSI)
+    r.h.set_csr("sie", 1 << SSI)
+    r.h.set_x(5, SIE)
+    return r
+
+
 @pytest.mark.parametrize("form", ["csrrs", "csrrsi"])
 def test_sie_set_takes_a_pending_interrupt_before_the_next_instruction(form):
     """intr_on with a delegated interrupt pending and enabled: it is taken right after the csrs
     (sepc: the next instruction, which has not run), though the run loop does a csrs of SIE alone
     inline when nothing is pending."""
-    r = Rig()
-    r.h.set_csr("mideleg", 1 << SSI)
-    r.h.set_csr("sie", 1 << SSI)
+    r = ssi_rig()
     r.set_pending(SSI)
-    r.h.set_x(5, SIE)
     r.start(sstatus_op(form, SIE), ADD1, ADD1, priv=PRIV_S, mstatus=0)
     r.run(3)
     assert r.in_s_trap(INT | SSI) and r.h.csr("sepc") == CODE + 4
@@ -542,10 +548,7 @@ def test_sie_set_takes_a_pending_interrupt_before_the_next_instruction(form):
 
 @pytest.mark.parametrize("form", ["csrrs", "csrrsi"])
 def test_sie_set_with_nothing_pending_runs_on_and_a_later_interrupt_is_taken(form):
-    r = Rig()
-    r.h.set_csr("mideleg", 1 << SSI)
-    r.h.set_csr("sie", 1 << SSI)
-    r.h.set_x(5, SIE)
+    r = ssi_rig()
     r.start(sstatus_op(form, SIE), ADD1, ADD1, priv=PRIV_S, mstatus=0)
     r.run(3)
     assert r.h.pc == CODE + 12 and r.h.x[10] == 2 and r.mstatus & SIE
@@ -557,10 +560,7 @@ def test_sie_set_with_nothing_pending_runs_on_and_a_later_interrupt_is_taken(for
 @pytest.mark.parametrize("form", ["csrrc", "csrrci"])
 def test_sie_clear_masks_a_pending_interrupt(form):
     """intr_off: after csrc sstatus, SIE a pending S interrupt waits; the next csrs takes it."""
-    r = Rig()
-    r.h.set_csr("mideleg", 1 << SSI)
-    r.h.set_csr("sie", 1 << SSI)
-    r.h.set_x(5, SIE)
+    r = ssi_rig()
     setter = form.replace("rrc", "rrs")
     r.start(sstatus_op(form, SIE), ADD1, sstatus_op(setter, SIE), ADD1, priv=PRIV_S, mstatus=SIE)
     r.run(2)

@@ -306,14 +306,21 @@ def read_until(proc, pattern, timeout=60):
     return out
 
 
+def rvemu_after_writing(tree, name, text):
+    """rvemu booted to the shell in tree, which has then written text to file name (to look for
+    on the disk after rvemu is gone)."""
+    p = rvemu_popen(tree)
+    read_until(p, rb"\$ $")
+    p.stdin.write(f"echo {text} > {name}\n".encode())
+    p.stdin.flush()
+    read_until(p, rb"\$ $")
+    return p
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_signal_ends_rvemu_with_128_plus_signum(labtree, sig):
-    p = rvemu_popen(labtree)
+    p = rvemu_after_writing(labtree, "sigfile", "signalled")
     try:
-        read_until(p, rb"\$ $")
-        p.stdin.write(b"echo signalled > sigfile\n")
-        p.stdin.flush()
-        read_until(p, rb"\$ $")
         p.send_signal(sig)
         assert p.wait(20) == 128 + sig
         err = p.stderr.read().decode()
@@ -331,12 +338,8 @@ def test_closed_output_pipe_ends_rvemu_like_sigpipe(labtree):
     """`rvemu ... | head`: once the reader of its output is gone, the next guest output ends the
     run as SIGPIPE would, cleanly: status 128 + SIGPIPE, one line on stderr, no traceback, and
     what the guest wrote before is on the disk."""
-    p = rvemu_popen(labtree)
+    p = rvemu_after_writing(labtree, "pipefile", "piped")
     try:
-        read_until(p, rb"\$ $")
-        p.stdin.write(b"echo piped > pipefile\n")
-        p.stdin.flush()
-        read_until(p, rb"\$ $")
         p.stdout.close()                          # the reader leaves
         p.stdin.write(b"ls\n")                    # output with nowhere to go
         p.stdin.flush()
