@@ -229,13 +229,26 @@ cdef inline uint8_t unfused(int op) noexcept nogil:
         return OP_SD
     if op == OP_ADD_LW or op == OP_ADD_LD or op == OP_ADD_LBU:
         return OP_ADD
+    if op == OP_LD_LD:
+        return OP_LD
+    if op == OP_SD_SD:
+        return OP_SD
+    return 0
+
+cdef inline uint8_t access_pair(int op, int next_op) noexcept nogil:
+    """The fused operation for two loads or two stores of doublewords in a row (a function's
+    prologue and epilogue, a trap frame), or 0."""
+    if op == OP_LD and next_op == OP_LD:
+        return OP_LD_LD
+    if op == OP_SD and next_op == OP_SD:
+        return OP_SD_SD
     return 0
 
 cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
     """Two instructions in a row of the run become one operation, so the loop executes both
     without a second dispatch: an addi followed by a conditional branch (a loop's step and test),
-    a load or store followed by an addi (a pointer's step), and an add followed by a load (an
-    indexed load).  Only the first one's slot changes; the second's stays itself (a branch
+    a load or store followed by an addi (a pointer's step), an add followed by a load (an
+    indexed load), and two ld or two sd (registers restored or saved).  Only the first one's slot changes; the second's stays itself (a branch
     target, the first of a pair of its own, or where an early stop splits the pair: the run loop
     then lets the first run alone, and a load or store that leaves the loop for its slow half
     continues at the second).  Emptying the second's slot empties the first's, as it empties
@@ -252,7 +265,7 @@ cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
         elif code[path[i + 1]].op == OP_ADDI:
             f = then_addi(s.op)
         else:
-            f = 0
+            f = access_pair(s.op, code[path[i + 1]].op)
         if f:
             s.op = f
 

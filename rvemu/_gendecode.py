@@ -105,6 +105,8 @@ def generate(path: str) -> None:
                 ("OP_ADD_LW", "add, then the lw in the next slot (an indexed load)"),
                 ("OP_ADD_LD", "add, then the ld in the next slot"),
                 ("OP_ADD_LBU", "add, then the lbu in the next slot"),
+                ("OP_LD_LD", "ld, then the ld in the next slot (registers restored)"),
+                ("OP_SD_SD", "sd, then the sd in the next slot (registers saved)"),
                 ("OP_PAGE_END", "sentinel after a page's last slot"))
     first = 256 - len(internal)
     if len(opcodes.OP_NUMBERS) > first:

@@ -892,6 +892,60 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                             break
                     ip = <Insn*>(<char*>ip + ip.step)
                     continue
+                # ---- two ld or two sd in a row (decode_run fuses the pair: registers restored or
+                # saved); the second reuses the first's TLB entry when it is in the same page, and
+                # ip moves to the second's own slot before its access, so its slow half is the
+                # plain one's
+                elif op == OP_LD_LD:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va, OP_LD)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    if e.tag != (va & ~<uint64_t>0xff8):
+                        e = tlb_entry(dtlb.load, va)
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+                    else:
+                        st = mem_slow(h, ip, va, OP_LD)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
+                elif op == OP_SD_SD:
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    e = tlb_entry(dtlb.store, va)
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    elif (va & 7) == 0 and store_beside_code(m, e, va):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va, OP_SD)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    va = x[ip.rs1] + <uint64_t><int64_t>ip.imm
+                    if e.tag != (va & ~<uint64_t>0xff8):
+                        e = tlb_entry(dtlb.store, va)
+                    if e.tag == (va & ~<uint64_t>0xff8):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    elif (va & 7) == 0 and store_beside_code(m, e, va):
+                        (<uint64_t*>(e.addend + va))[0] = x[ip.rs2]
+                    else:
+                        st = mem_slow(h, ip, va, OP_SD)
+                        if st:
+                            ex = 1
+                            break
+                    ip = <Insn*>(<char*>ip + ip.step)
+                    continue
                 # ---- fences: stores keep decoded code coherent, so fence.i has nothing to do
                 # ---- csrr of a trap-handling CSR (IF_CSRR): no side effect, so inline; any other
                 # CSR instruction, or a read this privilege may not do, in exec_system

@@ -338,6 +338,90 @@ def test_add_load_pair_faults_after_its_add(kind):
     assert runs[0] == runs[1]
 
 
+# Two ld or two sd in a row (a function's prologue or epilogue): the run loop fuses the pair.
+# x10 walks DATA (8 bytes a trip), x29 counts 37 trips down; compressed forms fuse too.
+ACCESS_PAIRS = {
+    "ld-ld": [("ld", dict(rd=12, rs1=10, imm=0)), ("ld", dict(rd=14, rs1=10, imm=8))],
+    "ld-ld-same-rd": [("ld", dict(rd=12, rs1=10, imm=8)), ("ld", dict(rd=12, rs1=10, imm=0))],
+    "c.ld": [("c.ld", dict(rd=12, rs1=10, imm=8)), ("c.ld", dict(rd=14, rs1=10, imm=0))],
+    "sd-sd": [("sd", dict(rs1=10, rs2=11, imm=0)), ("sd", dict(rs1=10, rs2=29, imm=8))],
+    "c.sd": [("c.sd", dict(rs1=10, rs2=11, imm=8)), ("c.sd", dict(rs1=10, rs2=12, imm=0))],
+}
+
+
+def access_pair_code(kind):
+    body = ACCESS_PAIRS[kind] + [("add", dict(rd=28, rs1=28, rs2=12)),
+                                 ("add", dict(rd=28, rs1=28, rs2=14)),
+                                 ("addi", dict(rd=11, rs1=11, imm=3)),
+                                 ("addi", dict(rd=10, rs1=10, imm=8)),
+                                 ("addi", dict(rd=29, rs1=29, imm=-1)),
+                                 ("bne", dict(rs1=29, rs2=0, imm=None))]
+    body[-1] = ("bne", dict(rs1=29, rs2=0, imm=-len(assemble(body[:-1]))))
+    return body, assemble(body)
+
+
+@pytest.mark.parametrize("kind", sorted(ACCESS_PAIRS))
+def test_access_pairs_stop_anywhere(kind):
+    """Two loads or two stores run as one operation; a budget that ends between them runs the
+    first alone, whatever the chunk sizes, with the same values and memory as fresh single
+    steps."""
+    body, code = access_pair_code(kind)
+    final = loop_three_ways(code, len(body), {10: 0x80080000, 11: 0x1234, 12: 77, 29: 37}, 11,
+                            (10, 0x80080000 + 8 * 37))
+    if kind.startswith(("ld", "c.ld")):
+        assert final[0][1][28] != 0                     # the loads were summed
+
+
+def test_load_pair_second_address_from_the_first():
+    """ld x13 loads a pointer that the next ld uses at once: the pair must not compute the
+    second address before the first load (fused run and fresh single steps agree)."""
+    code = assemble([("ld", dict(rd=13, rs1=10, imm=0)), ("ld", dict(rd=14, rs1=13, imm=8))])
+    mem = {0x80080000: (0x80080100).to_bytes(8, "little"),
+           0x80080108: (0x5EED).to_bytes(8, "little")}
+    for sizes, fresh in (([2], False), ([1], True)):
+        m = machine(code, regs={10: 0x80080000, 13: 0x80080000}, mem=mem)
+        run_in_chunks(m, 2, random.Random(1), sizes, fresh=fresh)
+        assert m.harts[0].x[13] == 0x80080100 and m.harts[0].x[14] == 0x5EED
+
+
+@pytest.mark.parametrize("kind", ["ld-ld", "sd-sd"])
+@pytest.mark.parametrize("where", ["second", "first"])
+def test_access_pair_faults_where_its_access_does(kind, where):
+    """Under Sv39, the pair's first access in the last doubleword of the mapped page and its
+    second in the unmapped one: the second faults with the first done (a register loaded, or
+    memory stored; sepc: the second's pc).  Both in the unmapped page: the first faults and
+    nothing of the pair has run.  One run and single steps end alike."""
+    body, code = access_pair_code(kind)
+    first_len = len(assemble(body[:1]))
+    base = VA_DATA + 0x1000 - 8 if where == "second" else VA_DATA + 0x1000
+    regs = {10: base, 11: 0x1234, 12: 77, 14: 88, 29: 1000}
+    runs = []
+    for budget in (None, 1):
+        m = sv39_data_machine(code, regs)
+        h = m.harts[0]
+        m.write_phys(0x80080FF8, (0xABCDEF).to_bytes(8, "little"))
+        if budget is None:
+            m.core.run(0, 40)                           # then parked at TRAP_PC (a self-loop)
+        else:
+            for _ in range(40):
+                if h.pc == TRAP_PC:
+                    break
+                m.core.run(0, 1)
+        assert h.pc == TRAP_PC and h.csr("scause") == (13 if kind == "ld-ld" else 15)
+        if where == "second":
+            assert h.csr("sepc") == CODE + first_len and h.csr("stval") == VA_DATA + 0x1000
+            if kind == "ld-ld":
+                assert h.x[12] == 0xABCDEF and h.x[14] == 88
+            else:
+                assert m.read_phys(0x80080FF8, 8) == (0x1234).to_bytes(8, "little")
+        else:
+            assert h.csr("sepc") == CODE and h.csr("stval") == VA_DATA + 0x1000
+            assert h.x[12] == 77 and h.x[14] == 88
+            assert m.read_phys(0x80080FF8, 8) == (0xABCDEF).to_bytes(8, "little")
+        runs.append((tuple(h.x), m.read_phys(0x80080000, 0x1000)))
+    assert runs[0] == runs[1]
+
+
 def store_loop(trips, store_offset, width="sd"):
     """A loop that stores x11 at x10 + store_offset trips times, then parks."""
     return [("addi", dict(rd=12, rs1=0, imm=trips)),
