@@ -151,13 +151,20 @@ cdef int exec_atomic(Hart *h, Insn *ins) noexcept nogil:
     return ST_SPIN if spin else ST_OK
 
 
+cdef inline uint64_t csr_source(Insn *ins, uint64_t *x) noexcept nogil:
+    """What a CSR instruction sets, clears or writes with: rs1's value, or for the csrr*i forms
+    the 5-bit immediate (which the decoder leaves in rs1)."""
+    if ins.op == OP_CSRRWI or ins.op == OP_CSRRSI or ins.op == OP_CSRRCI:
+        return ins.rs1
+    return x[ins.rs1]
+
+
 cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
     """Zicsr: returns -1 for illegal instruction, else CSR_CHANGED_*.  csrrw with rd = x0 does
     not read; csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write (unprivileged spec 9.1)."""
     cdef int op = ins.op, csr = ins.imm & 0xfff, r = CSR_CHANGED_NONE
-    cdef uint64_t old = 0, src, base
-    cdef int imm_form = op == OP_CSRRWI or op == OP_CSRRSI or op == OP_CSRRCI
-    src = <uint64_t>ins.rs1 if imm_form else h.x[ins.rs1]
+    cdef uint64_t old = 0, base
+    cdef uint64_t src = csr_source(ins, h.x)
     if op == OP_CSRRW or op == OP_CSRRWI:
         if ins.rd != 32 and csr_read(h, csr, &old) != CSR_OK:
             return -1
@@ -954,7 +961,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                         x[ip.rd] = v
                         ip = <Insn*>(<char*>ip + ip.step)
                         continue
-                    if (ip.flags & IF_SIE) and sie_set(h, x[ip.rs1]):
+                    if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, x)):
                         ip = <Insn*>(<char*>ip + ip.step)
                         continue
                     h.cur = ip[0]
@@ -964,7 +971,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 # ---- csrs/csrc of sstatus's SIE alone (IF_SIE): spinlocks; inline when sie_set /
                 # sie_clear say the block goes on
                 elif op == OP_CSRRC:
-                    if (ip.flags & IF_SIE) and sie_clear(h, x[ip.rs1]):
+                    if (ip.flags & IF_SIE) and sie_clear(h, csr_source(ip, x)):
                         ip = <Insn*>(<char*>ip + ip.step)
                         continue
                     h.cur = ip[0]
@@ -972,7 +979,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ex = 1
                     break
                 elif op == OP_CSRRSI:
-                    if (ip.flags & IF_SIE) and sie_set(h, ip.rs1):
+                    if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, x)):
                         ip = <Insn*>(<char*>ip + ip.step)
                         continue
                     h.cur = ip[0]
@@ -980,7 +987,7 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                     ex = 1
                     break
                 elif op == OP_CSRRCI:
-                    if (ip.flags & IF_SIE) and sie_clear(h, ip.rs1):
+                    if (ip.flags & IF_SIE) and sie_clear(h, csr_source(ip, x)):
                         ip = <Insn*>(<char*>ip + ip.step)
                         continue
                     h.cur = ip[0]
