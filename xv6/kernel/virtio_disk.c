@@ -282,15 +282,6 @@ publish(struct disk_batch *bt, uint blockno, uint nblocks, char *data, int write
   disk.unkicked++;
 }
 
-// Ask for used-buffer interrupts (on) or not; the fence orders the flag before what follows (a
-// look at the used ring, or the doorbell).  Caller holds disk.lock.
-static void
-want_interrupts(int on)
-{
-  disk.q->avail.flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
-  __sync_synchronize();
-}
-
 // Hand the requests published since the last kick (anybody's) to the device: first the ring
 // entries (a fence, so the device never sees the new index before them), then the index, then
 // the doorbell.  With nobody asleep here, without asking for an interrupt.  Caller holds
@@ -341,33 +332,23 @@ reap(void)
     wakeup(&disk.nfree);
 }
 
-// Sleep until a slot frees up, with interrupts on (see the top of the file).  Caller holds
-// disk.lock and found no free slot after reaping.
+// Sleep until batch bt is finished, or (bt == 0) until a slot frees up, with interrupts on (see
+// the top of the file): ask for them, then look at the used ring once more for what finished
+// while they were off.  Caller holds disk.lock and found the wait necessary after reaping.
 static void
-sleep_for_slot(void)
+sleep_until(struct disk_batch *bt)
 {
   disk.sleepers++;
-  want_interrupts(1);
-  reap();                        // what finished while interrupts were off
-  if(disk.nfree == 0){
+  disk.q->avail.flags = 0;
+  __sync_synchronize();          // the flag before the look at the used ring
+  reap();
+  if(bt && bt->pending > 0){
+    bt->waiting = 1;
+    sleep(bt, &disk.lock);
+  } else if(!bt && disk.nfree == 0){
     disk.slot_waiters++;
     sleep(&disk.nfree, &disk.lock);
     disk.slot_waiters--;
-  }
-  disk.sleepers--;
-}
-
-// Sleep until batch bt is finished, with interrupts on.  Caller holds disk.lock and found bt
-// pending after reaping.
-static void
-sleep_for_batch(struct disk_batch *bt)
-{
-  disk.sleepers++;
-  want_interrupts(1);
-  reap();
-  if(bt->pending > 0){
-    bt->waiting = 1;
-    sleep(bt, &disk.lock);
   }
   disk.sleepers--;
 }
@@ -384,7 +365,7 @@ virtio_disk_add(struct disk_batch *bt, uint blockno, uint nblocks, char *data, i
     kick();
     reap();
     if(disk.nfree == 0)
-      sleep_for_slot();
+      sleep_until(0);
   }
   publish(bt, blockno, nblocks, data, write);
   release(&disk.lock);
@@ -402,7 +383,7 @@ virtio_disk_wait(struct disk_batch *bt)
   while(bt->pending > 0){
     reap();
     if(bt->pending > 0)
-      sleep_for_batch(bt);
+      sleep_until(bt);
   }
   release(&disk.lock);
   if(bt->status != VIRTIO_BLK_S_OK){
