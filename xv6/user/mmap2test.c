@@ -63,6 +63,33 @@ faults(void)
 
 // ---- madvise -----------------------------------------------------------------------------------
 
+// What reading byte 1 of each of the 4 pages at m (page k holds k + 1, as make_file writes
+// them) moved in the fault and page-cache counters.
+struct touched {
+  int major, minor, cache;        // faults (getrusage)
+  int ahead, around;              // pages read ahead, pages mapped around (vmstat)
+};
+
+static struct touched
+touch4(char *m, char *what)
+{
+  struct vmstat v0, v1;
+  struct rusage r0, r1;
+  vmstat(&v0);
+  getrusage(RUSAGE_SELF, &r0);
+  for(int k = 0; k < 4; k++)
+    CHECK(m[k * PG + 1] == (char)(k + 1), "%s page %d contents", what, k);
+  vmstat(&v1);
+  getrusage(RUSAGE_SELF, &r1);
+  return (struct touched){
+    .major = (int)(r1.ru_majflt - r0.ru_majflt),
+    .minor = (int)(r1.ru_minflt - r0.ru_minflt),
+    .cache = (int)(r1.ru_cacheflt - r0.ru_cacheflt),
+    .ahead = (int)(v1.readahead_pages - v0.readahead_pages),
+    .around = (int)(v1.faultaround_pages - v0.faultaround_pages),
+  };
+}
+
 static void
 t_madvise(void)
 {
@@ -119,15 +146,10 @@ t_madvise(void)
         before.readahead_pages == 4, "WILLNEED read %d pages, not 4",
         (int)(after.cache_misses + after.readahead_pages - before.cache_misses -
               before.readahead_pages));
-  struct rusage r0, r1;
-  getrusage(RUSAGE_SELF, &r0);
-  for(int k = 0; k < 4; k++)
-    CHECK(w[k * PG + 1] == (char)(k + 1), "WILLNEED page %d contents", k);
-  getrusage(RUSAGE_SELF, &r1);
   // one fault: fault-around maps the other three pages
-  CHECK(r1.ru_majflt == r0.ru_majflt && r1.ru_cacheflt - r0.ru_cacheflt == 1,
-        "after WILLNEED: %d major, %d cache faults", (int)(r1.ru_majflt - r0.ru_majflt),
-        (int)(r1.ru_cacheflt - r0.ru_cacheflt));
+  struct touched t = touch4(w, "WILLNEED");
+  CHECK(t.major == 0 && t.cache == 1, "after WILLNEED: %d major, %d cache faults", t.major,
+        t.cache);
   munmap(w, 4 * PG);
   close(fd);
 
@@ -139,33 +161,16 @@ t_madvise(void)
   char *m = mmap(0, 4 * PG, PROT_READ, MAP_SHARED, fd, 0);
   CHECK(m != MAP_FAILED, "mmap: errno %d", errno);
   CHECK(madvise(m, 2 * PG, MADV_RANDOM) == 0, "RANDOM: errno %d", errno);
-  vmstat(&before);
-  getrusage(RUSAGE_SELF, &r0);
-  for(int k = 0; k < 4; k++)
-    CHECK(m[k * PG + 1] == (char)(k + 1), "RANDOM page %d contents", k);
-  vmstat(&after);
-  getrusage(RUSAGE_SELF, &r1);
-  CHECK(r1.ru_majflt - r0.ru_majflt == 3 && r1.ru_minflt == r0.ru_minflt &&
-        after.readahead_pages - before.readahead_pages == 1 &&
-        after.faultaround_pages - before.faultaround_pages == 1,
+  t = touch4(m, "RANDOM");
+  CHECK(t.major == 3 && t.minor == 0 && t.ahead == 1 && t.around == 1,
         "RANDOM on 0-1: %d major, %d minor faults, %d read ahead, %d mapped around",
-        (int)(r1.ru_majflt - r0.ru_majflt), (int)(r1.ru_minflt - r0.ru_minflt),
-        (int)(after.readahead_pages - before.readahead_pages),
-        (int)(after.faultaround_pages - before.faultaround_pages));
+        t.major, t.minor, t.ahead, t.around);
   // NORMAL takes the mark off: one fault maps the other three cached pages
   CHECK(madvise(m, 4 * PG, MADV_DONTNEED) == 0 && madvise(m, 4 * PG, MADV_NORMAL) == 0,
         "DONTNEED, NORMAL: errno %d", errno);
-  vmstat(&before);
-  getrusage(RUSAGE_SELF, &r0);
-  for(int k = 0; k < 4; k++)
-    CHECK(m[k * PG + 1] == (char)(k + 1), "NORMAL page %d contents", k);
-  vmstat(&after);
-  getrusage(RUSAGE_SELF, &r1);
-  CHECK(r1.ru_majflt == r0.ru_majflt && r1.ru_cacheflt - r0.ru_cacheflt == 1 &&
-        after.faultaround_pages - before.faultaround_pages == 3,
-        "NORMAL again: %d major, %d cache faults, %d mapped around",
-        (int)(r1.ru_majflt - r0.ru_majflt), (int)(r1.ru_cacheflt - r0.ru_cacheflt),
-        (int)(after.faultaround_pages - before.faultaround_pages));
+  t = touch4(m, "NORMAL");
+  CHECK(t.major == 0 && t.cache == 1 && t.around == 3,
+        "NORMAL again: %d major, %d cache faults, %d mapped around", t.major, t.cache, t.around);
   munmap(m, 4 * PG);
   close(fd);
   unlink("madv.f");
