@@ -248,10 +248,10 @@ cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
     """Two instructions in a row of the run become one operation, so the loop executes both
     without a second dispatch: an addi followed by a conditional branch (a loop's step and test),
     a load or store followed by an addi (a pointer's step), an add followed by a load (an
-    indexed load), and two ld or two sd (registers restored or saved).  Only the first one's slot changes; the second's stays itself (a branch
-    target, the first of a pair of its own, or where an early stop splits the pair: the run loop
-    then lets the first run alone, and a load or store that leaves the loop for its slow half
-    continues at the second).  Emptying the second's slot empties the first's, as it empties
+    indexed load), and two ld or two sd (registers restored or saved).  Only the first one's
+    slot changes; the second's stays itself (a branch target, the first of a pair of its own, or
+    where an early stop splits the pair: the run loop then lets the first run alone, and a load
+    or store that leaves the loop for its slow half continues at the second).  Emptying the second's slot empties the first's, as it empties
     every slot whose run flows into it."""
     cdef int i
     cdef uint8_t f
