@@ -5,7 +5,7 @@ Importing this file compiles nothing: `python setup.py --version`, pip's metadat
 
 * build_ext generates the decoder from the encoding table (rvemu/_gendecode.py writes
   rvemu/_decode.pxi from rvemu/opcodes.py), cythonizes rvemu/_core.pyx and compiles it.
-  RVEMU_DEBUG=1: unoptimised, with symbols.  RVEMU_ANNOTATE=1: `cython -a` HTML beside the .pyx.
+  RVEMU_DEBUG=1: a debug build (-O1 with symbols).  RVEMU_ANNOTATE=1: `cython -a` HTML beside the .pyx.
 * build_py also builds the guest (xv6/build.py, with the ziglang toolchain from the build
   requirements) and installs the bootable image as rvemu/images/xv6.img, so a wheel carries it.
   RVEMU_SKIP_IMAGE=1 skips that (an emulator-only build).
@@ -14,7 +14,6 @@ Importing this file compiles nothing: `python setup.py --version`, pip's metadat
 import importlib.util
 import os
 import shutil
-import tempfile
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -48,29 +47,6 @@ class build_ext_cython(build_ext):
             ext.sources = cythonized.sources
         super().run()
 
-    def build_extensions(self):
-        # The run loop is one large function; gcc's -fira-loop-pressure keeps what every
-        # instruction uses (the switch's jump table, the register file) in host registers: about
-        # 0.4 fewer host instructions per guest instruction (benchmarks/test_callgrind.py).
-        # Compilers that do not know the option (clang) go without it.
-        if not DEBUG and self._accepts("-fira-loop-pressure"):
-            for ext in self.extensions:
-                ext.extra_compile_args = list(ext.extra_compile_args) + ["-fira-loop-pressure"]
-        super().build_extensions()
-
-    def _accepts(self, flag):
-        """Whether the C compiler compiles a trivial file with flag."""
-        from setuptools.errors import CompileError
-        with tempfile.TemporaryDirectory() as tmp:
-            src = os.path.join(tmp, "probe.c")
-            with open(src, "w") as f:
-                f.write("int rvemu_probe(void) { return 0; }\n")
-            try:
-                self.compiler.compile([src], output_dir=tmp, extra_postargs=[flag, "-Werror"])
-            except CompileError:
-                return False
-        return True
-
 
 class build_py_with_image(build_py):
     """build_py, plus the xv6 bootable image as package data."""
@@ -97,7 +73,11 @@ setup(
         Extension(
             "rvemu._core",
             ["rvemu/_core.pyx"],
-            extra_compile_args=(["-O0", "-g"] if DEBUG else ["-O2"]) + ["-Wno-unused-function"],
+            # The run loop's handlers (_handlers.pxi) reach each other by tail calls, which gcc
+            # makes jumps only when it optimises: a debug build is -O1 with them, not -O0 (whose
+            # calls would grow the host stack with every guest instruction).
+            extra_compile_args=(["-O1", "-foptimize-sibling-calls", "-g"] if DEBUG else ["-O2"])
+            + ["-Wno-unused-function"],
         ),
     ],
 )

@@ -139,6 +139,13 @@ ctypedef struct Hart:
     Insn xslot[3]
     Insn cur                    # the slot of the instruction a slow path is executing (a store
                                 # may empty the slot itself)
+    # where the threaded fast half (_handlers.pxi) handed the run back to run_hart: the slot (for
+    # the slow half), the instructions still left, the pc to enter (RX_PC, RX_SPIN); run_v takes
+    # what a helper returns through a pointer (a handler keeps no addressed local)
+    Insn *run_ip
+    uint64_t run_left
+    uint64_t run_pc
+    uint64_t run_v
     # the budget's end inside a run (run_hart): the slot OP_STOP stands in (NULL: none) and its
     # op, and the fused addi just before it, run alone meanwhile (NULL: none), and its op.  In the
     # hart, not in run_hart's registers, which the loop needs for what every instruction uses.

@@ -11,6 +11,7 @@ The parts are included from:
   _csr.pxi      CSR access rules and registers, hart time
   _trap.pxi     trap entry/return and interrupt selection
   _interp.pxi   instruction semantics and the run loop
+  _handlers.pxi the run loop's fast half: a handler per operation, threaded by tail calls
 
 Nothing here knows about devices: physical addresses outside RAM go to ``bus.read/bus.write``
 (a Python object the board supplies), and devices drive interrupt lines through
@@ -63,6 +64,7 @@ include "_mmu.pxi"
 include "_csr.pxi"
 include "_trap.pxi"
 include "_interp.pxi"
+include "_handlers.pxi"
 
 RUN_REASONS = {RUN_BUDGET: "budget", RUN_WFI: "wfi", RUN_EVENT: "event", RUN_ERROR: "error",
                RUN_YIELD: "yield", RUN_BREAK: "break"}

@@ -83,9 +83,9 @@ def generate(path: str) -> None:
     ]
     for name, num in opcodes.OP_NUMBERS.items():
         out.append(f"    {name} = {num}")
-    # The executor's own operations (rvemu/_code.pxi) take the top numbers, OP_PAGE_END 255: the
-    # run loop's switch then has a case at the top of Insn.op's range, so the compiler's jump
-    # table covers every uint8_t value and needs no range check before the indirect jump.
+    # The executor's own operations (rvemu/_code.pxi) take the top numbers, OP_PAGE_END 255.  The
+    # run loop's table of handlers (_handlers.pxi) has an entry for every uint8_t value, so a
+    # dispatch needs no range check.
     internal = (("OP_HOST_BREAK", "a debugger breakpoint (not an instruction)"),
                 ("OP_PAUSE", "fence with the Zihintpause encoding: the hart spins"),
                 ("OP_CROSS", "a 4-byte instruction that crosses into the next page"),

@@ -571,3 +571,46 @@ def test_progressing_loop_is_never_yielded():
     m.harts[0].pc = CODE + 0x400            # both harts work
     reason, ran = m.core.run(0, 50_000)
     assert (reason, ran) == ("budget", 50_000)
+
+
+# ---- the threaded fast half (_handlers.pxi) -------------------------------------------------
+
+STACK_PROBE = """
+import sys, threading
+sys.path.insert(0, {tests!r})
+from snippets import CODE, machine, assemble
+loop = assemble([("addi", dict(rd=5, rs1=5, imm=1)),
+                 ("sd", dict(rs1=7, rs2=5, imm=0)),
+                 ("ld", dict(rd=8, rs1=7, imm=0)),
+                 ("add", dict(rd=9, rs1=9, rs2=8)),
+                 ("bne", dict(rs1=5, rs2=6, imm=-16))])
+out = []
+def body():
+    m = machine(loop, regs={{6: 1 << 40, 7: CODE + 0x2000}})
+    m.run(max_instructions={n})
+    h = m.harts[0]
+    out.append((h.instret, h.x[5], h.x[9], h.pc - CODE))
+threading.stack_size(512 * 1024)
+t = threading.Thread(target=body)
+t.start()
+t.join()
+print(*out[0])
+"""
+
+
+def test_threaded_run_keeps_the_host_stack_flat():
+    """The handlers reach the next slot's handler by a tail call (a jump), so a loop that stays
+    in its page runs as one chain of handlers without growing the host stack.  4 M instructions
+    of such a loop run in a thread with a 512 KiB stack: a handler that called the next one
+    instead would need at least 16 bytes per instruction and crash the thread's process (so the
+    run is a subprocess of its own)."""
+    import os
+    import subprocess
+    import sys
+    n = 4_000_000
+    script = STACK_PROBE.format(tests=os.path.dirname(__file__), n=n)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    trips = n // 5
+    assert r.stdout.split() == [str(n), str(trips), str(trips * (trips + 1) // 2), "0"]

@@ -1,0 +1,715 @@
+# The run loop's fast half: one handler per operation, threaded by tail calls.
+#
+# Owns: the inline execution of a run (run_hart's level (C), _interp.pxi) and the table HANDLERS
+# that maps Insn.op to its handler.
+#
+# Threading.  A handler executes its slot, then ends in `return dispatch(...)` of the next slot's
+# handler with the same five arguments.  gcc compiles such a call in tail position as a jump
+# (-foptimize-sibling-calls, on at -O2; setup.py asks for it in debug builds too), so a run costs
+# no stack and no return: an instruction is its body, one add to reach the next slot, and one
+# indirect jump through the table.  That is what a `switch` in a loop cannot give (its
+# position-independent jump table costs two more host instructions per dispatch, and every case
+# jumps back to it).  For the jump to be possible a handler keeps no local whose address it takes:
+# values that helpers return through a pointer go through Hart.run_v.
+#
+# The arguments are what every instruction may need, in registers: the hart (its x[] is at offset
+# 0), the slot, the instructions still allowed before the block's limit (left: runs entered in
+# the page are charged here, as run_hart's level (B) charges the first), the page's virtual base
+# (tag: pc = tag + ip.off) and the data TLB set.
+#
+# Leaving.  A handler that cannot go on returns to run_hart with left in Hart.run_left and one of:
+#   RX_PC     pc is Hart.run_pc (a jump or a branch out of the page, the page's end, a run longer
+#             than left): run_hart enters it through (B)
+#   RX_SPIN   as RX_PC, and the hart spins in a pure loop (leaves_run): it yields
+#   else      the slow half for h.cur (a copy of slot Hart.run_ip): 0 for exec_system, or a memory
+#             access's status (an exception, ST_MMIO, ST_EVENT, ST_CODE)
+# Whatever leaves early has charged its whole run, as before: run_hart gives back the rest.
+
+ctypedef int (*handler_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                          Tlb *dtlb) noexcept nogil
+
+cdef enum:
+    RX_PC = 0x10000
+    RX_SPIN = 0x10001
+
+cdef handler_t HANDLERS[256]
+
+
+# ---- moving on ---------------------------------------------------------------------------------
+
+cdef inline int dispatch(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                         Tlb *dtlb) noexcept nogil:
+    """Execute slot ip and what follows it (a tail call: a jump)."""
+    return HANDLERS[ip.op](h, ip, left, tag, dtlb)
+
+cdef inline int next_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                          Tlb *dtlb) noexcept nogil:
+    """Go on straight after ip, in the same run."""
+    return dispatch(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int leave_at(Hart *h, uint64_t left, uint64_t pc) noexcept nogil:
+    """Back to run_hart, to enter pc through (B)."""
+    h.run_left = left
+    h.run_pc = pc
+    return RX_PC
+
+cdef inline int enter_run(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                          Tlb *dtlb) noexcept nogil:
+    """A new run in this page (a branch's target or fall-through): charge it as (B) would, or
+    leave when it is longer than left."""
+    if ip.blen > left:
+        return leave_at(h, left, tag + ip.off)
+    return dispatch(h, ip, left - ip.blen, tag, dtlb)
+
+cdef int leave_branch(Hart *h, Insn *b, uint64_t left, uint64_t tag) noexcept nogil:
+    """Taken branch or jal b leaves: its target is in another page, or it closes a loop the hart
+    spins in."""
+    h.run_left = left
+    h.run_pc = tag + b.off + <uint64_t><int64_t>b.imm
+    return RX_SPIN if b.flags & IF_NEAR else RX_PC
+
+cdef inline int taken(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    """Branch or jal b is taken: its target in the page is entered here (IF_INLINE), or
+    taken_far decides."""
+    if b.flags & IF_INLINE:
+        return enter_run(h, <Insn*>(<char*>b + b.tgt), left, tag, dtlb)
+    return taken_far(h, b, left, tag, dtlb)
+
+cdef int taken_far(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    """Taken branch or jal b without IF_INLINE: back to run_hart if leaves_run says so, else
+    its target is entered here.  (A function of its own: the call to leaves_run would make every
+    branch handler save registers.)"""
+    if leaves_run(h, b, left):
+        return leave_branch(h, b, left, tag)
+    return enter_run(h, <Insn*>(<char*>b + b.tgt), left, tag, dtlb)
+
+cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    """Every operation without a handler of its own (system instructions, atomics, CSRs the fast
+    path does not do, and the loop's sentinels): run_hart's slow half, status 0."""
+    h.cur = ip[0]
+    h.run_ip = ip
+    h.run_left = left
+    return 0
+
+cdef int mem_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  uint64_t va) noexcept nogil:
+    """Slot ip's load or store at va missed the inline path: do it in mem_slow (as the slot's own
+    instruction: the first of a fused pair), then go on at the next slot, which for a fused pair
+    is the second's own and runs alone.  Any status but ST_OK goes back to run_hart."""
+    cdef int op = unfused(ip.op)
+    cdef int st = mem_slow(h, ip, va, op if op else ip.op)
+    if st:
+        h.run_ip = ip
+        h.run_left = left
+        return st
+    return next_slot(h, ip, left, tag, dtlb)
+
+
+# ---- integer register-immediate ----------------------------------------------------------------
+
+cdef int op_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lui(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_auipc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = tag + ip.off + <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_slti(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = <int64_t>h.x[ip.rs1] < <int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sltiu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] < <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_xori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] ^ <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_ori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] | <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_andi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] & <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_slli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] << ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_srli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] >> ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_srai(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = <uint64_t>(<int64_t>h.x[ip.rs1] >> ip.imm)
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_addiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(h.x[ip.rs1] + <uint64_t><int64_t>ip.imm)
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_slliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] << ip.imm)
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_srliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] >> ip.imm)
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sraiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(<uint32_t>(<int32_t>h.x[ip.rs1] >> ip.imm))
+    return next_slot(h, ip, left, tag, dtlb)
+
+
+# ---- integer register-register -----------------------------------------------------------------
+
+cdef int op_add(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sub(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] - h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sll(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] << (h.x[ip.rs2] & 63)
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_slt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = <int64_t>h.x[ip.rs1] < <int64_t>h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] < h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_xor(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] ^ h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_srl(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] >> (h.x[ip.rs2] & 63)
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sra(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = <uint64_t>(<int64_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 63))
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_or(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] | h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_and(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] & h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_addw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(h.x[ip.rs1] + h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_subw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(h.x[ip.rs1] - h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sllw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] << (h.x[ip.rs2] & 31))
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_srlw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 31))
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sraw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(<uint32_t>(<int32_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 31)))
+    return next_slot(h, ip, left, tag, dtlb)
+
+
+# ---- M -----------------------------------------------------------------------------------------
+
+cdef int op_mul(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] * h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_mulh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = rv_mulh(<int64_t>h.x[ip.rs1], <int64_t>h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_mulhsu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = rv_mulhsu(<int64_t>h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_mulhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = rv_mulhu(h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_div(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = div64(h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_divu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = (h.x[ip.rs1] / h.x[ip.rs2]) if h.x[ip.rs2] else <uint64_t>-1
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_rem(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = rem64(h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_remu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = (h.x[ip.rs1] % h.x[ip.rs2]) if h.x[ip.rs2] else h.x[ip.rs1]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_mulw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = sext32(h.x[ip.rs1] * h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_divw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = divw(h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_divuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = divuw(h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_remw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = remw(h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_remuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = remuw(h.x[ip.rs1], h.x[ip.rs2])
+    return next_slot(h, ip, left, tag, dtlb)
+
+
+# ---- loads and stores: a TLB hit inline (the tag test includes alignment: the entry's tag has
+# the low bits clear, so a misaligned va never matches); anything else in mem_then, for a store
+# through store_then (which lets it go to memory beside decoded code).
+
+cdef int op_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xff8):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xffc):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lwu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xffc):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint32_t*>(e.addend + va))[0]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xffe):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = <uint64_t><int64_t>(<int16_t*>(e.addend + va))[0]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xffe):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint16_t*>(e.addend + va))[0]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xfff):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = <uint64_t><int64_t>(<int8_t*>(e.addend + va))[0]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xfff):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef inline TlbEntry *store_entry(Tlb *dtlb, uint64_t va, uint64_t align) noexcept nogil:
+    """The store-TLB entry through which a store of alignment mask align (size - 1) at va goes
+    inline, or NULL for store_then."""
+    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
+    if e.tag == (va & ~(<uint64_t>0xfff ^ align)):
+        return e
+    return NULL
+
+cdef int store_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                    uint64_t va) noexcept nogil:
+    """Slot ip's store at va missed its store-TLB entry: straight to memory if it is aligned and
+    only beside decoded code (store_beside_code), else mem_then.  Either way, on at the next slot
+    (for a fused pair: the second's own)."""
+    cdef int op = unfused(ip.op)
+    cdef int size = mem_size(op if op else ip.op)
+    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
+    cdef char *p
+    if (va & <uint64_t>(size - 1)) or not store_beside_code(h.m, e, va):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    p = <char*>(e.addend + va)
+    if size == 8:
+        (<uint64_t*>p)[0] = h.x[ip.rs2]
+    elif size == 4:
+        (<uint32_t*>p)[0] = <uint32_t>h.x[ip.rs2]
+    elif size == 2:
+        (<uint16_t*>p)[0] = <uint16_t>h.x[ip.rs2]
+    else:
+        (<uint8_t*>p)[0] = <uint8_t>h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 7)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 3)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 1)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint16_t*>(e.addend + va))[0] = <uint16_t>h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 0)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+
+# ---- a load or store, then the addi in the next slot (fuse_pairs: a pointer's or a counter's
+# step).  When the access takes the slow half, the addi runs on its own slot after it.
+
+cdef inline int then_addi_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                               Tlb *dtlb) noexcept nogil:
+    """The addi in the slot after ip, then on."""
+    ip = <Insn*>(<char*>ip + ip.step)
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xffc):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
+    return then_addi_slot(h, ip, left, tag, dtlb)
+
+cdef int op_ld_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xff8):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+    return then_addi_slot(h, ip, left, tag, dtlb)
+
+cdef int op_lbu_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xfff):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
+    return then_addi_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sb_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 0)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
+    return then_addi_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 3)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
+    return then_addi_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sd_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 7)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
+    return then_addi_slot(h, ip, left, tag, dtlb)
+
+
+# ---- an add, then the load in the next slot (fuse_pairs: an indexed load).  ip moves to the
+# load's own slot before the access, so its slow half is the plain load's.
+
+cdef int op_add_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
+    return op_lw(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_add_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
+    return op_ld(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_add_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
+    return op_lbu(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+
+# ---- two ld or two sd in a row (fuse_pairs: registers restored or saved).  The second reuses
+# the first's TLB entry when it is in the same page; ip moves to the second's own slot before its
+# access, so its slow half is the plain one's.
+
+cdef int op_ld_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    if e.tag != (va & ~<uint64_t>0xff8):
+        return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+    ip = <Insn*>(<char*>ip + ip.step)
+    va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    if e.tag != (va & ~<uint64_t>0xff8):
+        e = tlb_entry(dtlb.load, va)
+        if e.tag != (va & ~<uint64_t>0xff8):
+            return mem_then(h, ip, left, tag, dtlb, va)
+    h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    cdef TlbEntry *e = store_entry(dtlb, va, 7)
+    if e == NULL:
+        return store_then(h, ip, left, tag, dtlb, va)
+    (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
+    ip = <Insn*>(<char*>ip + ip.step)
+    va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    if e.tag != (va & ~<uint64_t>0xff8):
+        e = store_entry(dtlb, va, 7)
+        if e == NULL:
+            return store_then(h, ip, left, tag, dtlb, va)
+    (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
+    return next_slot(h, ip, left, tag, dtlb)
+
+
+# ---- CSRs: csrr of a trap-handling CSR (IF_CSRR: no side effect) and csrs/csrc of sstatus's SIE
+# alone (IF_SIE: spinlocks) inline when csr_read / sie_set / sie_clear allow; anything else in
+# the slow half (exec_system).  Fences: stores keep decoded code coherent, so fence.i has nothing
+# to do.
+
+cdef int op_csrrs(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if (ip.flags & IF_CSRR) and csr_read(h, ip.imm & 0xfff, &h.run_v) == CSR_OK:
+        h.x[ip.rd] = h.run_v
+        return next_slot(h, ip, left, tag, dtlb)
+    if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, h.x)):
+        return next_slot(h, ip, left, tag, dtlb)
+    return op_slow(h, ip, left, tag, dtlb)
+
+cdef int op_csrrsi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, h.x)):
+        return next_slot(h, ip, left, tag, dtlb)
+    return op_slow(h, ip, left, tag, dtlb)
+
+cdef int op_csrrc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if (ip.flags & IF_SIE) and sie_clear(h, csr_source(ip, h.x)):
+        return next_slot(h, ip, left, tag, dtlb)
+    return op_slow(h, ip, left, tag, dtlb)
+
+cdef int op_fence(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    return next_slot(h, ip, left, tag, dtlb)
+
+
+# ---- control transfer.  A branch ends its run: the target in the page (IF_NEAR) and the
+# fall-through are entered here as new runs; anything else goes back to run_hart.
+
+cdef int op_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if h.x[ip.rs1] == h.x[ip.rs2]:
+        return taken(h, ip, left, tag, dtlb)
+    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if h.x[ip.rs1] != h.x[ip.rs2]:
+        return taken(h, ip, left, tag, dtlb)
+    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if <int64_t>h.x[ip.rs1] < <int64_t>h.x[ip.rs2]:
+        return taken(h, ip, left, tag, dtlb)
+    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if <int64_t>h.x[ip.rs1] >= <int64_t>h.x[ip.rs2]:
+        return taken(h, ip, left, tag, dtlb)
+    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if h.x[ip.rs1] < h.x[ip.rs2]:
+        return taken(h, ip, left, tag, dtlb)
+    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    if h.x[ip.rs1] >= h.x[ip.rs2]:
+        return taken(h, ip, left, tag, dtlb)
+    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+# addi then a branch (fuse_pairs: a loop's step and test): ip moves to the branch's own slot,
+# which stays decoded as itself
+
+cdef int op_addi_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return op_beq(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_addi_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return op_bne(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_addi_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return op_blt(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_addi_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return op_bge(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_addi_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return op_bltu(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_addi_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
+    return op_bgeu(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef int op_jal(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    h.x[ip.rd] = tag + ip.off + ip.len
+    return taken(h, ip, left, tag, dtlb)
+
+cdef int op_jalr(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t target = (h.x[ip.rs1] + <uint64_t><int64_t>ip.imm) & ~<uint64_t>1
+    h.x[ip.rd] = tag + ip.off + ip.len
+    return leave_at(h, left, target)
+
+cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    return leave_at(h, left, tag + ip.off)
+
+
+# ---- the table ---------------------------------------------------------------------------------
+
+cdef void handlers_init() noexcept nogil:
+    cdef int i
+    for i in range(256):
+        HANDLERS[i] = op_slow
+    HANDLERS[OP_ADDI] = op_addi
+    HANDLERS[OP_LUI] = op_lui
+    HANDLERS[OP_AUIPC] = op_auipc
+    HANDLERS[OP_SLTI] = op_slti
+    HANDLERS[OP_SLTIU] = op_sltiu
+    HANDLERS[OP_XORI] = op_xori
+    HANDLERS[OP_ORI] = op_ori
+    HANDLERS[OP_ANDI] = op_andi
+    HANDLERS[OP_SLLI] = op_slli
+    HANDLERS[OP_SRLI] = op_srli
+    HANDLERS[OP_SRAI] = op_srai
+    HANDLERS[OP_ADDIW] = op_addiw
+    HANDLERS[OP_SLLIW] = op_slliw
+    HANDLERS[OP_SRLIW] = op_srliw
+    HANDLERS[OP_SRAIW] = op_sraiw
+    HANDLERS[OP_ADD] = op_add
+    HANDLERS[OP_SUB] = op_sub
+    HANDLERS[OP_SLL] = op_sll
+    HANDLERS[OP_SLT] = op_slt
+    HANDLERS[OP_SLTU] = op_sltu
+    HANDLERS[OP_XOR] = op_xor
+    HANDLERS[OP_SRL] = op_srl
+    HANDLERS[OP_SRA] = op_sra
+    HANDLERS[OP_OR] = op_or
+    HANDLERS[OP_AND] = op_and
+    HANDLERS[OP_ADDW] = op_addw
+    HANDLERS[OP_SUBW] = op_subw
+    HANDLERS[OP_SLLW] = op_sllw
+    HANDLERS[OP_SRLW] = op_srlw
+    HANDLERS[OP_SRAW] = op_sraw
+    HANDLERS[OP_MUL] = op_mul
+    HANDLERS[OP_MULH] = op_mulh
+    HANDLERS[OP_MULHSU] = op_mulhsu
+    HANDLERS[OP_MULHU] = op_mulhu
+    HANDLERS[OP_DIV] = op_div
+    HANDLERS[OP_DIVU] = op_divu
+    HANDLERS[OP_REM] = op_rem
+    HANDLERS[OP_REMU] = op_remu
+    HANDLERS[OP_MULW] = op_mulw
+    HANDLERS[OP_DIVW] = op_divw
+    HANDLERS[OP_DIVUW] = op_divuw
+    HANDLERS[OP_REMW] = op_remw
+    HANDLERS[OP_REMUW] = op_remuw
+    HANDLERS[OP_LD] = op_ld
+    HANDLERS[OP_LW] = op_lw
+    HANDLERS[OP_LWU] = op_lwu
+    HANDLERS[OP_LH] = op_lh
+    HANDLERS[OP_LHU] = op_lhu
+    HANDLERS[OP_LB] = op_lb
+    HANDLERS[OP_LBU] = op_lbu
+    HANDLERS[OP_SD] = op_sd
+    HANDLERS[OP_SW] = op_sw
+    HANDLERS[OP_SH] = op_sh
+    HANDLERS[OP_SB] = op_sb
+    HANDLERS[OP_LW_ADDI] = op_lw_addi
+    HANDLERS[OP_LD_ADDI] = op_ld_addi
+    HANDLERS[OP_LBU_ADDI] = op_lbu_addi
+    HANDLERS[OP_SB_ADDI] = op_sb_addi
+    HANDLERS[OP_SW_ADDI] = op_sw_addi
+    HANDLERS[OP_SD_ADDI] = op_sd_addi
+    HANDLERS[OP_ADD_LW] = op_add_lw
+    HANDLERS[OP_ADD_LD] = op_add_ld
+    HANDLERS[OP_ADD_LBU] = op_add_lbu
+    HANDLERS[OP_LD_LD] = op_ld_ld
+    HANDLERS[OP_SD_SD] = op_sd_sd
+    HANDLERS[OP_CSRRS] = op_csrrs
+    HANDLERS[OP_CSRRSI] = op_csrrsi
+    HANDLERS[OP_CSRRC] = op_csrrc
+    HANDLERS[OP_CSRRCI] = op_csrrc
+    HANDLERS[OP_FENCE] = op_fence
+    HANDLERS[OP_FENCE_I] = op_fence
+    HANDLERS[OP_BEQ] = op_beq
+    HANDLERS[OP_BNE] = op_bne
+    HANDLERS[OP_BLT] = op_blt
+    HANDLERS[OP_BGE] = op_bge
+    HANDLERS[OP_BLTU] = op_bltu
+    HANDLERS[OP_BGEU] = op_bgeu
+    HANDLERS[OP_ADDI_BEQ] = op_addi_beq
+    HANDLERS[OP_ADDI_BNE] = op_addi_bne
+    HANDLERS[OP_ADDI_BLT] = op_addi_blt
+    HANDLERS[OP_ADDI_BGE] = op_addi_bge
+    HANDLERS[OP_ADDI_BLTU] = op_addi_bltu
+    HANDLERS[OP_ADDI_BGEU] = op_addi_bgeu
+    HANDLERS[OP_JAL] = op_jal
+    HANDLERS[OP_JALR] = op_jalr
+    HANDLERS[OP_PAGE_END] = op_page_end
+
+handlers_init()
