@@ -140,9 +140,11 @@ ctypedef struct Hart:
     Insn cur                    # the slot of the instruction a slow path is executing (a store
                                 # may empty the slot itself)
     # where the threaded fast half (_handlers.pxi) handed the run back to run_hart: the slot (for
-    # the slow half), the instructions still left, the pc to enter (RX_PC, RX_SPIN); run_v takes
+    # the slow half) and its page, the instructions still left, the pc to enter (RX_PC,
+    # RX_SPIN); run_v takes
     # what a helper returns through a pointer (a handler keeps no addressed local)
     Insn *run_ip
+    TlbEntry *run_fe            # the fetch-TLB entry of the page the chain ran in last
     uint64_t run_left
     uint64_t run_pc
     uint64_t run_v

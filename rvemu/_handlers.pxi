@@ -17,9 +17,13 @@
 # the page are charged here, as run_hart's level (B) charges the first), the page's virtual base
 # (tag: pc = tag + ip.off) and the data TLB set.
 #
+# Pages.  A jump, a return, a branch to another page and the fall-through past a page's end go on
+# in the chain too when the fetch TLB maps the target's page (jump_to): the chain then runs in
+# that page (tag is its base) and Hart.run_fe tells run_hart which page it ended in.
+#
 # Leaving.  A handler that cannot go on returns to run_hart with left in Hart.run_left and one of:
-#   RX_PC     pc is Hart.run_pc (a jump or a branch out of the page, the page's end, a run longer
-#             than left): run_hart enters it through (B)
+#   RX_PC     pc is Hart.run_pc (a fetch-TLB miss, a run longer than left): run_hart enters it
+#             through (B)
 #   RX_SPIN   as RX_PC, and the hart spins in a pure loop (leaves_run): it yields
 #   else      the slow half for h.cur (a copy of slot Hart.run_ip): 0 for exec_system, or a memory
 #             access's status (an exception, ST_MMIO, ST_EVENT, ST_CODE)
@@ -61,12 +65,27 @@ cdef inline int enter_run(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
         return leave_at(h, left, tag + ip.off)
     return dispatch(h, ip, left - ip.blen, tag, dtlb)
 
-cdef int leave_branch(Hart *h, Insn *b, uint64_t left, uint64_t tag) noexcept nogil:
-    """Taken branch or jal b leaves: its target is in another page, or it closes a loop the hart
-    spins in."""
+cdef inline int jump_to(Hart *h, uint64_t pc, uint64_t left, uint64_t tag,
+                        Tlb *dtlb) noexcept nogil:
+    """Go on at pc, in any page the fetch TLB maps (a jump, a return, a branch to another page,
+    or the fall-through past a page's end): charge its run as (B) would, and tell run_hart the
+    page (Hart.run_fe) when it changes.  A fetch-TLB miss, or a run longer than left, goes back
+    to run_hart, whose (B) does the rest."""
+    cdef TlbEntry *fe = &h.itlb.fetch[(pc >> 12) & (TLB_SIZE - 1)]
+    cdef Insn *ip
+    if fe.tag != (pc & ~<uint64_t>0xfff) or (fe.tag != tag and left == 0):
+        return leave_at(h, left, pc)
+    ip = &fe.code[(pc & 0xfff) >> 1]
+    if ip.blen > left:
+        return leave_at(h, left, pc)
+    h.run_fe = fe
+    return dispatch(h, ip, left - ip.blen, fe.tag, dtlb)
+
+cdef int spin_leave(Hart *h, Insn *b, uint64_t left, uint64_t tag) noexcept nogil:
+    """Taken branch or jal b closes a loop in its page that the hart spins in."""
     h.run_left = left
     h.run_pc = tag + b.off + <uint64_t><int64_t>b.imm
-    return RX_SPIN if b.flags & IF_NEAR else RX_PC
+    return RX_SPIN
 
 cdef inline int taken(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
     """Branch or jal b is taken: its target in the page is entered here (IF_INLINE), or
@@ -76,11 +95,14 @@ cdef inline int taken(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) 
     return taken_far(h, b, left, tag, dtlb)
 
 cdef int taken_far(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    """Taken branch or jal b without IF_INLINE: back to run_hart if leaves_run says so, else
-    its target is entered here.  (A function of its own: the call to leaves_run would make every
-    branch handler save registers.)"""
+    """Taken branch or jal b without IF_INLINE: a target in another page through jump_to; in the
+    page, back to run_hart if the hart spins in the loop b closes (leaves_run), else entered
+    here.  (A function of its own: the call to leaves_run would make every branch handler save
+    registers.)"""
+    if not (b.flags & IF_NEAR):
+        return jump_to(h, tag + b.off + <uint64_t><int64_t>b.imm, left, tag, dtlb)
     if leaves_run(h, b, left):
-        return leave_branch(h, b, left, tag)
+        return spin_leave(h, b, left, tag)
     return enter_run(h, <Insn*>(<char*>b + b.tgt), left, tag, dtlb)
 
 cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
@@ -613,10 +635,10 @@ cdef int op_jal(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexc
 cdef int op_jalr(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
     cdef uint64_t target = (h.x[ip.rs1] + <uint64_t><int64_t>ip.imm) & ~<uint64_t>1
     h.x[ip.rd] = tag + ip.off + ip.len
-    return leave_at(h, left, target)
+    return jump_to(h, target, left, tag, dtlb)
 
 cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    return leave_at(h, left, tag + ip.off)
+    return jump_to(h, tag + ip.off, left, tag, dtlb)
 
 
 # ---- the table ---------------------------------------------------------------------------------

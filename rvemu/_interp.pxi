@@ -444,8 +444,13 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
                 place_stop(h, ip, left)
             left -= ip.blen
             # ---- (C) straight through the run and on through the page: _handlers.pxi
+            h.run_fe = fe
             st = dispatch(h, ip, left, cur_tag, dtlb)
             left = h.run_left
+            if h.run_fe != fe:                  # the chain went on into another page
+                fe = h.run_fe
+                cur_tag = fe.tag
+                code = fe.code
             if h.stop_at != NULL:
                 lift_stop(h)
             if st == RX_PC:
