@@ -541,6 +541,37 @@ cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noe
     return next_slot(h, ip, left, tag, dtlb)
 
 
+# ---- AMOs (not LR/SC): inline when the store-TLB entry maps the aligned word or doubleword
+# (plain RAM: no decoded code, no page table, no device) and the AMO would not spin; anything
+# else (a miss, misaligned, a taken lock) in the slow half, exec_atomic, with nothing done here.
+
+cdef int op_amo_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1], old, new
+    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
+    if e.tag != (va & ~<uint64_t>0xffc):
+        return op_slow(h, ip, left, tag, dtlb)
+    old = (<uint32_t*>(e.addend + va))[0]
+    new = amo_alu(ip.op, old, h.x[ip.rs2], 1)
+    if amo_spins(ip.op, old, new):
+        return op_slow(h, ip, left, tag, dtlb)
+    (<uint32_t*>(e.addend + va))[0] = <uint32_t>new
+    h.x[ip.rd] = sext32(old)
+    return next_slot(h, ip, left, tag, dtlb)
+
+cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    cdef uint64_t va = h.x[ip.rs1], old, new
+    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
+    if e.tag != (va & ~<uint64_t>0xff8):
+        return op_slow(h, ip, left, tag, dtlb)
+    old = (<uint64_t*>(e.addend + va))[0]
+    new = amo_alu(ip.op, old, h.x[ip.rs2], 0)
+    if amo_spins(ip.op, old, new):
+        return op_slow(h, ip, left, tag, dtlb)
+    (<uint64_t*>(e.addend + va))[0] = new
+    h.x[ip.rd] = old
+    return next_slot(h, ip, left, tag, dtlb)
+
+
 # ---- CSRs: csrr of a trap-handling CSR (IF_CSRR: no side effect) and csrs/csrc of sstatus's SIE
 # alone (IF_SIE: spinlocks) inline when csr_read / sie_set / sie_clear allow; anything else in
 # the slow half (exec_system).  Fences: stores keep decoded code coherent, so fence.i has nothing
@@ -712,6 +743,9 @@ cdef void handlers_init() noexcept nogil:
     HANDLERS[OP_ADD_LBU] = op_add_lbu
     HANDLERS[OP_LD_LD] = op_ld_ld
     HANDLERS[OP_SD_SD] = op_sd_sd
+    for i in range(256):
+        if is_atomic(i) and i != OP_LR_W and i != OP_LR_D and i != OP_SC_W and i != OP_SC_D:
+            HANDLERS[i] = op_amo_w if atomic_word(i) else op_amo_d
     HANDLERS[OP_CSRRS] = op_csrrs
     HANDLERS[OP_CSRRSI] = op_csrrsi
     HANDLERS[OP_CSRRC] = op_csrrc

@@ -103,14 +103,24 @@ cdef inline uint64_t amo_alu(int op, uint64_t old, uint64_t src, int word) noexc
     return old if old > src else src
 
 
+cdef inline int atomic_word(int op) noexcept nogil:
+    """1 for the word forms of LR, SC and the AMOs, 0 for the doubleword ones."""
+    return (op == OP_LR_W or op == OP_SC_W or op == OP_AMOSWAP_W or op == OP_AMOADD_W
+            or op == OP_AMOXOR_W or op == OP_AMOAND_W or op == OP_AMOOR_W
+            or op == OP_AMOMIN_W or op == OP_AMOMAX_W or op == OP_AMOMINU_W
+            or op == OP_AMOMAXU_W)
+
+cdef inline int amo_spins(int op, uint64_t old, uint64_t new) noexcept nogil:
+    """A test-and-set that found the lock taken: swapping a non-zero value over a non-zero
+    value (the hart then yields to the others)."""
+    return (op == OP_AMOSWAP_W or op == OP_AMOSWAP_D) and old != 0 and old == new
+
+
 cdef int exec_atomic(Hart *h, Insn *ins) noexcept nogil:
     """LR, SC and the AMOs.  The reservation holds the address and the value LR loaded; SC
     succeeds only if both still match (other harts' stores change the value)."""
     cdef int op = ins.op
-    cdef int word = (op == OP_LR_W or op == OP_SC_W or op == OP_AMOSWAP_W or op == OP_AMOADD_W
-                     or op == OP_AMOXOR_W or op == OP_AMOAND_W or op == OP_AMOOR_W
-                     or op == OP_AMOMIN_W or op == OP_AMOMAX_W or op == OP_AMOMINU_W
-                     or op == OP_AMOMAXU_W)
+    cdef int word = atomic_word(op)
     cdef int size = 4 if word else 8
     cdef uint64_t addr = h.x[ins.rs1], old, new
     cdef uint8_t *p
@@ -142,8 +152,7 @@ cdef int exec_atomic(Hart *h, Insn *ins) noexcept nogil:
         h.resv_valid = 0
         return ST_SPIN
     new = amo_alu(op, old, h.x[ins.rs2], word)
-    # a test-and-set that found the lock taken: swapping a non-zero value over a non-zero value
-    spin = (op == OP_AMOSWAP_W or op == OP_AMOSWAP_D) and old != 0 and old == new
+    spin = amo_spins(op, old, new)
     if word:
         (<uint32_t*>p)[0] = <uint32_t>new
         h.x[ins.rd] = sext32(old)

@@ -557,6 +557,40 @@ def test_spinning_hart_yields_to_the_worker():
     assert spinner < worker // 20, (spinner, worker)
 
 
+def test_amoswap_spinner_yields_with_a_warm_tlb():
+    """A test-and-set loop on a lock another hart holds yields, also when its store-TLB entry is
+    filled (the AMO's inline path hands a taken lock to the slow half, which yields)."""
+    lock = FLAG + 32
+    m = spin_machine()
+    spin = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),
+            ("add", dict(rd=10, rs1=10, rs2=9)),              # x10 = FLAG
+            ("addi", dict(rd=11, rs1=0, imm=1)),
+            ("sw", dict(rs1=10, rs2=0, imm=16)),              # fills FLAG's store-TLB entry
+            ("addi", dict(rd=12, rs1=10, imm=32)),            # x12 = the lock
+            ("amoswap.w", dict(rd=5, rs1=12, rs2=11)),        # 1: test-and-set
+            ("bne", dict(rs1=5, rs2=0, imm=-4)),
+            ("sw", dict(rs1=10, rs2=11, imm=8)),
+            "wfi", ("jal", dict(rd=0, imm=-4))]
+    release = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),
+               ("add", dict(rd=10, rs1=10, rs2=9)),
+               ("lui", dict(rd=7, imm=(WORK >> 12) << 12)),
+               ("addi", dict(rd=7, rs1=7, imm=WORK & 0xFFF)),
+               ("addi", dict(rd=7, rs1=7, imm=-1)),
+               ("bne", dict(rs1=7, rs2=0, imm=-4)),
+               ("sw", dict(rs1=10, rs2=0, imm=32)),           # unlock
+               "wfi", ("jal", dict(rd=0, imm=-4))]
+    m.write_phys(CODE, assemble(spin))
+    m.write_phys(CODE + 0x400, assemble(release))
+    m.write_phys(lock, (1).to_bytes(4, "little"))
+    reason = m.run(max_instructions=3 * WORK)
+    assert reason is StopReason.HALT
+    assert flag_seen(m)
+    assert m.read_phys(lock, 4) == (1).to_bytes(4, "little")      # the spinner took it
+    spinner, worker = m.harts[0].instret, m.harts[1].instret
+    assert worker > 2 * WORK
+    assert spinner < worker // 20, (spinner, worker)
+
+
 def test_spin_yield_is_deterministic():
     a, b = spin_machine(), spin_machine()
     a.run(max_instructions=WORK)
