@@ -106,8 +106,9 @@ cdef int taken_far(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noe
     return enter_run(h, <Insn*>(<char*>b + b.tgt), left, tag, dtlb)
 
 cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    """Every operation without a handler of its own (system instructions, atomics, CSRs the fast
-    path does not do, and the loop's sentinels): run_hart's slow half, status 0."""
+    """Every operation without a handler of its own (system instructions, LR/SC, and the AMOs
+    and CSR instructions the fast path does not do, and the loop's sentinels): run_hart's slow
+    half, status 0."""
     h.cur = ip[0]
     h.run_ip = ip
     h.run_left = left
@@ -310,7 +311,7 @@ cdef int op_remuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noe
 
 # ---- loads and stores: a TLB hit inline (the tag test includes alignment: the entry's tag has
 # the low bits clear, so a misaligned va never matches); anything else in mem_then, for a store
-# through store_then (which lets it go to memory beside decoded code).
+# through store_beside (which lets it go to memory beside decoded code).
 
 cdef int op_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
@@ -370,24 +371,21 @@ cdef int op_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexc
 
 cdef inline TlbEntry *store_entry(Tlb *dtlb, uint64_t va, uint64_t align) noexcept nogil:
     """The store-TLB entry through which a store of alignment mask align (size - 1) at va goes
-    inline, or NULL for store_then."""
+    inline, or NULL for store_beside."""
     cdef TlbEntry *e = tlb_entry(dtlb.store, va)
     if e.tag == (va & ~(<uint64_t>0xfff ^ align)):
         return e
     return NULL
 
-cdef int store_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                    uint64_t va) noexcept nogil:
-    """Slot ip's store at va missed its store-TLB entry: straight to memory if it is aligned and
-    only beside decoded code (store_beside_code), else mem_then.  Either way, on at the next slot
-    (for a fused pair: the second's own)."""
-    cdef int op = unfused(ip.op)
-    cdef int size = mem_size(op if op else ip.op)
+cdef inline int store_beside(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                             uint64_t va, int size) noexcept nogil:
+    """Slot ip's store of size bytes at va missed its store-TLB entry: straight to memory if it
+    is aligned and only beside decoded code (store_beside_code), else mem_then.  Either way, on
+    at the next slot (for a fused pair: the second's own)."""
     cdef TlbEntry *e = tlb_entry(dtlb.store, va)
-    cdef char *p
+    cdef char *p = <char*>(e.addend + va)
     if (va & <uint64_t>(size - 1)) or not store_beside_code(h.m, e, va):
         return mem_then(h, ip, left, tag, dtlb, va)
-    p = <char*>(e.addend + va)
     if size == 8:
         (<uint64_t*>p)[0] = h.x[ip.rs2]
     elif size == 4:
@@ -398,11 +396,34 @@ cdef int store_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
         (<uint8_t*>p)[0] = <uint8_t>h.x[ip.rs2]
     return next_slot(h, ip, left, tag, dtlb)
 
+# store_beside for each size, as functions of their own, which the store handlers reach through
+# the table STORE_BESIDE (by log2 of the size): called directly, gcc would inline them, and their
+# registers would cost every store.
+ctypedef int (*store_beside_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                               uint64_t va) noexcept nogil
+cdef store_beside_t STORE_BESIDE[4]
+
+cdef int store_then_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                      uint64_t va) noexcept nogil:
+    return store_beside(h, ip, left, tag, dtlb, va, 8)
+
+cdef int store_then_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                      uint64_t va) noexcept nogil:
+    return store_beside(h, ip, left, tag, dtlb, va, 4)
+
+cdef int store_then_h(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                      uint64_t va) noexcept nogil:
+    return store_beside(h, ip, left, tag, dtlb, va, 2)
+
+cdef int store_then_b(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                      uint64_t va) noexcept nogil:
+    return store_beside(h, ip, left, tag, dtlb, va, 1)
+
 cdef int op_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 7)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
     return next_slot(h, ip, left, tag, dtlb)
 
@@ -410,7 +431,7 @@ cdef int op_sw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexce
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 3)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[2](h, ip, left, tag, dtlb, va)
     (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
     return next_slot(h, ip, left, tag, dtlb)
 
@@ -418,7 +439,7 @@ cdef int op_sh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexce
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 1)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[1](h, ip, left, tag, dtlb, va)
     (<uint16_t*>(e.addend + va))[0] = <uint16_t>h.x[ip.rs2]
     return next_slot(h, ip, left, tag, dtlb)
 
@@ -426,7 +447,7 @@ cdef int op_sb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexce
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 0)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[0](h, ip, left, tag, dtlb, va)
     (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
     return next_slot(h, ip, left, tag, dtlb)
 
@@ -469,7 +490,7 @@ cdef int op_sb_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) n
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 0)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[0](h, ip, left, tag, dtlb, va)
     (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
     return then_addi_slot(h, ip, left, tag, dtlb)
 
@@ -477,7 +498,7 @@ cdef int op_sw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) n
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 3)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[2](h, ip, left, tag, dtlb, va)
     (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
     return then_addi_slot(h, ip, left, tag, dtlb)
 
@@ -485,7 +506,7 @@ cdef int op_sd_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) n
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 7)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
     return then_addi_slot(h, ip, left, tag, dtlb)
 
@@ -529,14 +550,14 @@ cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noe
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 7)
     if e == NULL:
-        return store_then(h, ip, left, tag, dtlb, va)
+        return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
     ip = <Insn*>(<char*>ip + ip.step)
     va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if e.tag != (va & ~<uint64_t>0xff8):
         e = store_entry(dtlb, va, 7)
         if e == NULL:
-            return store_then(h, ip, left, tag, dtlb, va)
+            return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
     return next_slot(h, ip, left, tag, dtlb)
 
@@ -767,5 +788,9 @@ cdef void handlers_init() noexcept nogil:
     HANDLERS[OP_JAL] = op_jal
     HANDLERS[OP_JALR] = op_jalr
     HANDLERS[OP_PAGE_END] = op_page_end
+    STORE_BESIDE[0] = store_then_b
+    STORE_BESIDE[1] = store_then_h
+    STORE_BESIDE[2] = store_then_w
+    STORE_BESIDE[3] = store_then_d
 
 handlers_init()
