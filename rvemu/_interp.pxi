@@ -200,7 +200,7 @@ cdef int exec_csr(Hart *h, Insn *ins) noexcept nogil:
     return r
 
 
-# ---- memory instructions: the slow half (the fast half is inline in the loop) -----------------
+# ---- memory instructions: the slow half (the fast half is in _handlers.pxi) -------------------
 
 cdef inline int store_beside_code(Mach *m, TlbEntry *e, uint64_t va) noexcept nogil:
     """1 if an aligned store (of at most 8 bytes, so inside one 64-byte chunk) at va may go

@@ -146,6 +146,54 @@ def test_blocks_equal_single_steps(kind, build, seed):
     assert state(one) == state(chunked) == state(reference)
 
 
+def pages_machine(seed):
+    """A loop in one page that calls into two others, so the run loop's chains go on across
+    pages (jal to another page, auipc + jalr, the returns, and a fall-through past a page's end
+    through a 4-byte instruction that straddles it), while a store from the first page rewrites
+    an instruction of the second's function (its slots empty under the chain)."""
+    rng = random.Random(seed)
+    f1, f2 = CODE + 0x1100, CODE + 0x1FF0       # f2 runs from page 1 into page 2
+    alu = lambda: (rng.choice(["addi", "xori", "ori"]),
+                   dict(rd=rng.randrange(13, 29), rs1=rng.randrange(13, 29),
+                        imm=rng.randrange(-2048, 2048)))
+    main = [alu(), ("jal", dict(rd=1, imm=f1 - (CODE + 4))),           # call f1 (page 1)
+            ("auipc", dict(rd=5, imm=0x2000)),                         # x5 = CODE + 8 + 0x2000
+            ("jalr", dict(rd=1, rs1=5, imm=f2 - (CODE + 8 + 0x2000))), # call f2 (pages 1, 2)
+            ("sw", dict(rs1=6, rs2=10, imm=0)),                        # rewrite f1's 2nd insn
+            ("srli", dict(rd=10, rs1=10, imm=0)), alu(),
+            ("addi", dict(rd=31, rs1=31, imm=1)),
+            ("jal", dict(rd=0, imm=-(4 * 8)))]
+    body1 = [alu(), alu(), alu(), ("jalr", dict(rd=0, rs1=1, imm=0))]
+    body2 = [alu(), alu(), alu(), ("c.addi", dict(rd=13, imm=3)),     # to 0x1ffe
+             alu(),                                                    # 0x1ffe: straddles
+             alu(), ("xor", dict(rd=14, rs1=14, rs2=15)), ("jalr", dict(rd=0, rs1=1, imm=0))]
+    m = machine(assemble(main), regs={r: rng.getrandbits(64) for r in range(13, 29)})
+    m.write_phys(f1, assemble(body1))
+    m.write_phys(f2, assemble(body2))
+    assert len(assemble(body2[:4])) == 0xE
+    h = m.harts[0]
+    h.set_x(6, f1 + 4)
+    h.set_x(10, enc("addi", rd=20, rs1=20, imm=5))   # what the store writes over f1's 2nd
+    return m
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chains_across_pages_equal_single_steps(seed):
+    """Calls, returns and a page-crossing fall-through, with code rewritten under the chain:
+    one run, random chunks and fresh single steps end in the same state, and every trip of the
+    loop ran (no trap)."""
+    total = 4000
+    rng = random.Random(2000 + seed)
+    one = run_in_chunks(pages_machine(seed), total, rng, [total])
+    chunked = run_in_chunks(pages_machine(seed), total, rng, [1, 2, 3, 7, 19, 64, 500])
+    reference = run_in_chunks(pages_machine(seed), total, rng, [1], fresh=True)
+    assert state(one) == state(chunked) == state(reference)
+    h = one.harts[0]
+    assert not h.stats()["exceptions"]
+    assert h.x[31] > 4000 // 40
+    assert one.read_phys(CODE + 0x1104, 4) == enc("addi", rd=20, rs1=20, imm=5).to_bytes(4, "little")
+
+
 # A loop closed by an addi (4-byte or compressed) and a conditional branch of each kind (the run
 # loop fuses the pair).  Each counts x29 down from 37 to 0; x30 = 1.
 FUSED_LOOPS = {
