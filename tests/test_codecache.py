@@ -134,16 +134,21 @@ CASES = [("bare", program_machine, seed) for seed in range(12)] + \
         [("sv39-alias", program_machine_sv39, seed) for seed in range(6)]
 
 
-@pytest.mark.parametrize("kind,build,seed", CASES, ids=[f"{k}-{s}" for k, _, s in CASES])
-def test_blocks_equal_single_steps(kind, build, seed):
-    """One run, random chunks, and single steps that each decode afresh from memory (the
-    reference: no cached code at all) end in the same state."""
-    total = 3000
-    rng = random.Random(1000 + seed)
+def run_three_ways(build, seed, total, rng):
+    """build(seed) run for total instructions in one run, in random chunks, and in single steps
+    that each decode afresh from memory (the reference: no cached code at all); asserts the
+    three end in the same state, and returns the first."""
     one = run_in_chunks(build(seed), total, rng, [total])
     chunked = run_in_chunks(build(seed), total, rng, [1, 2, 3, 7, 19, 64, 500])
     reference = run_in_chunks(build(seed), total, rng, [1], fresh=True)
     assert state(one) == state(chunked) == state(reference)
+    return one
+
+
+@pytest.mark.parametrize("kind,build,seed", CASES, ids=[f"{k}-{s}" for k, _, s in CASES])
+def test_blocks_equal_single_steps(kind, build, seed):
+    """One run, random chunks, and fresh single steps end in the same state."""
+    run_three_ways(build, seed, 3000, random.Random(1000 + seed))
 
 
 def pages_machine(seed):
@@ -182,12 +187,7 @@ def test_chains_across_pages_equal_single_steps(seed):
     """Calls, returns and a page-crossing fall-through, with code rewritten under the chain:
     one run, random chunks and fresh single steps end in the same state, and every trip of the
     loop ran (no trap)."""
-    total = 4000
-    rng = random.Random(2000 + seed)
-    one = run_in_chunks(pages_machine(seed), total, rng, [total])
-    chunked = run_in_chunks(pages_machine(seed), total, rng, [1, 2, 3, 7, 19, 64, 500])
-    reference = run_in_chunks(pages_machine(seed), total, rng, [1], fresh=True)
-    assert state(one) == state(chunked) == state(reference)
+    one = run_three_ways(pages_machine, seed, 4000, random.Random(2000 + seed))
     h = one.harts[0]
     assert not h.stats()["exceptions"]
     assert h.x[31] > 4000 // 40
@@ -559,29 +559,31 @@ FLAG = 0x80010000
 WORK = 0x30400                  # lui + addi can load it
 
 
-def spin_machine(harts=2, slice_instructions=10_000):
+FLAG_IN_X10 = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),    # x10 = 0x80010000 - 2^31 ...
+               ("add", dict(rd=10, rs1=10, rs2=9))]             # ... + x9 (= 2^31)
+PARK = ["wfi", ("jal", dict(rd=0, imm=-4))]
+
+
+def spin_machine(harts=2, slice_instructions=10_000, spin=None, finish=None):
     """Hart 0 spins until FLAG is non-zero (lw + beqz), then stores 1 at FLAG + 8 and parks in
     WFI.  Hart 1 counts WORK trips, then sets FLAG and parks.  (Interrupts are off: once both
-    park, the machine halts.)"""
-    spin = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),     # x10 = 0x80010000 - 2^31 ...
-            ("add", dict(rd=10, rs1=10, rs2=9)),              # ... + x9 (= 2^31)
-            ("lw", dict(rd=5, rs1=10, imm=0)),                # 1: spin
-            ("beq", dict(rs1=5, rs2=0, imm=-4)),
-            ("addi", dict(rd=6, rs1=0, imm=1)),
-            ("sw", dict(rs1=10, rs2=6, imm=8)),
-            "wfi", ("jal", dict(rd=0, imm=-4))]
-    work = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),
-            ("add", dict(rd=10, rs1=10, rs2=9)),
-            ("lui", dict(rd=7, imm=(WORK >> 12) << 12)),
+    park, the machine halts.)  spin replaces hart 0's program after FLAG_IN_X10, finish the
+    worker's store that sets FLAG."""
+    if spin is None:
+        spin = [("lw", dict(rd=5, rs1=10, imm=0)),            # 1: spin
+                ("beq", dict(rs1=5, rs2=0, imm=-4)),
+                ("addi", dict(rd=6, rs1=0, imm=1)),
+                ("sw", dict(rs1=10, rs2=6, imm=8))]
+    if finish is None:
+        finish = [("addi", dict(rd=6, rs1=0, imm=1)),
+                  ("sw", dict(rs1=10, rs2=6, imm=0))]
+    work = [("lui", dict(rd=7, imm=(WORK >> 12) << 12)),
             ("addi", dict(rd=7, rs1=7, imm=WORK & 0xFFF)),
             ("addi", dict(rd=7, rs1=7, imm=-1)),              # 1: work
-            ("bne", dict(rs1=7, rs2=0, imm=-4)),
-            ("addi", dict(rd=6, rs1=0, imm=1)),
-            ("sw", dict(rs1=10, rs2=6, imm=0)),
-            "wfi", ("jal", dict(rd=0, imm=-4))]
+            ("bne", dict(rs1=7, rs2=0, imm=-4))]
     m = Machine(ram_mib=1, harts=harts, slice_instructions=slice_instructions)
-    m.write_phys(CODE, assemble(spin))
-    m.write_phys(CODE + 0x400, assemble(work))
+    m.write_phys(CODE, assemble(FLAG_IN_X10 + spin + PARK))
+    m.write_phys(CODE + 0x400, assemble(FLAG_IN_X10 + work + finish + PARK))
     for h in m.harts:
         h.set_x(9, 0x80000000)
     m.harts[0].pc = CODE
@@ -609,26 +611,13 @@ def test_amoswap_spinner_yields_with_a_warm_tlb():
     """A test-and-set loop on a lock another hart holds yields, also when its store-TLB entry is
     filled (the AMO's inline path hands a taken lock to the slow half, which yields)."""
     lock = FLAG + 32
-    m = spin_machine()
-    spin = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),
-            ("add", dict(rd=10, rs1=10, rs2=9)),              # x10 = FLAG
-            ("addi", dict(rd=11, rs1=0, imm=1)),
+    spin = [("addi", dict(rd=11, rs1=0, imm=1)),
             ("sw", dict(rs1=10, rs2=0, imm=16)),              # fills FLAG's store-TLB entry
             ("addi", dict(rd=12, rs1=10, imm=32)),            # x12 = the lock
             ("amoswap.w", dict(rd=5, rs1=12, rs2=11)),        # 1: test-and-set
             ("bne", dict(rs1=5, rs2=0, imm=-4)),
-            ("sw", dict(rs1=10, rs2=11, imm=8)),
-            "wfi", ("jal", dict(rd=0, imm=-4))]
-    release = [("lui", dict(rd=10, imm=FLAG - 0x80000000)),
-               ("add", dict(rd=10, rs1=10, rs2=9)),
-               ("lui", dict(rd=7, imm=(WORK >> 12) << 12)),
-               ("addi", dict(rd=7, rs1=7, imm=WORK & 0xFFF)),
-               ("addi", dict(rd=7, rs1=7, imm=-1)),
-               ("bne", dict(rs1=7, rs2=0, imm=-4)),
-               ("sw", dict(rs1=10, rs2=0, imm=32)),           # unlock
-               "wfi", ("jal", dict(rd=0, imm=-4))]
-    m.write_phys(CODE, assemble(spin))
-    m.write_phys(CODE + 0x400, assemble(release))
+            ("sw", dict(rs1=10, rs2=11, imm=8))]
+    m = spin_machine(spin=spin, finish=[("sw", dict(rs1=10, rs2=0, imm=32))])   # unlock
     m.write_phys(lock, (1).to_bytes(4, "little"))
     reason = m.run(max_instructions=3 * WORK)
     assert reason is StopReason.HALT
