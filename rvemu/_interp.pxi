@@ -303,13 +303,9 @@ cdef int finish_mmio(Hart *h, uint64_t pc, uint64_t vclock, uint64_t instret,
 
 
 cdef int leaves_run(Hart *h, Insn *b, uint64_t left) noexcept nogil:
-    """A taken branch or jal b without IF_INLINE: 1 if the loop must leave the run here, either for
-    (B) (b's target is in another page) or to yield (b closes a pure loop, IF_SPIN, and the hart
-    spins in it)."""
-    cdef Insn *t
-    if not (b.flags & IF_NEAR):
-        return 1
-    t = <Insn*>(<char*>b + b.tgt)
+    """A taken branch or jal b to its own page (IF_NEAR) without IF_INLINE: 1 if the hart must
+    leave the run here to yield (b closes a pure loop, IF_SPIN, and the hart spins in it)."""
+    cdef Insn *t = <Insn*>(<char*>b + b.tgt)
     return t.op != OP_INVALID and (t.flags & IF_PURE) != 0 and spin_trip(h, b, t, left)
 
 cdef int spin_trip(Hart *h, Insn *b, Insn *t, uint64_t left) noexcept nogil:
