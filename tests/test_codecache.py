@@ -648,7 +648,7 @@ def test_progressing_loop_is_never_yielded():
 
 STACK_PROBE = """
 import sys, threading
-sys.path.insert(0, {tests!r})
+sys.path[:0] = [{rvemu_home!r}, {tests!r}]
 from snippets import CODE, machine, assemble
 loop = assemble([("addi", dict(rd=5, rs1=5, imm=1)),
                  ("sd", dict(rs1=7, rs2=5, imm=0)),
@@ -669,7 +669,7 @@ print(*out[0])
 """
 
 
-def test_threaded_run_keeps_the_host_stack_flat():
+def test_threaded_run_keeps_the_host_stack_flat(tmp_path):
     """The handlers reach the next slot's handler by a tail call (a jump), so a loop that stays
     in its page runs as one chain of handlers without growing the host stack.  4 M instructions
     of such a loop run in a thread with a 512 KiB stack: a handler that called the next one
@@ -678,10 +678,13 @@ def test_threaded_run_keeps_the_host_stack_flat():
     import os
     import subprocess
     import sys
+    import rvemu
     n = 4_000_000
-    script = STACK_PROBE.format(tests=os.path.dirname(__file__), n=n)
+    # the rvemu this process imported (installed, or built in place), from a neutral folder
+    script = STACK_PROBE.format(rvemu_home=os.path.dirname(os.path.dirname(rvemu.__file__)),
+                                tests=os.path.dirname(os.path.abspath(__file__)), n=n)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                       timeout=300)
+                       timeout=300, cwd=tmp_path)
     assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
     trips = n // 5
     assert r.stdout.split() == [str(n), str(trips), str(trips * (trips + 1) // 2), "0"]
