@@ -693,7 +693,49 @@ cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) 
     return jump_to(h, tag + ip.off, left, tag, dtlb)
 
 
-# ---- the table ---------------------------------------------------------------------------------
+# ---- the table, and a check that its calls are jumps ----------------------------------------------
+
+cdef extern from *:
+    """
+    #define rv_stack_here() ((uint64_t)(uintptr_t)__builtin_frame_address(0))
+    """
+    uint64_t rv_stack_here() nogil
+
+cdef int op_probe(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    """The end of check_tail_calls' chains: where the host stack is."""
+    h.run_v = rv_stack_here()
+    return 0
+
+cdef void check_tail_calls() except *:
+    """ImportError unless the compiler made the handlers' tail calls jumps: a chain of 4,096 addi
+    must end as high on the host stack as a chain of none.  (Built otherwise, every guest
+    instruction would take host stack, and a long guest loop would overflow it.)"""
+    cdef int n = 4096, i
+    cdef Hart *h = <Hart*>calloc(1, sizeof(Hart))
+    cdef Insn *code = <Insn*>calloc(n + 1, sizeof(Insn))
+    cdef uint64_t shallow, deep
+    if h == NULL or code == NULL:
+        free(h)
+        free(code)
+        raise MemoryError()
+    for i in range(n):
+        code[i].op = OP_ADDI
+        code[i].rd = 32
+        code[i].step = sizeof(Insn)
+    code[n].op = OP_INVALID
+    HANDLERS[OP_INVALID] = op_probe
+    dispatch(h, &code[n], 0, 0, NULL)
+    shallow = h.run_v
+    dispatch(h, &code[0], 0, 0, NULL)
+    deep = h.run_v
+    HANDLERS[OP_INVALID] = op_slow
+    free(code)
+    free(h)
+    if shallow - deep > 4096:
+        raise ImportError("rvemu._core was compiled without tail calls (a chain of 4,096 guest "
+                          f"instructions took {shallow - deep} bytes of host stack): build it "
+                          "with gcc or clang at -O2, or -O1 -foptimize-sibling-calls")
+
 
 cdef void handlers_init() noexcept nogil:
     cdef int i
@@ -794,3 +836,4 @@ cdef void handlers_init() noexcept nogil:
     STORE_BESIDE[3] = store_then_d
 
 handlers_init()
+check_tail_calls()
