@@ -566,31 +566,25 @@ cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noe
 # (plain RAM: no decoded code, no page table, no device) and the AMO would not spin; anything
 # else (a miss, misaligned, a taken lock) in the slow half, exec_atomic, with nothing done here.
 
-cdef int op_amo_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef inline int amo_inline(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                           int word) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1], old, new
     cdef TlbEntry *e = tlb_entry(dtlb.store, va)
-    if e.tag != (va & ~<uint64_t>0xffc):
+    cdef uint8_t *p = <uint8_t*>(e.addend + va)
+    if e.tag != (va & ~(<uint64_t>0xfff ^ (3 if word else 7))):
         return op_slow(h, ip, left, tag, dtlb)
-    old = (<uint32_t*>(e.addend + va))[0]
-    new = amo_alu(ip.op, old, h.x[ip.rs2], 1)
+    old = (<uint32_t*>p)[0] if word else (<uint64_t*>p)[0]
+    new = amo_alu(ip.op, old, h.x[ip.rs2], word)
     if amo_spins(ip.op, old, new):
         return op_slow(h, ip, left, tag, dtlb)
-    (<uint32_t*>(e.addend + va))[0] = <uint32_t>new
-    h.x[ip.rd] = sext32(old)
+    amo_commit(h, ip, p, word, old, new)
     return next_slot(h, ip, left, tag, dtlb)
 
+cdef int op_amo_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+    return amo_inline(h, ip, left, tag, dtlb, 1)
+
 cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    cdef uint64_t va = h.x[ip.rs1], old, new
-    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
-    if e.tag != (va & ~<uint64_t>0xff8):
-        return op_slow(h, ip, left, tag, dtlb)
-    old = (<uint64_t*>(e.addend + va))[0]
-    new = amo_alu(ip.op, old, h.x[ip.rs2], 0)
-    if amo_spins(ip.op, old, new):
-        return op_slow(h, ip, left, tag, dtlb)
-    (<uint64_t*>(e.addend + va))[0] = new
-    h.x[ip.rd] = old
-    return next_slot(h, ip, left, tag, dtlb)
+    return amo_inline(h, ip, left, tag, dtlb, 0)
 
 
 # ---- CSRs: csrr of a trap-handling CSR (IF_CSRR: no side effect) and csrs/csrc of sstatus's SIE

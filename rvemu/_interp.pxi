@@ -116,6 +116,17 @@ cdef inline int amo_spins(int op, uint64_t old, uint64_t new) noexcept nogil:
     return (op == OP_AMOSWAP_W or op == OP_AMOSWAP_D) and old != 0 and old == new
 
 
+cdef inline void amo_commit(Hart *h, Insn *ins, uint8_t *p, int word, uint64_t old,
+                            uint64_t new) noexcept nogil:
+    """An AMO's effect: new to memory at p, the old value (sign-extended for a word) to rd."""
+    if word:
+        (<uint32_t*>p)[0] = <uint32_t>new
+        h.x[ins.rd] = sext32(old)
+    else:
+        (<uint64_t*>p)[0] = new
+        h.x[ins.rd] = old
+
+
 cdef int exec_atomic(Hart *h, Insn *ins) noexcept nogil:
     """LR, SC and the AMOs.  The reservation holds the address and the value LR loaded; SC
     succeeds only if both still match (other harts' stores change the value)."""
@@ -153,12 +164,7 @@ cdef int exec_atomic(Hart *h, Insn *ins) noexcept nogil:
         return ST_SPIN
     new = amo_alu(op, old, h.x[ins.rs2], word)
     spin = amo_spins(op, old, new)
-    if word:
-        (<uint32_t*>p)[0] = <uint32_t>new
-        h.x[ins.rd] = sext32(old)
-    else:
-        (<uint64_t*>p)[0] = new
-        h.x[ins.rd] = old
+    amo_commit(h, ins, p, word, old, new)
     return ST_SPIN if spin else ST_OK
 
 
