@@ -5,7 +5,8 @@ Importing this file compiles nothing: `python setup.py --version`, pip's metadat
 
 * build_ext generates the decoder from the encoding table (rvemu/_gendecode.py writes
   rvemu/_decode.pxi from rvemu/opcodes.py), cythonizes rvemu/_core.pyx and compiles it.
-  RVEMU_DEBUG=1: a debug build (-O1 with symbols).  RVEMU_ANNOTATE=1: `cython -a` HTML beside the .pyx.
+  RVEMU_DEBUG=1: a debug build (-O1 with symbols).  RVEMU_ANNOTATE=1: `cython -a` HTML beside
+  the .pyx.
 * build_py also builds the guest (xv6/build.py, with the ziglang toolchain from the build
   requirements) and installs the bootable image as rvemu/images/xv6.img, so a wheel carries it.
   RVEMU_SKIP_IMAGE=1 skips that (an emulator-only build).

@@ -251,8 +251,8 @@ cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
     indexed load), and two ld or two sd (registers restored or saved).  Only the first one's
     slot changes; the second's stays itself (a branch target, the first of a pair of its own, or
     where an early stop splits the pair: the run loop then lets the first run alone, and a load
-    or store that leaves the loop for its slow half continues at the second).  Emptying the second's slot empties the first's, as it empties
-    every slot whose run flows into it."""
+    or store that takes its slow half continues at the second).  Emptying the second's slot
+    empties the first's, as it empties every slot whose run flows into it."""
     cdef int i
     cdef uint8_t f
     cdef Insn *s

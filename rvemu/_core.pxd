@@ -141,8 +141,8 @@ ctypedef struct Hart:
                                 # may empty the slot itself)
     # where the threaded fast half (_handlers.pxi) handed the run back to run_hart: the slot (for
     # the slow half) and its page, the instructions still left, the pc to enter (RX_PC,
-    # RX_SPIN); run_v takes
-    # what a helper returns through a pointer (a handler keeps no addressed local)
+    # RX_SPIN); run_v takes what a helper returns through a pointer (a handler keeps no local
+    # whose address it takes)
     Insn *run_ip
     TlbEntry *run_fe            # the fetch-TLB entry of the page the chain ran in last
     uint64_t run_left

@@ -687,7 +687,7 @@ cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) 
     return jump_to(h, tag + ip.off, left, tag, dtlb)
 
 
-# ---- the table, and a check that its calls are jumps ----------------------------------------------
+# ---- the table, and a check that its calls are jumps -------------------------------------------
 
 cdef extern from *:
     """

@@ -191,7 +191,8 @@ def test_chains_across_pages_equal_single_steps(seed):
     h = one.harts[0]
     assert not h.stats()["exceptions"]
     assert h.x[31] > 4000 // 40
-    assert one.read_phys(CODE + 0x1104, 4) == enc("addi", rd=20, rs1=20, imm=5).to_bytes(4, "little")
+    rewritten = enc("addi", rd=20, rs1=20, imm=5).to_bytes(4, "little")
+    assert one.read_phys(CODE + 0x1104, 4) == rewritten
 
 
 # A loop closed by an addi (4-byte or compressed) and a conditional branch of each kind (the run
