@@ -68,7 +68,8 @@ cdef Insn *code_page_alloc(Mach *m, uint64_t ppn) noexcept nogil:
         code = <Insn*>calloc(SLOTS_PER_PAGE + 1, sizeof(Insn))
         if code == NULL:
             return NULL
-        code[SLOTS_PER_PAGE].op = OP_PAGE_END
+        slots_clear(code, SLOTS_PER_PAGE)
+        slot_set_op(&code[SLOTS_PER_PAGE], OP_PAGE_END)
         code[SLOTS_PER_PAGE].off = 0x1000
         m.code[ppn] = code
     return code
@@ -87,8 +88,25 @@ cdef void code_release(Mach *m, uint64_t ppn) noexcept nogil:
     tlb_drop_store_ppn(m, ppn)          # entries tagged TAG_SLOW; new ones may be plain
 
 cdef inline void slot_empty(Mach *m, uint64_t ppn, Insn *s) noexcept nogil:
-    memset(s, 0, sizeof(Insn))
+    slots_clear(s, 1)
     m.code_count[ppn] -= 1
+
+
+# ---- a slot's handler: fn is HANDLERS[op] whenever the run loop may reach the slot ------------
+
+cdef inline void slot_bind(Insn *s) noexcept nogil:
+    s.fn = <void*>HANDLERS[s.op]
+
+cdef inline void slot_set_op(Insn *s, int op) noexcept nogil:
+    s.op = <uint8_t>op
+    s.fn = <void*>HANDLERS[op]
+
+cdef void slots_clear(Insn *s, int n) noexcept nogil:
+    """Empty n slots from s: all zero (op OP_INVALID), and the handler of an empty slot."""
+    cdef int i
+    memset(s, 0, n * sizeof(Insn))
+    for i in range(n):
+        s[i].fn = <void*>HANDLERS[OP_INVALID]
 
 
 # ---- decoding runs ----------------------------------------------------------------------------
@@ -99,6 +117,7 @@ cdef inline void slot_fill(Insn *s, uint32_t off) noexcept nogil:
     s.step = <int64_t>((s.len >> 1) * sizeof(Insn))
     if s.raw == PAUSE_INSN:
         s.op = OP_PAUSE
+    slot_bind(s)
 
 cdef int decode_run(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
     """Decode the run that starts at pc (its slot is empty) into fe's page, and set blen and
@@ -267,7 +286,7 @@ cdef void fuse_pairs(Insn *code, uint16_t *path, int n) noexcept nogil:
         else:
             f = access_pair(s.op, code[path[i + 1]].op)
         if f:
-            s.op = f
+            slot_set_op(s, f)
 
 cdef inline int plain_csr_read(Insn *s) noexcept nogil:
     """IF_CSRR for csrr of a trap-handling CSR (what a kernel reads on every trap and spinlock).
@@ -342,8 +361,8 @@ cdef int decode_cross(Hart *h, TlbEntry *fe, uint64_t pc) noexcept nogil:
     slot_fill(s, 0xffe)
     s.blen = 1
     s.flags = 0
-    memset(&h.xslot[1], 0, 2 * sizeof(Insn))
-    h.xslot[2].op = OP_PAGE_END
+    slots_clear(&h.xslot[1], 2)
+    slot_set_op(&h.xslot[2], OP_PAGE_END)
     h.xslot[2].off = 0x1002
     return ST_OK
 
@@ -402,7 +421,7 @@ cdef int code_write(Mach *m, uint64_t ppn, uint64_t off, uint64_t size) noexcept
 cdef void code_invalidate(Mach *m, uint64_t ppn) noexcept nogil:
     """Empty all of page ppn's slots."""
     if m.page_flags[ppn] & PF_CODE:
-        memset(m.code[ppn], 0, SLOTS_PER_PAGE * sizeof(Insn))
+        slots_clear(m.code[ppn], SLOTS_PER_PAGE)
         m.code_count[ppn] = 0
         m.code_gen += 1
         code_release(m, ppn)

@@ -7,7 +7,8 @@
 # handler with the same five arguments.  gcc compiles such a call in tail position as a jump
 # (-foptimize-sibling-calls, on at -O2; setup.py asks for it in debug builds too), so a run costs
 # no stack and no return: an instruction is its body, one add to reach the next slot, and one
-# indirect jump through the table.  That is what a `switch` in a loop cannot give (its
+# indirect jump through the slot's fn (HANDLERS[op], set when the slot is decoded, so the jump
+# needs no table lookup).  That is what a `switch` in a loop cannot give (its
 # position-independent jump table costs two more host instructions per dispatch, and every case
 # jumps back to it).  For the jump to be possible a handler keeps no local whose address it takes:
 # values that helpers return through a pointer go through Hart.run_v.
@@ -44,7 +45,7 @@ cdef handler_t HANDLERS[256]
 cdef inline int dispatch(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
                          Tlb *dtlb) noexcept nogil:
     """Execute slot ip and what follows it (a tail call: a jump)."""
-    return HANDLERS[ip.op](h, ip, left, tag, dtlb)
+    return (<handler_t>ip.fn)(h, ip, left, tag, dtlb)
 
 cdef inline int next_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
                           Tlb *dtlb) noexcept nogil:
@@ -713,16 +714,14 @@ cdef void check_tail_calls() except *:
         free(code)
         raise MemoryError()
     for i in range(n):
-        code[i].op = OP_ADDI
+        slot_set_op(&code[i], OP_ADDI)
         code[i].rd = 32
         code[i].step = sizeof(Insn)
-    code[n].op = OP_INVALID
-    HANDLERS[OP_INVALID] = op_probe
+    code[n].fn = <void*>op_probe
     dispatch(h, &code[n], 0, 0, NULL)
     shallow = h.run_v
     dispatch(h, &code[0], 0, 0, NULL)
     deep = h.run_v
-    HANDLERS[OP_INVALID] = op_slow
     free(code)
     free(h)
     if shallow - deep > 4096:

@@ -347,21 +347,21 @@ cdef void place_stop(Hart *h, Insn *ip, uint64_t left) noexcept nogil:
         left -= 1
     h.stop_at = cur
     h.stop_op = cur.op
-    cur.op = OP_STOP
+    slot_set_op(cur, OP_STOP)
     alone = unfused(last.op)
     if alone:
         h.stop_fused = last
         h.stop_fused_op = last.op
-        last.op = alone
+        slot_set_op(last, alone)
 
 cdef void lift_stop(Hart *h) noexcept nogil:
     """Undo place_stop, except in slots that a store emptied meanwhile."""
     if h.stop_at.op == OP_STOP:
-        h.stop_at.op = h.stop_op
+        slot_set_op(h.stop_at, h.stop_op)
     h.stop_at = NULL
     if h.stop_fused != NULL:
         if h.stop_fused.op == unfused(h.stop_fused_op):
-            h.stop_fused.op = h.stop_fused_op
+            slot_set_op(h.stop_fused, h.stop_fused_op)
         h.stop_fused = NULL
 
 
