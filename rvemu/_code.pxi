@@ -92,21 +92,26 @@ cdef inline void slot_empty(Mach *m, uint64_t ppn, Insn *s) noexcept nogil:
     m.code_count[ppn] -= 1
 
 
-# ---- a slot's handler: fn is HANDLERS[op] whenever the run loop may reach the slot ------------
+# ---- a slot's handler: fn is what the run loop jumps to for the slot (_handlers.pxi) -----------
 
 cdef inline void slot_bind(Insn *s) noexcept nogil:
-    s.fn = <void*>HANDLERS[s.op]
+    """fn for s's op and instruction length, and for a fused pair the length of its second
+    instruction (in the slot after s's)."""
+    cdef int lens = 2 if s.len == 4 else 0
+    if unfused(s.op) and (<Insn*>(<char*>s + s.step)).len == 4:
+        lens += 1
+    s.fn = <void*>HANDLERS[lens][s.op]
 
 cdef inline void slot_set_op(Insn *s, int op) noexcept nogil:
     s.op = <uint8_t>op
-    s.fn = <void*>HANDLERS[op]
+    slot_bind(s)
 
 cdef void slots_clear(Insn *s, int n) noexcept nogil:
     """Empty n slots from s: all zero (op OP_INVALID), and the handler of an empty slot."""
     cdef int i
     memset(s, 0, n * sizeof(Insn))
     for i in range(n):
-        s[i].fn = <void*>HANDLERS[OP_INVALID]
+        s[i].fn = <void*>HANDLERS[0][OP_INVALID]
 
 
 # ---- decoding runs ----------------------------------------------------------------------------

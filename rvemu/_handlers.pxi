@@ -30,27 +30,87 @@
 #             access's status (an exception, ST_MMIO, ST_EVENT, ST_CODE)
 # Whatever leaves early has charged its whole run, as before: run_hart gives back the rest.
 
-ctypedef int (*handler_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
-                          Tlb *dtlb) noexcept nogil
+cdef extern from *:
+    """
+    /* Markers of instruction length: never a value, only the type of a handler's last argument,
+       which tells the handler how long its slot's instruction is (2 or 4 bytes) or, for a fused
+       pair, how long each of its two are.  They are all one C type, so every handler has the C
+       signature of handler_t. */
+    struct rv_len;
+    typedef struct rv_len rv_len2, rv_len4, rv_len22, rv_len24, rv_len42, rv_len44;
+    """
+    ctypedef struct Len2 "rv_len2"
+    ctypedef struct Len4 "rv_len4"
+    ctypedef struct Len22 "rv_len22"
+    ctypedef struct Len24 "rv_len24"
+    ctypedef struct Len42 "rv_len42"
+    ctypedef struct Len44 "rv_len44"
+
+# A handler is compiled once per length of its instruction (Width), a fused pair's once per
+# lengths of its two (Widths): the next slot is then a constant distance away, so finding it
+# needs no load from the slot (with ip + ip.step, each instruction would wait for the previous
+# one's load: a chain of about five host cycles per guest instruction).  slot_bind (_code.pxi)
+# picks the handler by the lengths: HANDLERS[lens][op], lens = 2 * (the slot's instruction is
+# 4 bytes) + (a fused pair's second is 4 bytes).
+ctypedef fused Width:
+    Len2
+    Len4
+
+ctypedef fused Widths:
+    Len22
+    Len24
+    Len42
+    Len44
+
+ctypedef int (*handler_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                          Len2 *w) noexcept nogil
 
 cdef enum:
     RX_PC = 0x10000
     RX_SPIN = 0x10001
 
-cdef handler_t HANDLERS[256]
+cdef handler_t HANDLERS[4][256]
 
 
 # ---- moving on ---------------------------------------------------------------------------------
 
-cdef inline int dispatch(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
-                         Tlb *dtlb) noexcept nogil:
-    """Execute slot ip and what follows it (a tail call: a jump)."""
-    return (<handler_t>ip.fn)(h, ip, left, tag, dtlb)
+cdef inline int dispatch(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                         void *w=NULL) noexcept nogil:
+    """Execute slot ip and what follows it (a tail call: a jump).  w: any value (the marker's
+    value is never used; a handler passes its own on, which costs no instruction)."""
+    return (<handler_t>ip.fn)(h, ip, left, tag, dtlb, <Len2*>w)
 
-cdef inline int next_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
-                          Tlb *dtlb) noexcept nogil:
+cdef inline Insn *after(Insn *ip, Width *w) noexcept nogil:
+    """The slot after ip's instruction, which is as long as w says."""
+    if Width is Len4:
+        return ip + 2
+    else:
+        return ip + 1
+
+cdef inline int next_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                          Width *w) noexcept nogil:
     """Go on straight after ip, in the same run."""
+    return dispatch(h, after(ip, w), left, tag, dtlb, w)
+
+cdef inline int next_any(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                         Tlb *dtlb) noexcept nogil:
+    """next_slot where the length is not known (the slow paths): the slot's step."""
     return dispatch(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+
+cdef inline Insn *second(Insn *ip, Widths *w) noexcept nogil:
+    """The slot of fused pair ip's second instruction."""
+    if Widths is Len42 or Widths is Len44:
+        return ip + 2
+    else:
+        return ip + 1
+
+cdef inline int after_second(Hart *h, Insn *ip2, uint64_t left, uint64_t tag, Tlb *dtlb,
+                             Widths *w) noexcept nogil:
+    """next_slot after a fused pair's second instruction, in slot ip2."""
+    if Widths is Len24 or Widths is Len44:
+        return dispatch(h, ip2 + 2, left, tag, dtlb, w)
+    else:
+        return dispatch(h, ip2 + 1, left, tag, dtlb, w)
 
 cdef int leave_at(Hart *h, uint64_t left, uint64_t pc) noexcept nogil:
     """Back to run_hart, to enter pc through (B)."""
@@ -106,7 +166,8 @@ cdef int taken_far(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noe
         return spin_leave(h, b, left, tag)
     return enter_run(h, <Insn*>(<char*>b + b.tgt), left, tag, dtlb)
 
-cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Len2 *w) noexcept nogil:
     """Every operation without a handler of its own (system instructions, LR/SC, and the AMOs
     and CSR instructions the fast path does not do, and the loop's sentinels): run_hart's slow
     half, status 0."""
@@ -126,249 +187,299 @@ cdef int mem_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
         h.run_ip = ip
         h.run_left = left
         return st
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_any(h, ip, left, tag, dtlb)
 
 
 # ---- integer register-immediate ----------------------------------------------------------------
 
-cdef int op_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lui(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lui(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_auipc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_auipc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = tag + ip.off + <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_slti(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_slti(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = <int64_t>h.x[ip.rs1] < <int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sltiu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sltiu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] < <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_xori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_xori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] ^ <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_ori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_ori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] | <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_andi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_andi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] & <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_slli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_slli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] << ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_srli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_srli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] >> ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_srai(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_srai(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = <uint64_t>(<int64_t>h.x[ip.rs1] >> ip.imm)
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_addiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] + <uint64_t><int64_t>ip.imm)
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_slliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_slliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] << ip.imm)
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_srliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_srliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] >> ip.imm)
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sraiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sraiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>(<int32_t>h.x[ip.rs1] >> ip.imm))
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
 
 # ---- integer register-register -----------------------------------------------------------------
 
-cdef int op_add(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_add(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sub(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sub(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] - h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sll(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sll(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] << (h.x[ip.rs2] & 63)
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_slt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_slt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = <int64_t>h.x[ip.rs1] < <int64_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] < h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_xor(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_xor(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] ^ h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_srl(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_srl(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] >> (h.x[ip.rs2] & 63)
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sra(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sra(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = <uint64_t>(<int64_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 63))
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_or(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_or(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] | h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_and(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_and(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] & h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_addw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] + h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_subw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_subw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] - h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sllw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sllw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] << (h.x[ip.rs2] & 31))
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_srlw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_srlw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 31))
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sraw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sraw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>(<int32_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 31)))
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
 
 # ---- M -----------------------------------------------------------------------------------------
 
-cdef int op_mul(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_mul(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] * h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_mulh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_mulh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = rv_mulh(<int64_t>h.x[ip.rs1], <int64_t>h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_mulhsu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_mulhsu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                   Width *w) noexcept nogil:
     h.x[ip.rd] = rv_mulhsu(<int64_t>h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_mulhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_mulhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = rv_mulhu(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_div(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_div(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = div64(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_divu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_divu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = (h.x[ip.rs1] / h.x[ip.rs2]) if h.x[ip.rs2] else <uint64_t>-1
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_rem(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_rem(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     h.x[ip.rd] = rem64(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_remu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_remu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = (h.x[ip.rs1] % h.x[ip.rs2]) if h.x[ip.rs2] else h.x[ip.rs1]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_mulw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_mulw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] * h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_divw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_divw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = divw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_divuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_divuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = divuw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_remw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_remw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     h.x[ip.rd] = remw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_remuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_remuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     h.x[ip.rd] = remuw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
 
 # ---- loads and stores: a TLB hit inline (the tag test includes alignment: the entry's tag has
 # the low bits clear, so a misaligned va never matches); anything else in mem_then, for a store
 # through store_beside (which lets it go to memory beside decoded code).
 
-cdef int op_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xff8):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xffc):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lwu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lwu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xffc):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint32_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xffe):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = <uint64_t><int64_t>(<int16_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xffe):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint16_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xfff):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = <uint64_t><int64_t>(<int8_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xfff):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
 cdef inline TlbEntry *store_entry(Tlb *dtlb, uint64_t va, uint64_t align) noexcept nogil:
     """The store-TLB entry through which a store of alignment mask align (size - 1) at va goes
@@ -395,7 +506,7 @@ cdef inline int store_beside(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb
         (<uint16_t*>p)[0] = <uint16_t>h.x[ip.rs2]
     else:
         (<uint8_t*>p)[0] = <uint8_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_any(h, ip, left, tag, dtlb)
 
 # store_beside for each size, as functions of their own, which the store handlers reach through
 # the table STORE_BESIDE (by log2 of the size): called directly, gcc would inline them, and their
@@ -420,147 +531,171 @@ cdef int store_then_b(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
                       uint64_t va) noexcept nogil:
     return store_beside(h, ip, left, tag, dtlb, va, 1)
 
-cdef int op_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 7)
     if e == NULL:
         return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 3)
     if e == NULL:
         return STORE_BESIDE[2](h, ip, left, tag, dtlb, va)
     (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 1)
     if e == NULL:
         return STORE_BESIDE[1](h, ip, left, tag, dtlb, va)
     (<uint16_t*>(e.addend + va))[0] = <uint16_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+               Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 0)
     if e == NULL:
         return STORE_BESIDE[0](h, ip, left, tag, dtlb, va)
     (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
 
 # ---- a load or store, then the addi in the next slot (fuse_pairs: a pointer's or a counter's
 # step).  When the access takes the slow half, the addi runs on its own slot after it.
 
-cdef inline int then_addi_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
-                               Tlb *dtlb) noexcept nogil:
-    """The addi in the slot after ip, then on."""
-    ip = <Insn*>(<char*>ip + ip.step)
+cdef inline int then_addi_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                               Widths *w) noexcept nogil:
+    """The addi in the slot after ip (the pair's second), then on."""
+    ip = second(ip, w)
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb)
+    return after_second(h, ip, left, tag, dtlb, w)
 
-cdef int op_lw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                    Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xffc):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
-    return then_addi_slot(h, ip, left, tag, dtlb)
+    return then_addi_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_ld_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_ld_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                    Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xff8):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    return then_addi_slot(h, ip, left, tag, dtlb)
+    return then_addi_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_lbu_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_lbu_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                     Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xfff):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
-    return then_addi_slot(h, ip, left, tag, dtlb)
+    return then_addi_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sb_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sb_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                    Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 0)
     if e == NULL:
         return STORE_BESIDE[0](h, ip, left, tag, dtlb, va)
     (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
-    return then_addi_slot(h, ip, left, tag, dtlb)
+    return then_addi_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                    Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 3)
     if e == NULL:
         return STORE_BESIDE[2](h, ip, left, tag, dtlb, va)
     (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
-    return then_addi_slot(h, ip, left, tag, dtlb)
+    return then_addi_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_sd_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sd_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                    Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 7)
     if e == NULL:
         return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    return then_addi_slot(h, ip, left, tag, dtlb)
+    return then_addi_slot(h, ip, left, tag, dtlb, w)
 
 
 # ---- an add, then the load in the next slot (fuse_pairs: an indexed load).  ip moves to the
 # load's own slot before the access, so its slow half is the plain load's.
 
-cdef int op_add_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_add_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                   Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
-    return op_lw(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_lw(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_lw(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_add_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_add_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                   Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
-    return op_ld(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_ld(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_ld(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_add_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_add_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                    Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
-    return op_lbu(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_lbu(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_lbu(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
 
 # ---- two ld or two sd in a row (fuse_pairs: registers restored or saved).  The second reuses
 # the first's TLB entry when it is in the same page; ip moves to the second's own slot before its
 # access, so its slow half is the plain one's.
 
-cdef int op_ld_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_ld_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = tlb_entry(dtlb.load, va)
     if e.tag != (va & ~<uint64_t>0xff8):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    ip = <Insn*>(<char*>ip + ip.step)
+    ip = second(ip, w)
     va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if e.tag != (va & ~<uint64_t>0xff8):
         e = tlb_entry(dtlb.load, va)
         if e.tag != (va & ~<uint64_t>0xff8):
             return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb)
+    return after_second(h, ip, left, tag, dtlb, w)
 
-cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Widths *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     cdef TlbEntry *e = store_entry(dtlb, va, 7)
     if e == NULL:
         return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    ip = <Insn*>(<char*>ip + ip.step)
+    ip = second(ip, w)
     va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if e.tag != (va & ~<uint64_t>0xff8):
         e = store_entry(dtlb, va, 7)
         if e == NULL:
             return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb)
+    return after_second(h, ip, left, tag, dtlb, w)
 
 
 # ---- AMOs (not LR/SC): inline when the store-TLB entry maps the aligned word or doubleword
@@ -568,24 +703,26 @@ cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noe
 # else (a miss, misaligned, a taken lock) in the slow half, exec_atomic, with nothing done here.
 
 cdef inline int amo_inline(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                           int word) noexcept nogil:
+                           int word, Width *w) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1], old, new
     cdef TlbEntry *e = tlb_entry(dtlb.store, va)
     cdef uint8_t *p = <uint8_t*>(e.addend + va)
     if e.tag != (va & ~(<uint64_t>0xfff ^ (3 if word else 7))):
-        return op_slow(h, ip, left, tag, dtlb)
+        return op_slow(h, ip, left, tag, dtlb, NULL)
     old = (<uint32_t*>p)[0] if word else (<uint64_t*>p)[0]
     new = amo_alu(ip.op, old, h.x[ip.rs2], word)
     if amo_spins(ip.op, old, new):
-        return op_slow(h, ip, left, tag, dtlb)
+        return op_slow(h, ip, left, tag, dtlb, NULL)
     amo_commit(h, ip, p, word, old, new)
-    return next_slot(h, ip, left, tag, dtlb)
+    return next_slot(h, ip, left, tag, dtlb, w)
 
-cdef int op_amo_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    return amo_inline(h, ip, left, tag, dtlb, 1)
+cdef int op_amo_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
+    return amo_inline(h, ip, left, tag, dtlb, 1, w)
 
-cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    return amo_inline(h, ip, left, tag, dtlb, 0)
+cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
+    return amo_inline(h, ip, left, tag, dtlb, 0, w)
 
 
 # ---- CSRs: csrr of a trap-handling CSR (IF_CSRR: no side effect) and csrs/csrc of sstatus's SIE
@@ -593,98 +730,135 @@ cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noe
 # the slow half (exec_system).  Fences: stores keep decoded code coherent, so fence.i has nothing
 # to do.
 
-cdef int op_csrrs(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_csrrs(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     if (ip.flags & IF_CSRR) and csr_read(h, ip.imm & 0xfff, &h.run_v) == CSR_OK:
         h.x[ip.rd] = h.run_v
-        return next_slot(h, ip, left, tag, dtlb)
+        return next_slot(h, ip, left, tag, dtlb, w)
     if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, h.x)):
-        return next_slot(h, ip, left, tag, dtlb)
-    return op_slow(h, ip, left, tag, dtlb)
+        return next_slot(h, ip, left, tag, dtlb, w)
+    return op_slow(h, ip, left, tag, dtlb, NULL)
 
-cdef int op_csrrsi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_csrrsi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                   Width *w) noexcept nogil:
     if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, h.x)):
-        return next_slot(h, ip, left, tag, dtlb)
-    return op_slow(h, ip, left, tag, dtlb)
+        return next_slot(h, ip, left, tag, dtlb, w)
+    return op_slow(h, ip, left, tag, dtlb, NULL)
 
-cdef int op_csrrc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_csrrc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
     if (ip.flags & IF_SIE) and sie_clear(h, csr_source(ip, h.x)):
-        return next_slot(h, ip, left, tag, dtlb)
-    return op_slow(h, ip, left, tag, dtlb)
+        return next_slot(h, ip, left, tag, dtlb, w)
+    return op_slow(h, ip, left, tag, dtlb, NULL)
 
-cdef int op_fence(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    return next_slot(h, ip, left, tag, dtlb)
+cdef int op_fence(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Width *w) noexcept nogil:
+    return next_slot(h, ip, left, tag, dtlb, w)
 
 
 # ---- control transfer.  A branch ends its run: the target in the page (IF_NEAR) and the
 # fall-through are entered here as new runs; anything else goes back to run_hart.
 
-cdef int op_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     if h.x[ip.rs1] == h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    return enter_run(h, after(ip, w), left, tag, dtlb)
 
-cdef int op_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     if h.x[ip.rs1] != h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    return enter_run(h, after(ip, w), left, tag, dtlb)
 
-cdef int op_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     if <int64_t>h.x[ip.rs1] < <int64_t>h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    return enter_run(h, after(ip, w), left, tag, dtlb)
 
-cdef int op_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
     if <int64_t>h.x[ip.rs1] >= <int64_t>h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    return enter_run(h, after(ip, w), left, tag, dtlb)
 
-cdef int op_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     if h.x[ip.rs1] < h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    return enter_run(h, after(ip, w), left, tag, dtlb)
 
-cdef int op_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     if h.x[ip.rs1] >= h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    return enter_run(h, after(ip, w), left, tag, dtlb)
 
 # addi then a branch (fuse_pairs: a loop's step and test): ip moves to the branch's own slot,
 # which stays decoded as itself
 
-cdef int op_addi_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addi_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                     Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return op_beq(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_beq(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_beq(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_addi_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addi_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                     Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return op_bne(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_bne(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_bne(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_addi_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addi_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                     Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return op_blt(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_blt(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_blt(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_addi_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addi_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                     Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return op_bge(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_bge(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_bge(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_addi_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addi_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                      Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return op_bltu(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_bltu(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_bltu(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_addi_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_addi_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                      Widths *w) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return op_bgeu(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
+    if Widths is Len24 or Widths is Len44:
+        return op_bgeu(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+    else:
+        return op_bgeu(h, second(ip, w), left, tag, dtlb, <Len2*>w)
 
-cdef int op_jal(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
-    h.x[ip.rd] = tag + ip.off + ip.len
+cdef int op_jal(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                Width *w) noexcept nogil:
+    h.x[ip.rd] = tag + ip.off + (4 if Width is Len4 else 2)
     return taken(h, ip, left, tag, dtlb)
 
-cdef int op_jalr(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_jalr(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                 Width *w) noexcept nogil:
     cdef uint64_t target = (h.x[ip.rs1] + <uint64_t><int64_t>ip.imm) & ~<uint64_t>1
-    h.x[ip.rd] = tag + ip.off + ip.len
+    h.x[ip.rd] = tag + ip.off + (4 if Width is Len4 else 2)
     return jump_to(h, target, left, tag, dtlb)
 
-cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                     Len2 *w) noexcept nogil:
     return jump_to(h, tag + ip.off, left, tag, dtlb)
 
 
@@ -696,7 +870,8 @@ cdef extern from *:
     """
     uint64_t rv_stack_here() nogil
 
-cdef int op_probe(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int op_probe(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+                  Len2 *w) noexcept nogil:
     """The end of check_tail_calls' chains: where the host stack is."""
     h.run_v = rv_stack_here()
     return 0
@@ -730,99 +905,132 @@ cdef void check_tail_calls() except *:
                           "with gcc or clang at -O2, or -O1 -foptimize-sibling-calls")
 
 
+cdef void single(int op, handler_t len2, handler_t len4) noexcept nogil:
+    """op's handlers for an instruction of 2 bytes and of 4."""
+    HANDLERS[0][op] = HANDLERS[1][op] = len2
+    HANDLERS[2][op] = HANDLERS[3][op] = len4
+
+cdef void pair(int op, handler_t len22, handler_t len24, handler_t len42,
+               handler_t len44) noexcept nogil:
+    """Fused op's handlers for each length of its first instruction and its second."""
+    HANDLERS[0][op] = len22
+    HANDLERS[1][op] = len24
+    HANDLERS[2][op] = len42
+    HANDLERS[3][op] = len44
+
 cdef void handlers_init() noexcept nogil:
     cdef int i
     for i in range(256):
-        HANDLERS[i] = op_slow
-    HANDLERS[OP_ADDI] = op_addi
-    HANDLERS[OP_LUI] = op_lui
-    HANDLERS[OP_AUIPC] = op_auipc
-    HANDLERS[OP_SLTI] = op_slti
-    HANDLERS[OP_SLTIU] = op_sltiu
-    HANDLERS[OP_XORI] = op_xori
-    HANDLERS[OP_ORI] = op_ori
-    HANDLERS[OP_ANDI] = op_andi
-    HANDLERS[OP_SLLI] = op_slli
-    HANDLERS[OP_SRLI] = op_srli
-    HANDLERS[OP_SRAI] = op_srai
-    HANDLERS[OP_ADDIW] = op_addiw
-    HANDLERS[OP_SLLIW] = op_slliw
-    HANDLERS[OP_SRLIW] = op_srliw
-    HANDLERS[OP_SRAIW] = op_sraiw
-    HANDLERS[OP_ADD] = op_add
-    HANDLERS[OP_SUB] = op_sub
-    HANDLERS[OP_SLL] = op_sll
-    HANDLERS[OP_SLT] = op_slt
-    HANDLERS[OP_SLTU] = op_sltu
-    HANDLERS[OP_XOR] = op_xor
-    HANDLERS[OP_SRL] = op_srl
-    HANDLERS[OP_SRA] = op_sra
-    HANDLERS[OP_OR] = op_or
-    HANDLERS[OP_AND] = op_and
-    HANDLERS[OP_ADDW] = op_addw
-    HANDLERS[OP_SUBW] = op_subw
-    HANDLERS[OP_SLLW] = op_sllw
-    HANDLERS[OP_SRLW] = op_srlw
-    HANDLERS[OP_SRAW] = op_sraw
-    HANDLERS[OP_MUL] = op_mul
-    HANDLERS[OP_MULH] = op_mulh
-    HANDLERS[OP_MULHSU] = op_mulhsu
-    HANDLERS[OP_MULHU] = op_mulhu
-    HANDLERS[OP_DIV] = op_div
-    HANDLERS[OP_DIVU] = op_divu
-    HANDLERS[OP_REM] = op_rem
-    HANDLERS[OP_REMU] = op_remu
-    HANDLERS[OP_MULW] = op_mulw
-    HANDLERS[OP_DIVW] = op_divw
-    HANDLERS[OP_DIVUW] = op_divuw
-    HANDLERS[OP_REMW] = op_remw
-    HANDLERS[OP_REMUW] = op_remuw
-    HANDLERS[OP_LD] = op_ld
-    HANDLERS[OP_LW] = op_lw
-    HANDLERS[OP_LWU] = op_lwu
-    HANDLERS[OP_LH] = op_lh
-    HANDLERS[OP_LHU] = op_lhu
-    HANDLERS[OP_LB] = op_lb
-    HANDLERS[OP_LBU] = op_lbu
-    HANDLERS[OP_SD] = op_sd
-    HANDLERS[OP_SW] = op_sw
-    HANDLERS[OP_SH] = op_sh
-    HANDLERS[OP_SB] = op_sb
-    HANDLERS[OP_LW_ADDI] = op_lw_addi
-    HANDLERS[OP_LD_ADDI] = op_ld_addi
-    HANDLERS[OP_LBU_ADDI] = op_lbu_addi
-    HANDLERS[OP_SB_ADDI] = op_sb_addi
-    HANDLERS[OP_SW_ADDI] = op_sw_addi
-    HANDLERS[OP_SD_ADDI] = op_sd_addi
-    HANDLERS[OP_ADD_LW] = op_add_lw
-    HANDLERS[OP_ADD_LD] = op_add_ld
-    HANDLERS[OP_ADD_LBU] = op_add_lbu
-    HANDLERS[OP_LD_LD] = op_ld_ld
-    HANDLERS[OP_SD_SD] = op_sd_sd
+        single(i, op_slow, op_slow)
+    single(OP_ADDI, op_addi[Len2], <handler_t>op_addi[Len4])
+    single(OP_LUI, op_lui[Len2], <handler_t>op_lui[Len4])
+    single(OP_AUIPC, op_auipc[Len2], <handler_t>op_auipc[Len4])
+    single(OP_SLTI, op_slti[Len2], <handler_t>op_slti[Len4])
+    single(OP_SLTIU, op_sltiu[Len2], <handler_t>op_sltiu[Len4])
+    single(OP_XORI, op_xori[Len2], <handler_t>op_xori[Len4])
+    single(OP_ORI, op_ori[Len2], <handler_t>op_ori[Len4])
+    single(OP_ANDI, op_andi[Len2], <handler_t>op_andi[Len4])
+    single(OP_SLLI, op_slli[Len2], <handler_t>op_slli[Len4])
+    single(OP_SRLI, op_srli[Len2], <handler_t>op_srli[Len4])
+    single(OP_SRAI, op_srai[Len2], <handler_t>op_srai[Len4])
+    single(OP_ADDIW, op_addiw[Len2], <handler_t>op_addiw[Len4])
+    single(OP_SLLIW, op_slliw[Len2], <handler_t>op_slliw[Len4])
+    single(OP_SRLIW, op_srliw[Len2], <handler_t>op_srliw[Len4])
+    single(OP_SRAIW, op_sraiw[Len2], <handler_t>op_sraiw[Len4])
+    single(OP_ADD, op_add[Len2], <handler_t>op_add[Len4])
+    single(OP_SUB, op_sub[Len2], <handler_t>op_sub[Len4])
+    single(OP_SLL, op_sll[Len2], <handler_t>op_sll[Len4])
+    single(OP_SLT, op_slt[Len2], <handler_t>op_slt[Len4])
+    single(OP_SLTU, op_sltu[Len2], <handler_t>op_sltu[Len4])
+    single(OP_XOR, op_xor[Len2], <handler_t>op_xor[Len4])
+    single(OP_SRL, op_srl[Len2], <handler_t>op_srl[Len4])
+    single(OP_SRA, op_sra[Len2], <handler_t>op_sra[Len4])
+    single(OP_OR, op_or[Len2], <handler_t>op_or[Len4])
+    single(OP_AND, op_and[Len2], <handler_t>op_and[Len4])
+    single(OP_ADDW, op_addw[Len2], <handler_t>op_addw[Len4])
+    single(OP_SUBW, op_subw[Len2], <handler_t>op_subw[Len4])
+    single(OP_SLLW, op_sllw[Len2], <handler_t>op_sllw[Len4])
+    single(OP_SRLW, op_srlw[Len2], <handler_t>op_srlw[Len4])
+    single(OP_SRAW, op_sraw[Len2], <handler_t>op_sraw[Len4])
+    single(OP_MUL, op_mul[Len2], <handler_t>op_mul[Len4])
+    single(OP_MULH, op_mulh[Len2], <handler_t>op_mulh[Len4])
+    single(OP_MULHSU, op_mulhsu[Len2], <handler_t>op_mulhsu[Len4])
+    single(OP_MULHU, op_mulhu[Len2], <handler_t>op_mulhu[Len4])
+    single(OP_DIV, op_div[Len2], <handler_t>op_div[Len4])
+    single(OP_DIVU, op_divu[Len2], <handler_t>op_divu[Len4])
+    single(OP_REM, op_rem[Len2], <handler_t>op_rem[Len4])
+    single(OP_REMU, op_remu[Len2], <handler_t>op_remu[Len4])
+    single(OP_MULW, op_mulw[Len2], <handler_t>op_mulw[Len4])
+    single(OP_DIVW, op_divw[Len2], <handler_t>op_divw[Len4])
+    single(OP_DIVUW, op_divuw[Len2], <handler_t>op_divuw[Len4])
+    single(OP_REMW, op_remw[Len2], <handler_t>op_remw[Len4])
+    single(OP_REMUW, op_remuw[Len2], <handler_t>op_remuw[Len4])
+    single(OP_LD, op_ld[Len2], <handler_t>op_ld[Len4])
+    single(OP_LW, op_lw[Len2], <handler_t>op_lw[Len4])
+    single(OP_LWU, op_lwu[Len2], <handler_t>op_lwu[Len4])
+    single(OP_LH, op_lh[Len2], <handler_t>op_lh[Len4])
+    single(OP_LHU, op_lhu[Len2], <handler_t>op_lhu[Len4])
+    single(OP_LB, op_lb[Len2], <handler_t>op_lb[Len4])
+    single(OP_LBU, op_lbu[Len2], <handler_t>op_lbu[Len4])
+    single(OP_SD, op_sd[Len2], <handler_t>op_sd[Len4])
+    single(OP_SW, op_sw[Len2], <handler_t>op_sw[Len4])
+    single(OP_SH, op_sh[Len2], <handler_t>op_sh[Len4])
+    single(OP_SB, op_sb[Len2], <handler_t>op_sb[Len4])
+    pair(OP_LW_ADDI, <handler_t>op_lw_addi[Len22], <handler_t>op_lw_addi[Len24],
+         <handler_t>op_lw_addi[Len42], <handler_t>op_lw_addi[Len44])
+    pair(OP_LD_ADDI, <handler_t>op_ld_addi[Len22], <handler_t>op_ld_addi[Len24],
+         <handler_t>op_ld_addi[Len42], <handler_t>op_ld_addi[Len44])
+    pair(OP_LBU_ADDI, <handler_t>op_lbu_addi[Len22], <handler_t>op_lbu_addi[Len24],
+         <handler_t>op_lbu_addi[Len42], <handler_t>op_lbu_addi[Len44])
+    pair(OP_SB_ADDI, <handler_t>op_sb_addi[Len22], <handler_t>op_sb_addi[Len24],
+         <handler_t>op_sb_addi[Len42], <handler_t>op_sb_addi[Len44])
+    pair(OP_SW_ADDI, <handler_t>op_sw_addi[Len22], <handler_t>op_sw_addi[Len24],
+         <handler_t>op_sw_addi[Len42], <handler_t>op_sw_addi[Len44])
+    pair(OP_SD_ADDI, <handler_t>op_sd_addi[Len22], <handler_t>op_sd_addi[Len24],
+         <handler_t>op_sd_addi[Len42], <handler_t>op_sd_addi[Len44])
+    pair(OP_ADD_LW, <handler_t>op_add_lw[Len22], <handler_t>op_add_lw[Len24],
+         <handler_t>op_add_lw[Len42], <handler_t>op_add_lw[Len44])
+    pair(OP_ADD_LD, <handler_t>op_add_ld[Len22], <handler_t>op_add_ld[Len24],
+         <handler_t>op_add_ld[Len42], <handler_t>op_add_ld[Len44])
+    pair(OP_ADD_LBU, <handler_t>op_add_lbu[Len22], <handler_t>op_add_lbu[Len24],
+         <handler_t>op_add_lbu[Len42], <handler_t>op_add_lbu[Len44])
+    pair(OP_LD_LD, <handler_t>op_ld_ld[Len22], <handler_t>op_ld_ld[Len24],
+         <handler_t>op_ld_ld[Len42], <handler_t>op_ld_ld[Len44])
+    pair(OP_SD_SD, <handler_t>op_sd_sd[Len22], <handler_t>op_sd_sd[Len24],
+         <handler_t>op_sd_sd[Len42], <handler_t>op_sd_sd[Len44])
     for i in range(256):
         if is_atomic(i) and i != OP_LR_W and i != OP_LR_D and i != OP_SC_W and i != OP_SC_D:
-            HANDLERS[i] = op_amo_w if atomic_word(i) else op_amo_d
-    HANDLERS[OP_CSRRS] = op_csrrs
-    HANDLERS[OP_CSRRSI] = op_csrrsi
-    HANDLERS[OP_CSRRC] = op_csrrc
-    HANDLERS[OP_CSRRCI] = op_csrrc
-    HANDLERS[OP_FENCE] = op_fence
-    HANDLERS[OP_FENCE_I] = op_fence
-    HANDLERS[OP_BEQ] = op_beq
-    HANDLERS[OP_BNE] = op_bne
-    HANDLERS[OP_BLT] = op_blt
-    HANDLERS[OP_BGE] = op_bge
-    HANDLERS[OP_BLTU] = op_bltu
-    HANDLERS[OP_BGEU] = op_bgeu
-    HANDLERS[OP_ADDI_BEQ] = op_addi_beq
-    HANDLERS[OP_ADDI_BNE] = op_addi_bne
-    HANDLERS[OP_ADDI_BLT] = op_addi_blt
-    HANDLERS[OP_ADDI_BGE] = op_addi_bge
-    HANDLERS[OP_ADDI_BLTU] = op_addi_bltu
-    HANDLERS[OP_ADDI_BGEU] = op_addi_bgeu
-    HANDLERS[OP_JAL] = op_jal
-    HANDLERS[OP_JALR] = op_jalr
-    HANDLERS[OP_PAGE_END] = op_page_end
+            if atomic_word(i):
+                single(i, op_amo_w[Len2], <handler_t>op_amo_w[Len4])
+            else:
+                single(i, op_amo_d[Len2], <handler_t>op_amo_d[Len4])
+    single(OP_CSRRS, op_csrrs[Len2], <handler_t>op_csrrs[Len4])
+    single(OP_CSRRSI, op_csrrsi[Len2], <handler_t>op_csrrsi[Len4])
+    single(OP_CSRRC, op_csrrc[Len2], <handler_t>op_csrrc[Len4])
+    single(OP_CSRRCI, op_csrrc[Len2], <handler_t>op_csrrc[Len4])
+    single(OP_FENCE, op_fence[Len2], <handler_t>op_fence[Len4])
+    single(OP_FENCE_I, op_fence[Len2], <handler_t>op_fence[Len4])
+    single(OP_BEQ, op_beq[Len2], <handler_t>op_beq[Len4])
+    single(OP_BNE, op_bne[Len2], <handler_t>op_bne[Len4])
+    single(OP_BLT, op_blt[Len2], <handler_t>op_blt[Len4])
+    single(OP_BGE, op_bge[Len2], <handler_t>op_bge[Len4])
+    single(OP_BLTU, op_bltu[Len2], <handler_t>op_bltu[Len4])
+    single(OP_BGEU, op_bgeu[Len2], <handler_t>op_bgeu[Len4])
+    pair(OP_ADDI_BEQ, <handler_t>op_addi_beq[Len22], <handler_t>op_addi_beq[Len24],
+         <handler_t>op_addi_beq[Len42], <handler_t>op_addi_beq[Len44])
+    pair(OP_ADDI_BNE, <handler_t>op_addi_bne[Len22], <handler_t>op_addi_bne[Len24],
+         <handler_t>op_addi_bne[Len42], <handler_t>op_addi_bne[Len44])
+    pair(OP_ADDI_BLT, <handler_t>op_addi_blt[Len22], <handler_t>op_addi_blt[Len24],
+         <handler_t>op_addi_blt[Len42], <handler_t>op_addi_blt[Len44])
+    pair(OP_ADDI_BGE, <handler_t>op_addi_bge[Len22], <handler_t>op_addi_bge[Len24],
+         <handler_t>op_addi_bge[Len42], <handler_t>op_addi_bge[Len44])
+    pair(OP_ADDI_BLTU, <handler_t>op_addi_bltu[Len22], <handler_t>op_addi_bltu[Len24],
+         <handler_t>op_addi_bltu[Len42], <handler_t>op_addi_bltu[Len44])
+    pair(OP_ADDI_BGEU, <handler_t>op_addi_bgeu[Len22], <handler_t>op_addi_bgeu[Len24],
+         <handler_t>op_addi_bgeu[Len42], <handler_t>op_addi_bgeu[Len44])
+    single(OP_JAL, op_jal[Len2], <handler_t>op_jal[Len4])
+    single(OP_JALR, op_jalr[Len2], <handler_t>op_jalr[Len4])
+    single(OP_PAGE_END, op_page_end, op_page_end)
     STORE_BESIDE[0] = store_then_b
     STORE_BESIDE[1] = store_then_h
     STORE_BESIDE[2] = store_then_w
