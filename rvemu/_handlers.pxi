@@ -32,10 +32,10 @@
 
 cdef extern from *:
     """
-    /* Markers of instruction length: never a value, only the type of a handler's last argument,
-       which tells the handler how long its slot's instruction is (2 or 4 bytes) or, for a fused
-       pair, how long each of its two are.  They are all one C type, so every handler has the C
-       signature of handler_t. */
+    /* The data TLB set as a handler receives it: a pointer to one of these marker types, which
+       are one C type (never defined: handlers convert it back with data_tlb).  Its Cython type
+       says how long the handler's instruction is (2 or 4 bytes) or, for a fused pair, how long
+       each of its two are; in C every handler has the signature of handler_t. */
     struct rv_len;
     typedef struct rv_len rv_len2, rv_len4, rv_len22, rv_len24, rv_len42, rv_len44;
     """
@@ -47,11 +47,12 @@ cdef extern from *:
     ctypedef struct Len44 "rv_len44"
 
 # A handler is compiled once per length of its instruction (Width), a fused pair's once per
-# lengths of its two (Widths): the next slot is then a constant distance away, so finding it
-# needs no load from the slot (with ip + ip.step, each instruction would wait for the previous
-# one's load: a chain of about five host cycles per guest instruction).  slot_bind (_code.pxi)
-# picks the handler by the lengths: HANDLERS[lens][op], lens = 2 * (the slot's instruction is
-# 4 bytes) + (a fused pair's second is 4 bytes).
+# lengths of its two (Widths), as the type of its dtlb argument says: the next slot is then a
+# constant distance away, so finding it needs no load from the slot (with ip + ip.step, each
+# instruction would wait for the previous one's load: a chain of about five host cycles per guest
+# instruction).  slot_bind (_code.pxi) picks the handler by the lengths: HANDLERS[lens][op],
+# lens = 2 * (the slot's instruction is 4 bytes) + (a fused pair's second is 4 bytes).  The
+# marker rides on an argument the handlers pass on anyway, so it costs no register.
 ctypedef fused Width:
     Len2
     Len4
@@ -62,8 +63,8 @@ ctypedef fused Widths:
     Len42
     Len44
 
-ctypedef int (*handler_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                          Len2 *w) noexcept nogil
+ctypedef int (*handler_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                          Len2 *dtlb) noexcept nogil
 
 cdef enum:
     RX_PC = 0x10000
@@ -74,43 +75,46 @@ cdef handler_t HANDLERS[4][256]
 
 # ---- moving on ---------------------------------------------------------------------------------
 
-cdef inline int dispatch(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                         void *w=NULL) noexcept nogil:
-    """Execute slot ip and what follows it (a tail call: a jump).  w: any value (the marker's
-    value is never used; a handler passes its own on, which costs no instruction)."""
-    return (<handler_t>ip.fn)(h, ip, left, tag, dtlb, <Len2*>w)
+cdef inline Tlb *data_tlb(void *dtlb) noexcept nogil:
+    """The data TLB set a handler received as a marker-typed pointer."""
+    return <Tlb*>dtlb
 
-cdef inline Insn *after(Insn *ip, Width *w) noexcept nogil:
-    """The slot after ip's instruction, which is as long as w says."""
+cdef inline int dispatch(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                         void *dtlb) noexcept nogil:
+    """Execute slot ip and what follows it (a tail call: a jump)."""
+    return (<handler_t>ip.fn)(h, ip, left, tag, <Len2*>dtlb)
+
+cdef inline Insn *after(Insn *ip, Width *dtlb) noexcept nogil:
+    """The slot after ip's instruction, which is as long as dtlb's type says."""
     if Width is Len4:
         return ip + 2
     else:
         return ip + 1
 
-cdef inline int next_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                          Width *w) noexcept nogil:
+cdef inline int next_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                          Width *dtlb) noexcept nogil:
     """Go on straight after ip, in the same run."""
-    return dispatch(h, after(ip, w), left, tag, dtlb, w)
+    return dispatch(h, after(ip, dtlb), left, tag, dtlb)
 
 cdef inline int next_any(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
-                         Tlb *dtlb) noexcept nogil:
+                         void *dtlb) noexcept nogil:
     """next_slot where the length is not known (the slow paths): the slot's step."""
     return dispatch(h, <Insn*>(<char*>ip + ip.step), left, tag, dtlb)
 
-cdef inline Insn *second(Insn *ip, Widths *w) noexcept nogil:
+cdef inline Insn *second(Insn *ip, Widths *dtlb) noexcept nogil:
     """The slot of fused pair ip's second instruction."""
     if Widths is Len42 or Widths is Len44:
         return ip + 2
     else:
         return ip + 1
 
-cdef inline int after_second(Hart *h, Insn *ip2, uint64_t left, uint64_t tag, Tlb *dtlb,
-                             Widths *w) noexcept nogil:
+cdef inline int after_second(Hart *h, Insn *ip2, uint64_t left, uint64_t tag,
+                             Widths *dtlb) noexcept nogil:
     """next_slot after a fused pair's second instruction, in slot ip2."""
     if Widths is Len24 or Widths is Len44:
-        return dispatch(h, ip2 + 2, left, tag, dtlb, w)
+        return dispatch(h, ip2 + 2, left, tag, dtlb)
     else:
-        return dispatch(h, ip2 + 1, left, tag, dtlb, w)
+        return dispatch(h, ip2 + 1, left, tag, dtlb)
 
 cdef int leave_at(Hart *h, uint64_t left, uint64_t pc) noexcept nogil:
     """Back to run_hart, to enter pc through (B)."""
@@ -119,7 +123,7 @@ cdef int leave_at(Hart *h, uint64_t left, uint64_t pc) noexcept nogil:
     return RX_PC
 
 cdef inline int enter_run(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
-                          Tlb *dtlb) noexcept nogil:
+                          void *dtlb) noexcept nogil:
     """A new run in this page (a branch's target or fall-through): charge it as (B) would, or
     leave when it is longer than left."""
     if ip.blen > left:
@@ -127,7 +131,7 @@ cdef inline int enter_run(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
     return dispatch(h, ip, left - ip.blen, tag, dtlb)
 
 cdef inline int jump_to(Hart *h, uint64_t pc, uint64_t left, uint64_t tag,
-                        Tlb *dtlb) noexcept nogil:
+                        void *dtlb) noexcept nogil:
     """Go on at pc, in any page the fetch TLB maps (a jump, a return, a branch to another page,
     or the fall-through past a page's end): charge its run as (B) would, and tell run_hart the
     page (Hart.run_fe) when it changes.  A fetch-TLB miss, or a run longer than left, goes back
@@ -148,14 +152,14 @@ cdef int spin_leave(Hart *h, Insn *b, uint64_t left, uint64_t tag) noexcept nogi
     h.run_pc = tag + b.off + <uint64_t><int64_t>b.imm
     return RX_SPIN
 
-cdef inline int taken(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef inline int taken(Hart *h, Insn *b, uint64_t left, uint64_t tag, void *dtlb) noexcept nogil:
     """Branch or jal b is taken: its target in the page is entered here (IF_INLINE), or
     taken_far decides."""
     if b.flags & IF_INLINE:
         return enter_run(h, <Insn*>(<char*>b + b.tgt), left, tag, dtlb)
     return taken_far(h, b, left, tag, dtlb)
 
-cdef int taken_far(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noexcept nogil:
+cdef int taken_far(Hart *h, Insn *b, uint64_t left, uint64_t tag, void *dtlb) noexcept nogil:
     """Taken branch or jal b without IF_INLINE: a target in another page through jump_to; in the
     page, back to run_hart if the hart spins in the loop b closes (leaves_run), else entered
     here.  (A function of its own: the call to leaves_run would make every branch handler save
@@ -166,8 +170,8 @@ cdef int taken_far(Hart *h, Insn *b, uint64_t left, uint64_t tag, Tlb *dtlb) noe
         return spin_leave(h, b, left, tag)
     return enter_run(h, <Insn*>(<char*>b + b.tgt), left, tag, dtlb)
 
-cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Len2 *w) noexcept nogil:
+cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Len2 *dtlb) noexcept nogil:
     """Every operation without a handler of its own (system instructions, LR/SC, and the AMOs
     and CSR instructions the fast path does not do, and the loop's sentinels): run_hart's slow
     half, status 0."""
@@ -176,7 +180,7 @@ cdef int op_slow(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
     h.run_left = left
     return 0
 
-cdef int mem_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+cdef int mem_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, void *dtlb,
                   uint64_t va) noexcept nogil:
     """Slot ip's load or store at va missed the inline path: do it in mem_slow (as the slot's own
     instruction: the first of a fused pair), then go on at the next slot, which for a fused pair
@@ -192,312 +196,304 @@ cdef int mem_then(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
 
 # ---- integer register-immediate ----------------------------------------------------------------
 
-cdef int op_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lui(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_lui(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_auipc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_auipc(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = tag + ip.off + <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_slti(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_slti(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = <int64_t>h.x[ip.rs1] < <int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sltiu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_sltiu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] < <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_xori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_xori(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] ^ <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_ori(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_ori(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] | <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_andi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_andi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] & <uint64_t><int64_t>ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_slli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_slli(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] << ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_srli(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_srli(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] >> ip.imm
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_srai(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_srai(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = <uint64_t>(<int64_t>h.x[ip.rs1] >> ip.imm)
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_addiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_addiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] + <uint64_t><int64_t>ip.imm)
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_slliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_slliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] << ip.imm)
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_srliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_srliw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] >> ip.imm)
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sraiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_sraiw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>(<int32_t>h.x[ip.rs1] >> ip.imm))
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
 
 # ---- integer register-register -----------------------------------------------------------------
 
-cdef int op_add(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_add(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sub(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_sub(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] - h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sll(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_sll(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] << (h.x[ip.rs2] & 63)
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_slt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_slt(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = <int64_t>h.x[ip.rs1] < <int64_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_sltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] < h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_xor(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_xor(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] ^ h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_srl(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_srl(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] >> (h.x[ip.rs2] & 63)
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sra(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_sra(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = <uint64_t>(<int64_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 63))
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_or(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_or(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] | h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_and(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_and(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] & h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_addw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_addw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] + h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_subw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_subw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] - h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sllw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_sllw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] << (h.x[ip.rs2] & 31))
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_srlw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_srlw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 31))
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sraw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_sraw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(<uint32_t>(<int32_t>h.x[ip.rs1] >> (h.x[ip.rs2] & 31)))
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
 
 # ---- M -----------------------------------------------------------------------------------------
 
-cdef int op_mul(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_mul(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] * h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_mulh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_mulh(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = rv_mulh(<int64_t>h.x[ip.rs1], <int64_t>h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_mulhsu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                   Width *w) noexcept nogil:
+cdef int op_mulhsu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                   Width *dtlb) noexcept nogil:
     h.x[ip.rd] = rv_mulhsu(<int64_t>h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_mulhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_mulhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = rv_mulhu(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_div(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_div(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = div64(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_divu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_divu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = (h.x[ip.rs1] / h.x[ip.rs2]) if h.x[ip.rs2] else <uint64_t>-1
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_rem(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_rem(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = rem64(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_remu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_remu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = (h.x[ip.rs1] % h.x[ip.rs2]) if h.x[ip.rs2] else h.x[ip.rs1]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_mulw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_mulw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = sext32(h.x[ip.rs1] * h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_divw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_divw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = divw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_divuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_divuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = divuw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_remw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_remw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     h.x[ip.rd] = remw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_remuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_remuw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     h.x[ip.rd] = remuw(h.x[ip.rs1], h.x[ip.rs2])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
 
 # ---- loads and stores: a TLB hit inline (the tag test includes alignment: the entry's tag has
 # the low bits clear, so a misaligned va never matches); anything else in mem_then, for a store
 # through store_beside (which lets it go to memory beside decoded code).
 
-cdef int op_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xff8):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xffc):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lwu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_lwu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xffc):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint32_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_lh(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xffe):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = <uint64_t><int64_t>(<int16_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_lhu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xffe):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint16_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_lb(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xfff):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = <uint64_t><int64_t>(<int8_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xfff):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef inline TlbEntry *store_entry(Tlb *dtlb, uint64_t va, uint64_t align) noexcept nogil:
-    """The store-TLB entry through which a store of alignment mask align (size - 1) at va goes
-    inline, or NULL for store_beside."""
-    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
-    if e.tag == (va & ~(<uint64_t>0xfff ^ align)):
-        return e
-    return NULL
-
-cdef inline int store_beside(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+cdef inline int store_beside(Hart *h, Insn *ip, uint64_t left, uint64_t tag, TlbEntry *e,
                              uint64_t va, int size) noexcept nogil:
-    """Slot ip's store of size bytes at va missed its store-TLB entry: straight to memory if it
-    is aligned and only beside decoded code (store_beside_code), else mem_then.  Either way, on
-    at the next slot (for a fused pair: the second's own)."""
-    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
+    """Slot ip's store of size bytes at va missed e, its store-TLB entry: straight to memory if
+    it is aligned and only beside decoded code (store_beside_code), else mem_then.  Either way,
+    on at the next slot (for a fused pair: the second's own).  The chain's data TLB set is the
+    hart's (h.dtlb: run_hart's dtlb, which a block never changes)."""
     cdef char *p = <char*>(e.addend + va)
     if (va & <uint64_t>(size - 1)) or not store_beside_code(h.m, e, va):
-        return mem_then(h, ip, left, tag, dtlb, va)
+        return mem_then(h, ip, left, tag, h.dtlb, va)
     if size == 8:
         (<uint64_t*>p)[0] = h.x[ip.rs2]
     elif size == 4:
@@ -506,223 +502,223 @@ cdef inline int store_beside(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb
         (<uint16_t*>p)[0] = <uint16_t>h.x[ip.rs2]
     else:
         (<uint8_t*>p)[0] = <uint8_t>h.x[ip.rs2]
-    return next_any(h, ip, left, tag, dtlb)
+    return next_any(h, ip, left, tag, h.dtlb)
 
 # store_beside for each size, as functions of their own, which the store handlers reach through
 # the table STORE_BESIDE (by log2 of the size): called directly, gcc would inline them, and their
 # registers would cost every store.
-ctypedef int (*store_beside_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+ctypedef int (*store_beside_t)(Hart *h, Insn *ip, uint64_t left, uint64_t tag, TlbEntry *e,
                                uint64_t va) noexcept nogil
 cdef store_beside_t STORE_BESIDE[4]
 
-cdef int store_then_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+cdef int store_then_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, TlbEntry *e,
                       uint64_t va) noexcept nogil:
-    return store_beside(h, ip, left, tag, dtlb, va, 8)
+    return store_beside(h, ip, left, tag, e, va, 8)
 
-cdef int store_then_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+cdef int store_then_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, TlbEntry *e,
                       uint64_t va) noexcept nogil:
-    return store_beside(h, ip, left, tag, dtlb, va, 4)
+    return store_beside(h, ip, left, tag, e, va, 4)
 
-cdef int store_then_h(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+cdef int store_then_h(Hart *h, Insn *ip, uint64_t left, uint64_t tag, TlbEntry *e,
                       uint64_t va) noexcept nogil:
-    return store_beside(h, ip, left, tag, dtlb, va, 2)
+    return store_beside(h, ip, left, tag, e, va, 2)
 
-cdef int store_then_b(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
+cdef int store_then_b(Hart *h, Insn *ip, uint64_t left, uint64_t tag, TlbEntry *e,
                       uint64_t va) noexcept nogil:
-    return store_beside(h, ip, left, tag, dtlb, va, 1)
+    return store_beside(h, ip, left, tag, e, va, 1)
 
-cdef int op_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 7)
-    if e == NULL:
-        return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xff8):
+        return STORE_BESIDE[3](h, ip, left, tag, e, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_sw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 3)
-    if e == NULL:
-        return STORE_BESIDE[2](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xffc):
+        return STORE_BESIDE[2](h, ip, left, tag, e, va)
     (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sh(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_sh(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 1)
-    if e == NULL:
-        return STORE_BESIDE[1](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xffe):
+        return STORE_BESIDE[1](h, ip, left, tag, e, va)
     (<uint16_t*>(e.addend + va))[0] = <uint16_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sb(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-               Width *w) noexcept nogil:
+cdef int op_sb(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+               Width *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 0)
-    if e == NULL:
-        return STORE_BESIDE[0](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xfff):
+        return STORE_BESIDE[0](h, ip, left, tag, e, va)
     (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
 
 # ---- a load or store, then the addi in the next slot (fuse_pairs: a pointer's or a counter's
 # step).  When the access takes the slow half, the addi runs on its own slot after it.
 
-cdef inline int then_addi_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                               Widths *w) noexcept nogil:
+cdef inline int then_addi_slot(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                               Widths *dtlb) noexcept nogil:
     """The addi in the slot after ip (the pair's second), then on."""
-    ip = second(ip, w)
+    ip = second(ip, dtlb)
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    return after_second(h, ip, left, tag, dtlb, w)
+    return after_second(h, ip, left, tag, dtlb)
 
-cdef int op_lw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                    Widths *w) noexcept nogil:
+cdef int op_lw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                    Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xffc):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = sext32((<uint32_t*>(e.addend + va))[0])
-    return then_addi_slot(h, ip, left, tag, dtlb, w)
+    return then_addi_slot(h, ip, left, tag, dtlb)
 
-cdef int op_ld_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                    Widths *w) noexcept nogil:
+cdef int op_ld_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                    Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xff8):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    return then_addi_slot(h, ip, left, tag, dtlb, w)
+    return then_addi_slot(h, ip, left, tag, dtlb)
 
-cdef int op_lbu_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                     Widths *w) noexcept nogil:
+cdef int op_lbu_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                     Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xfff):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint8_t*>(e.addend + va))[0]
-    return then_addi_slot(h, ip, left, tag, dtlb, w)
+    return then_addi_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sb_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                    Widths *w) noexcept nogil:
+cdef int op_sb_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                    Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 0)
-    if e == NULL:
-        return STORE_BESIDE[0](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xfff):
+        return STORE_BESIDE[0](h, ip, left, tag, e, va)
     (<uint8_t*>(e.addend + va))[0] = <uint8_t>h.x[ip.rs2]
-    return then_addi_slot(h, ip, left, tag, dtlb, w)
+    return then_addi_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                    Widths *w) noexcept nogil:
+cdef int op_sw_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                    Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 3)
-    if e == NULL:
-        return STORE_BESIDE[2](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xffc):
+        return STORE_BESIDE[2](h, ip, left, tag, e, va)
     (<uint32_t*>(e.addend + va))[0] = <uint32_t>h.x[ip.rs2]
-    return then_addi_slot(h, ip, left, tag, dtlb, w)
+    return then_addi_slot(h, ip, left, tag, dtlb)
 
-cdef int op_sd_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                    Widths *w) noexcept nogil:
+cdef int op_sd_addi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                    Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 7)
-    if e == NULL:
-        return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xff8):
+        return STORE_BESIDE[3](h, ip, left, tag, e, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    return then_addi_slot(h, ip, left, tag, dtlb, w)
+    return then_addi_slot(h, ip, left, tag, dtlb)
 
 
 # ---- an add, then the load in the next slot (fuse_pairs: an indexed load).  ip moves to the
 # load's own slot before the access, so its slow half is the plain load's.
 
-cdef int op_add_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                   Widths *w) noexcept nogil:
+cdef int op_add_lw(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                   Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
     if Widths is Len24 or Widths is Len44:
-        return op_lw(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_lw(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_lw(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_lw(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_add_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                   Widths *w) noexcept nogil:
+cdef int op_add_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                   Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
     if Widths is Len24 or Widths is Len44:
-        return op_ld(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_ld(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_ld(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_ld(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_add_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                    Widths *w) noexcept nogil:
+cdef int op_add_lbu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                    Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + h.x[ip.rs2]
     if Widths is Len24 or Widths is Len44:
-        return op_lbu(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_lbu(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_lbu(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_lbu(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
 
 # ---- two ld or two sd in a row (fuse_pairs: registers restored or saved).  The second reuses
 # the first's TLB entry when it is in the same page; ip moves to the second's own slot before its
 # access, so its slow half is the plain one's.
 
-cdef int op_ld_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Widths *w) noexcept nogil:
+cdef int op_ld_ld(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = tlb_entry(dtlb.load, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).load, va)
     if e.tag != (va & ~<uint64_t>0xff8):
         return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    ip = second(ip, w)
+    ip = second(ip, dtlb)
     va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if e.tag != (va & ~<uint64_t>0xff8):
-        e = tlb_entry(dtlb.load, va)
+        e = tlb_entry(data_tlb(dtlb).load, va)
         if e.tag != (va & ~<uint64_t>0xff8):
             return mem_then(h, ip, left, tag, dtlb, va)
     h.x[ip.rd] = (<uint64_t*>(e.addend + va))[0]
-    return after_second(h, ip, left, tag, dtlb, w)
+    return after_second(h, ip, left, tag, dtlb)
 
-cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Widths *w) noexcept nogil:
+cdef int op_sd_sd(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Widths *dtlb) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
-    cdef TlbEntry *e = store_entry(dtlb, va, 7)
-    if e == NULL:
-        return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
+    if e.tag != (va & ~<uint64_t>0xff8):
+        return STORE_BESIDE[3](h, ip, left, tag, e, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    ip = second(ip, w)
+    ip = second(ip, dtlb)
     va = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if e.tag != (va & ~<uint64_t>0xff8):
-        e = store_entry(dtlb, va, 7)
-        if e == NULL:
-            return STORE_BESIDE[3](h, ip, left, tag, dtlb, va)
+        e = tlb_entry(data_tlb(dtlb).store, va)
+        if e.tag != (va & ~<uint64_t>0xff8):
+            return STORE_BESIDE[3](h, ip, left, tag, e, va)
     (<uint64_t*>(e.addend + va))[0] = h.x[ip.rs2]
-    return after_second(h, ip, left, tag, dtlb, w)
+    return after_second(h, ip, left, tag, dtlb)
 
 
 # ---- AMOs (not LR/SC): inline when the store-TLB entry maps the aligned word or doubleword
 # (plain RAM: no decoded code, no page table, no device) and the AMO would not spin; anything
 # else (a miss, misaligned, a taken lock) in the slow half, exec_atomic, with nothing done here.
 
-cdef inline int amo_inline(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                           int word, Width *w) noexcept nogil:
+cdef inline int amo_inline(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Width *dtlb,
+                           int word) noexcept nogil:
     cdef uint64_t va = h.x[ip.rs1], old, new
-    cdef TlbEntry *e = tlb_entry(dtlb.store, va)
+    cdef TlbEntry *e = tlb_entry(data_tlb(dtlb).store, va)
     cdef uint8_t *p = <uint8_t*>(e.addend + va)
     if e.tag != (va & ~(<uint64_t>0xfff ^ (3 if word else 7))):
-        return op_slow(h, ip, left, tag, dtlb, NULL)
+        return op_slow(h, ip, left, tag, <Len2*>dtlb)
     old = (<uint32_t*>p)[0] if word else (<uint64_t*>p)[0]
     new = amo_alu(ip.op, old, h.x[ip.rs2], word)
     if amo_spins(ip.op, old, new):
-        return op_slow(h, ip, left, tag, dtlb, NULL)
+        return op_slow(h, ip, left, tag, <Len2*>dtlb)
     amo_commit(h, ip, p, word, old, new)
-    return next_slot(h, ip, left, tag, dtlb, w)
+    return next_slot(h, ip, left, tag, dtlb)
 
-cdef int op_amo_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
-    return amo_inline(h, ip, left, tag, dtlb, 1, w)
+cdef int op_amo_w(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
+    return amo_inline(h, ip, left, tag, dtlb, 1)
 
-cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
-    return amo_inline(h, ip, left, tag, dtlb, 0, w)
+cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
+    return amo_inline(h, ip, left, tag, dtlb, 0)
 
 
 # ---- CSRs: csrr of a trap-handling CSR (IF_CSRR: no side effect) and csrs/csrc of sstatus's SIE
@@ -730,135 +726,135 @@ cdef int op_amo_d(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
 # the slow half (exec_system).  Fences: stores keep decoded code coherent, so fence.i has nothing
 # to do.
 
-cdef int op_csrrs(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_csrrs(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     if (ip.flags & IF_CSRR) and csr_read(h, ip.imm & 0xfff, &h.run_v) == CSR_OK:
         h.x[ip.rd] = h.run_v
-        return next_slot(h, ip, left, tag, dtlb, w)
+        return next_slot(h, ip, left, tag, dtlb)
     if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, h.x)):
-        return next_slot(h, ip, left, tag, dtlb, w)
-    return op_slow(h, ip, left, tag, dtlb, NULL)
+        return next_slot(h, ip, left, tag, dtlb)
+    return op_slow(h, ip, left, tag, <Len2*>dtlb)
 
-cdef int op_csrrsi(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                   Width *w) noexcept nogil:
+cdef int op_csrrsi(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                   Width *dtlb) noexcept nogil:
     if (ip.flags & IF_SIE) and sie_set(h, csr_source(ip, h.x)):
-        return next_slot(h, ip, left, tag, dtlb, w)
-    return op_slow(h, ip, left, tag, dtlb, NULL)
+        return next_slot(h, ip, left, tag, dtlb)
+    return op_slow(h, ip, left, tag, <Len2*>dtlb)
 
-cdef int op_csrrc(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
+cdef int op_csrrc(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
     if (ip.flags & IF_SIE) and sie_clear(h, csr_source(ip, h.x)):
-        return next_slot(h, ip, left, tag, dtlb, w)
-    return op_slow(h, ip, left, tag, dtlb, NULL)
+        return next_slot(h, ip, left, tag, dtlb)
+    return op_slow(h, ip, left, tag, <Len2*>dtlb)
 
-cdef int op_fence(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Width *w) noexcept nogil:
-    return next_slot(h, ip, left, tag, dtlb, w)
+cdef int op_fence(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Width *dtlb) noexcept nogil:
+    return next_slot(h, ip, left, tag, dtlb)
 
 
 # ---- control transfer.  A branch ends its run: the target in the page (IF_NEAR) and the
 # fall-through are entered here as new runs; anything else goes back to run_hart.
 
-cdef int op_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     if h.x[ip.rs1] == h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, after(ip, w), left, tag, dtlb)
+    return enter_run(h, after(ip, dtlb), left, tag, dtlb)
 
-cdef int op_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     if h.x[ip.rs1] != h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, after(ip, w), left, tag, dtlb)
+    return enter_run(h, after(ip, dtlb), left, tag, dtlb)
 
-cdef int op_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     if <int64_t>h.x[ip.rs1] < <int64_t>h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, after(ip, w), left, tag, dtlb)
+    return enter_run(h, after(ip, dtlb), left, tag, dtlb)
 
-cdef int op_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     if <int64_t>h.x[ip.rs1] >= <int64_t>h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, after(ip, w), left, tag, dtlb)
+    return enter_run(h, after(ip, dtlb), left, tag, dtlb)
 
-cdef int op_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     if h.x[ip.rs1] < h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, after(ip, w), left, tag, dtlb)
+    return enter_run(h, after(ip, dtlb), left, tag, dtlb)
 
-cdef int op_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     if h.x[ip.rs1] >= h.x[ip.rs2]:
         return taken(h, ip, left, tag, dtlb)
-    return enter_run(h, after(ip, w), left, tag, dtlb)
+    return enter_run(h, after(ip, dtlb), left, tag, dtlb)
 
 # addi then a branch (fuse_pairs: a loop's step and test): ip moves to the branch's own slot,
 # which stays decoded as itself
 
-cdef int op_addi_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                     Widths *w) noexcept nogil:
+cdef int op_addi_beq(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                     Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if Widths is Len24 or Widths is Len44:
-        return op_beq(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_beq(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_beq(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_beq(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_addi_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                     Widths *w) noexcept nogil:
+cdef int op_addi_bne(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                     Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if Widths is Len24 or Widths is Len44:
-        return op_bne(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_bne(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_bne(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_bne(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_addi_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                     Widths *w) noexcept nogil:
+cdef int op_addi_blt(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                     Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if Widths is Len24 or Widths is Len44:
-        return op_blt(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_blt(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_blt(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_blt(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_addi_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                     Widths *w) noexcept nogil:
+cdef int op_addi_bge(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                     Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if Widths is Len24 or Widths is Len44:
-        return op_bge(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_bge(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_bge(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_bge(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_addi_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                      Widths *w) noexcept nogil:
+cdef int op_addi_bltu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                      Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if Widths is Len24 or Widths is Len44:
-        return op_bltu(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_bltu(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_bltu(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_bltu(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_addi_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                      Widths *w) noexcept nogil:
+cdef int op_addi_bgeu(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                      Widths *dtlb) noexcept nogil:
     h.x[ip.rd] = h.x[ip.rs1] + <uint64_t><int64_t>ip.imm
     if Widths is Len24 or Widths is Len44:
-        return op_bgeu(h, second(ip, w), left, tag, dtlb, <Len4*>w)
+        return op_bgeu(h, second(ip, dtlb), left, tag, <Len4*>dtlb)
     else:
-        return op_bgeu(h, second(ip, w), left, tag, dtlb, <Len2*>w)
+        return op_bgeu(h, second(ip, dtlb), left, tag, <Len2*>dtlb)
 
-cdef int op_jal(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                Width *w) noexcept nogil:
+cdef int op_jal(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                Width *dtlb) noexcept nogil:
     h.x[ip.rd] = tag + ip.off + (4 if Width is Len4 else 2)
     return taken(h, ip, left, tag, dtlb)
 
-cdef int op_jalr(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                 Width *w) noexcept nogil:
+cdef int op_jalr(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                 Width *dtlb) noexcept nogil:
     cdef uint64_t target = (h.x[ip.rs1] + <uint64_t><int64_t>ip.imm) & ~<uint64_t>1
     h.x[ip.rd] = tag + ip.off + (4 if Width is Len4 else 2)
     return jump_to(h, target, left, tag, dtlb)
 
-cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                     Len2 *w) noexcept nogil:
+cdef int op_page_end(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                     Len2 *dtlb) noexcept nogil:
     return jump_to(h, tag + ip.off, left, tag, dtlb)
 
 
@@ -870,8 +866,8 @@ cdef extern from *:
     """
     uint64_t rv_stack_here() nogil
 
-cdef int op_probe(Hart *h, Insn *ip, uint64_t left, uint64_t tag, Tlb *dtlb,
-                  Len2 *w) noexcept nogil:
+cdef int op_probe(Hart *h, Insn *ip, uint64_t left, uint64_t tag,
+                  Len2 *dtlb) noexcept nogil:
     """The end of check_tail_calls' chains: where the host stack is."""
     h.run_v = rv_stack_here()
     return 0
