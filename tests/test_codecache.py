@@ -421,6 +421,76 @@ def test_access_pairs_stop_anywhere(kind):
         assert final[0][1][28] != 0                     # the loads were summed
 
 
+# Every fused pair, with each length of its two instructions (2 or 4 bytes): the run loop has a
+# handler for each combination (_handlers.pxi, Widths), which must find the pair's second slot
+# and the slot after it.  Each body is one trip of a loop over DATA (x10 += 8); x29 counts the
+# trips unless the pair itself closes the loop (then x9 for c.bnez, which takes x8-x15 only).
+PAIR_LENGTHS = {
+    "addi-bne-44": [("addi", dict(rd=29, rs1=29, imm=-1)), ("bne", dict(rs1=29, rs2=0))],
+    "addi-bne-24": [("c.addi", dict(rd=29, imm=-1)), ("bne", dict(rs1=29, rs2=0))],
+    "addi-bne-42": [("addi", dict(rd=9, rs1=9, imm=-1)), ("c.bnez", dict(rs1=9))],
+    "addi-bne-22": [("c.addi", dict(rd=9, imm=-1)), ("c.bnez", dict(rs1=9))],
+    "ld-addi-44": [("ld", dict(rd=12, rs1=10, imm=0)), ("addi", dict(rd=12, rs1=12, imm=5))],
+    "ld-addi-42": [("ld", dict(rd=12, rs1=10, imm=0)), ("c.addi", dict(rd=12, imm=5))],
+    "ld-addi-24": [("c.ld", dict(rd=12, rs1=10, imm=0)), ("addi", dict(rd=12, rs1=12, imm=5))],
+    "ld-addi-22": [("c.ld", dict(rd=12, rs1=10, imm=0)), ("c.addi", dict(rd=12, imm=5))],
+    "sd-addi-44": [("sd", dict(rs1=10, rs2=11, imm=0)), ("addi", dict(rd=11, rs1=11, imm=7))],
+    "sd-addi-42": [("sd", dict(rs1=10, rs2=11, imm=0)), ("c.addi", dict(rd=11, imm=7))],
+    "sd-addi-24": [("c.sd", dict(rs1=10, rs2=11, imm=0)), ("addi", dict(rd=11, rs1=11, imm=7))],
+    "sd-addi-22": [("c.sd", dict(rs1=10, rs2=11, imm=0)), ("c.addi", dict(rd=11, imm=7))],
+    "add-ld-44": [("add", dict(rd=13, rs1=10, rs2=14)), ("ld", dict(rd=12, rs1=13, imm=0))],
+    "add-ld-42": [("add", dict(rd=13, rs1=10, rs2=14)), ("c.ld", dict(rd=12, rs1=13, imm=0))],
+    "add-ld-24": [("c.mv", dict(rd=13, rs2=10)), ("c.add", dict(rd=13, rs2=14)),
+                  ("ld", dict(rd=12, rs1=13, imm=0))],
+    "add-ld-22": [("c.mv", dict(rd=13, rs2=10)), ("c.add", dict(rd=13, rs2=14)),
+                  ("c.ld", dict(rd=12, rs1=13, imm=0))],
+    "ld-ld-24": [("c.ld", dict(rd=12, rs1=10, imm=8)), ("ld", dict(rd=14, rs1=10, imm=0))],
+    "ld-ld-42": [("ld", dict(rd=12, rs1=10, imm=8)), ("c.ld", dict(rd=14, rs1=10, imm=0))],
+    "sd-sd-24": [("c.sd", dict(rs1=10, rs2=11, imm=8)), ("sd", dict(rs1=10, rs2=12, imm=0))],
+    "sd-sd-42": [("sd", dict(rs1=10, rs2=11, imm=8)), ("c.sd", dict(rs1=10, rs2=12, imm=0))],
+}
+
+
+def pair_lengths_code(kind):
+    """The loop for PAIR_LENGTHS[kind]: (body, code, counter register)."""
+    pair = PAIR_LENGTHS[kind]
+    work = [("add", dict(rd=28, rs1=28, rs2=12)), ("addi", dict(rd=11, rs1=11, imm=3)),
+            ("addi", dict(rd=10, rs1=10, imm=8))]
+    if kind.startswith("addi-bne"):
+        body = work + pair
+        counter = pair[0][1]["rd"]
+    else:
+        body = pair + work + [("addi", dict(rd=29, rs1=29, imm=-1)), ("bne", dict(rs1=29, rs2=0))]
+        counter = 29
+    back = -len(assemble(body[:-1]))
+    body[-1] = (body[-1][0], dict(body[-1][1], imm=back))
+    return body, assemble(body), counter
+
+
+@pytest.mark.parametrize("kind", sorted(PAIR_LENGTHS))
+def test_fused_pairs_of_every_length(kind):
+    """The fused pair with this combination of lengths runs as single steps that decode afresh
+    do, in one run and in chunks that may end between its two instructions."""
+    body, code, counter = pair_lengths_code(kind)
+    data = bytes(random.Random(3).getrandbits(8) for _ in range(8 * 40))
+    total = 37 * len(body) + 40
+    finals = []
+    for sizes, fresh in (([total], False), ([1, 2, 3, 5], False), ([1], True)):
+        m = machine(code, regs={9: 37, 10: 0x80080000, 11: 0x1234, 12: 77, 14: 8, 29: 37},
+                    mem={0x80080000: data})
+        run_in_chunks(m, total, random.Random(7), sizes, fresh=fresh)
+        h = m.harts[0]
+        assert (h.pc, h.x[counter], h.x[10], h.instret) == (CODE + len(code), 0,
+                                                            0x80080000 + 8 * 37, total), sizes
+        finals.append((state(m), m.read_phys(0x80080000, len(data))))
+    assert finals[0] == finals[1] == finals[2]
+    if "ld" in kind:
+        assert finals[0][0][1][28] != 0 and finals[0][0][1][12] != 77   # the loads ran
+    first = len(body) - 2 if kind.startswith("addi-bne") else len(PAIR_LENGTHS[kind]) - 2
+    lengths = "".join(str(len(assemble([b]))) for b in body[first:first + 2])
+    assert lengths == kind.rsplit("-", 1)[1]                # the pair has the lengths named
+
+
 def test_load_pair_second_address_from_the_first():
     """ld x13 loads a pointer that the next ld uses at once: the pair must not compute the
     second address before the first load (fused run and fresh single steps agree)."""
