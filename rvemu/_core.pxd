@@ -56,9 +56,9 @@ cdef enum:
 # One pre-decoded instruction, in its page's slot (_code.pxi).  op == OP_INVALID (0) marks an
 # empty slot.  Runs: blen is the number of instructions from this one to the end of its run (so
 # the loop charges a run against the budget once); 0 in empty slots and sentinels.
-# 40 bytes: step is 64-bit so that moving to the next slot is one host add with a memory
-# operand, and fn makes the dispatch that follows one indirect jump through the new slot (an
-# index into HANDLERS would cost two more host instructions per guest instruction).
+# 40 bytes.  fn makes a dispatch one indirect jump through the next slot (an index into HANDLERS
+# would cost two more host instructions per guest instruction); the handlers find the next slot
+# by their instruction's length, known when they are compiled, and step serves the slow paths.
 ctypedef struct Insn:
     uint8_t op
     uint8_t rd                  # 32 = x0 (the sink register)
@@ -73,8 +73,9 @@ ctypedef struct Insn:
     uint8_t flags               # IF_*
     uint16_t pad
     int64_t step                # bytes from this slot to the next instruction's: len/2 slots
-    void *fn                    # HANDLERS[op], the handler the run loop jumps to (_handlers.pxi);
-                                # kept by slot_bind, slot_set_op and slots_clear (_code.pxi)
+    void *fn                    # HANDLERS[lens][op], the handler the run loop jumps to
+                                # (_handlers.pxi); kept by slot_bind, slot_set_op and slots_clear
+                                # (_code.pxi)
 
 
 # A TLB entry maps one virtual page straight to host memory: host = addend + vaddr.

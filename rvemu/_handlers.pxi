@@ -1,22 +1,23 @@
 # The run loop's fast half: one handler per operation, threaded by tail calls.
 #
 # Owns: the inline execution of a run (run_hart's level (C), _interp.pxi) and the table HANDLERS
-# that maps Insn.op to its handler.
+# that maps Insn.op (and the instruction's length) to its handler.
 #
 # Threading.  A handler executes its slot, then ends in `return dispatch(...)` of the next slot's
 # handler with the same five arguments.  gcc compiles such a call in tail position as a jump
 # (-foptimize-sibling-calls, on at -O2; setup.py asks for it in debug builds too), so a run costs
-# no stack and no return: an instruction is its body, one add to reach the next slot, and one
-# indirect jump through the slot's fn (HANDLERS[op], set when the slot is decoded, so the jump
-# needs no table lookup).  That is what a `switch` in a loop cannot give (its
-# position-independent jump table costs two more host instructions per dispatch, and every case
-# jumps back to it).  For the jump to be possible a handler keeps no local whose address it takes:
-# values that helpers return through a pointer go through Hart.run_v.
+# no stack and no return: an instruction is its body, a constant added to reach the next slot
+# (the handler is compiled for its instruction's length), and one indirect jump through that
+# slot's fn (set when the slot is decoded, so the jump needs no table lookup).  That is what a
+# `switch` in a loop cannot give (its position-independent jump table costs two more host
+# instructions per dispatch, and every case jumps back to it).  For the jump to be possible a
+# handler keeps no local whose address it takes: values that helpers return through a pointer go
+# through Hart.run_v.
 #
 # The arguments are what every instruction may need, in registers: the hart (its x[] is at offset
 # 0), the slot, the instructions still allowed before the block's limit (left: runs entered in
 # the page are charged here, as run_hart's level (B) charges the first), the page's virtual base
-# (tag: pc = tag + ip.off) and the data TLB set.
+# (tag: pc = tag + ip.off) and the data TLB set (typed as a length marker: see Width below).
 #
 # Pages.  A jump, a return, a branch to another page and the fall-through past a page's end go on
 # in the chain too when the fetch TLB maps the target's page (jump_to): the chain then runs in
