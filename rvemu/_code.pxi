@@ -65,10 +65,10 @@ cdef Insn *code_page_alloc(Mach *m, uint64_t ppn) noexcept nogil:
     """The slots of RAM page ppn, allocated (empty, with the page-end sentinel) on first use."""
     cdef Insn *code = m.code[ppn]
     if code == NULL:
-        code = <Insn*>calloc(SLOTS_PER_PAGE + 1, sizeof(Insn))
+        code = <Insn*>malloc((SLOTS_PER_PAGE + 1) * sizeof(Insn))
         if code == NULL:
             return NULL
-        slots_clear(code, SLOTS_PER_PAGE)
+        slots_clear(code, SLOTS_PER_PAGE + 1)
         slot_set_op(&code[SLOTS_PER_PAGE], OP_PAGE_END)
         code[SLOTS_PER_PAGE].off = 0x1000
         m.code[ppn] = code

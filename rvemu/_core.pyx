@@ -21,7 +21,7 @@ Nothing here knows about devices: physical addresses outside RAM go to ``bus.rea
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
 from libc.stdint cimport uintptr_t
 from libc.string cimport memset, memcpy
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, malloc, free
 from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
 import operator
 

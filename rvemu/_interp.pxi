@@ -420,7 +420,9 @@ cdef int run_hart(Hart *h, uint64_t budget, uint64_t *executed) noexcept:
         if room < limit - count:
             limit = count + room
         left = limit - count
-        dtlb = h.dtlb
+        dtlb = h.dtlb                           # the same until the block ends: whatever changes
+                                                # it (satp, MPRV, SUM, MXR, a trap) ends the block,
+                                                # so a slow path may use h.dtlb (store_beside)
         h.spin_at = NULL
         while True:
             # ---- (B) enter a run at pc
